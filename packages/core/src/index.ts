@@ -1,0 +1,57 @@
+/**
+ * `@cascade/core`: what every Cascade package shares. No Kafka code lives here.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, createLogger, isRetriable, Lifecycle } from '@cascade/core';
+ *
+ * const logger = createLogger((level, message, meta) => process.stdout.write(`${level} ${message} ${JSON.stringify(meta)}\n`));
+ * logger.info('connecting', { brokers: ['127.0.0.1:9092'], sasl: { password: 'never printed' } });
+ * // info connecting {"brokers":["127.0.0.1:9092"],"sasl":"[redacted]"}
+ * ```
+ * @module
+ */
+
+export {
+  cascadeChannel,
+  type DiagnosticChannelName,
+  DiagnosticChannels,
+} from './diagnostics.js';
+export {
+  AbortedError,
+  brandErrorClass,
+  CascadeError,
+  type CascadeErrorCode,
+  type CascadeErrorOptions,
+  ClosedError,
+  ConfigError,
+  type CoreErrorCode,
+  CoreErrorCodes,
+  findCascadeError,
+  isCascadeError,
+  isRetriable,
+  TimeoutError,
+} from './errors.js';
+export { delay, Lifecycle, type LifecycleState, throwIfAborted, withTimeout } from './lifecycle.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  LogLevels,
+  type LogMeta,
+  type LogSink,
+  noopLogger,
+  REDACTED,
+  redactSecrets,
+  redactUrl,
+  safeLogger,
+} from './logger.js';
+export {
+  describeValue,
+  requireBrokers,
+  requireDurationMs,
+  requireInteger,
+  requireNonEmptyString,
+  requireOneOf,
+} from './options.js';

@@ -1,0 +1,159 @@
+import { brandErrorClass, CascadeError, type CascadeErrorOptions } from '@cascade/core';
+
+/** The codes of the errors `@cascade/testkit` throws. */
+export const TestkitErrorCodes = {
+  JavaNotFound: 'CASCADE_TESTKIT_JAVA_NOT_FOUND',
+  MavenNotFound: 'CASCADE_TESTKIT_MAVEN_NOT_FOUND',
+  MavenCentralUnreachable: 'CASCADE_TESTKIT_MAVEN_CENTRAL_UNREACHABLE',
+  ArtifactResolution: 'CASCADE_TESTKIT_ARTIFACT_RESOLUTION',
+  PortInUse: 'CASCADE_TESTKIT_PORT_IN_USE',
+  BrokerStartFailed: 'CASCADE_TESTKIT_BROKER_START_FAILED',
+  RegistryStartFailed: 'CASCADE_TESTKIT_REGISTRY_START_FAILED',
+  Unsupported: 'CASCADE_TESTKIT_UNSUPPORTED',
+} as const;
+
+/** One of {@link TestkitErrorCodes}. */
+export type TestkitErrorCode = (typeof TestkitErrorCodes)[keyof typeof TestkitErrorCodes];
+
+/** No Java installation of the version a component needs was found. */
+export class JavaNotFoundError extends CascadeError {
+  readonly code = TestkitErrorCodes.JavaNotFound;
+  /** The lowest Java feature version the component runs on. */
+  readonly requiredVersion: number;
+
+  constructor(
+    component: string,
+    requiredVersion: number,
+    searched: readonly string[],
+    options?: CascadeErrorOptions,
+  ) {
+    const where = searched.length > 0 ? ` Looked at: ${searched.join(', ')}.` : '';
+    super(
+      `${component} needs Java ${requiredVersion} or newer, and none was found.${where} ` +
+        `Install a JDK ${requiredVersion}+ or point CASCADE_JAVA_HOME (or JAVA_HOME) at one; ` +
+        'or use your own cluster through KAFKA_BROKERS and SCHEMA_REGISTRY_URL.',
+      false,
+      options,
+    );
+    this.requiredVersion = requiredVersion;
+  }
+}
+brandErrorClass(JavaNotFoundError);
+
+/** The `mvn` command is not installed (or not where it was said to be). */
+export class MavenNotFoundError extends CascadeError {
+  readonly code = TestkitErrorCodes.MavenNotFound;
+
+  constructor(command: string, options?: CascadeErrorOptions) {
+    super(
+      `Maven (${command}) was not found; the testkit uses it to fetch Kafka and Apicurio Registry from ` +
+        'Maven Central. Install Maven, or use your own cluster through KAFKA_BROKERS and SCHEMA_REGISTRY_URL.',
+      false,
+      options,
+    );
+  }
+}
+brandErrorClass(MavenNotFoundError);
+
+/** Maven could not reach its repository (Maven Central or the configured mirror). Retriable. */
+export class MavenCentralUnreachableError extends CascadeError {
+  readonly code = TestkitErrorCodes.MavenCentralUnreachable;
+  /** The `groupId:artifactId:version` being resolved. */
+  readonly artifact: string;
+  /** The last lines Maven printed. */
+  readonly outputTail: string;
+
+  constructor(artifact: string, outputTail: string, options?: CascadeErrorOptions) {
+    super(
+      `Could not download ${artifact}: Maven Central (or your Maven mirror) is unreachable. ` +
+        `Check the network or ~/.m2/settings.xml, then try again. Maven said:\n${outputTail}`,
+      true,
+      options,
+    );
+    this.artifact = artifact;
+    this.outputTail = outputTail;
+  }
+}
+brandErrorClass(MavenCentralUnreachableError);
+
+/** Maven ran but could not resolve an artifact (a wrong version, a broken download). */
+export class ArtifactResolutionError extends CascadeError {
+  readonly code = TestkitErrorCodes.ArtifactResolution;
+  readonly artifact: string;
+  readonly outputTail: string;
+
+  constructor(artifact: string, outputTail: string, options?: CascadeErrorOptions) {
+    super(
+      `Maven could not resolve ${artifact}. Is the version right? Maven said:\n${outputTail}`,
+      false,
+      options,
+    );
+    this.artifact = artifact;
+    this.outputTail = outputTail;
+  }
+}
+brandErrorClass(ArtifactResolutionError);
+
+/** A port the testkit was told to use is already taken. */
+export class PortInUseError extends CascadeError {
+  readonly code = TestkitErrorCodes.PortInUse;
+  readonly port: number;
+
+  constructor(what: string, port: number, options?: CascadeErrorOptions) {
+    super(
+      `Port ${port} (${what}) on 127.0.0.1 is already in use. Stop what holds it, or leave the port unset so a free one is chosen.`,
+      false,
+      options,
+    );
+    this.port = port;
+  }
+}
+brandErrorClass(PortInUseError);
+
+/** The Kafka broker exited or did not become ready in time. Carries the tail of its log. */
+export class BrokerStartError extends CascadeError {
+  readonly code = TestkitErrorCodes.BrokerStartFailed;
+  /** The last lines of the broker's log. */
+  readonly logTail: string;
+  /** Where the full log is (removed when the cluster stops). */
+  readonly logFile: string;
+
+  constructor(reason: string, logFile: string, logTail: string, options?: CascadeErrorOptions) {
+    super(
+      `The Kafka broker failed to start: ${reason}. Last lines of ${logFile}:\n${logTail}`,
+      false,
+      options,
+    );
+    this.logTail = logTail;
+    this.logFile = logFile;
+  }
+}
+brandErrorClass(BrokerStartError);
+
+/** Apicurio Registry exited or did not become ready in time. Carries the tail of its log. */
+export class RegistryStartError extends CascadeError {
+  readonly code = TestkitErrorCodes.RegistryStartFailed;
+  readonly logTail: string;
+  readonly logFile: string;
+
+  constructor(reason: string, logFile: string, logTail: string, options?: CascadeErrorOptions) {
+    super(
+      `The schema registry failed to start: ${reason}. Last lines of ${logFile}:\n${logTail}`,
+      false,
+      options,
+    );
+    this.logTail = logTail;
+    this.logFile = logFile;
+  }
+}
+brandErrorClass(RegistryStartError);
+
+/** An operation the cluster's mode does not offer (restarting a broker you did not start). */
+export class UnsupportedOperationError extends CascadeError {
+  readonly code = TestkitErrorCodes.Unsupported;
+
+  constructor(operation: string, mode: string, options?: CascadeErrorOptions) {
+    super(`${operation} is only offered for a local JVM cluster; this cluster is '${mode}'.`, false, options);
+  }
+}
+brandErrorClass(UnsupportedOperationError);

@@ -1,0 +1,35 @@
+/**
+ * `@cascade/testkit`: a real local Kafka and schema registry for tests, demos and development.
+ *
+ * @example
+ * ```ts
+ * import { startCluster } from '@cascade/testkit';
+ *
+ * await using cluster = await startCluster();
+ * // cluster.brokers: ['127.0.0.1:41234'], cluster.registryUrl: 'http://127.0.0.1:40123/apis/ccompat/v7'
+ * ```
+ * @module
+ */
+
+export { type Cluster, type ClusterStartup, startCluster } from './cluster.js';
+export {
+  ArtifactResolutionError,
+  BrokerStartError,
+  JavaNotFoundError,
+  MavenCentralUnreachableError,
+  MavenNotFoundError,
+  PortInUseError,
+  RegistryStartError,
+  type TestkitErrorCode,
+  TestkitErrorCodes,
+  UnsupportedOperationError,
+} from './errors.js';
+export { findJava, type JavaInstallation } from './java.js';
+export { type ClusterMetadata, fetchMetadata } from './kafka-protocol.js';
+export {
+  type ClusterMode,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+  type StartClusterOptions,
+} from './options.js';
+export { freePort } from './ports.js';

@@ -1,0 +1,124 @@
+import { resolveApicurio, resolveKafka } from './artifacts.js';
+import { findJava } from './java.js';
+import { KafkaNode } from './kafka-node.js';
+import type { ResolvedClusterOptions } from './options.js';
+import { claimPorts } from './ports.js';
+import { RegistryNode } from './registry-node.js';
+import { Supervisor } from './supervisor.js';
+
+/** Kafka 4.x runs on Java 17+. */
+const kafkaJavaVersion = 17;
+/** Apicurio Registry 3.3 is compiled for Java 21. */
+const registryJavaVersion = 21;
+
+/** What the local JVM cluster started, and how long each part took. */
+export interface LocalCluster {
+  readonly kafka: KafkaNode | undefined;
+  readonly registry: RegistryNode | undefined;
+  readonly downloadMs: number;
+  readonly kafkaMs: number;
+  readonly registryMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Kafka (unless `withKafka` is false) and Apicurio Registry (unless `withRegistry` is
+ * false) as local JVMs, fetching them from Maven Central once. Both start in parallel.
+ */
+export async function startLocalCluster(
+  options: ResolvedClusterOptions,
+  parts: { withKafka: boolean; withRegistry: boolean },
+): Promise<LocalCluster> {
+  const search = { javaHome: options.javaHome, env: options.env };
+  const kafkaJava = parts.withKafka
+    ? findJava(`Kafka ${options.kafkaVersion}`, kafkaJavaVersion, search)
+    : undefined;
+  const registryJava = parts.withRegistry
+    ? findJava(`Apicurio Registry ${options.registryVersion}`, registryJavaVersion, search)
+    : undefined;
+  const [kafkaPort = 0, controllerPort = 0, registryPort = 0, managementPort = 0] = await claimPorts([
+    ['kafkaPort', parts.withKafka, options.kafkaPort],
+    ['controllerPort', parts.withKafka, options.controllerPort],
+    ['registryPort', parts.withRegistry, options.registryPort],
+    ['registry management port', parts.withRegistry, undefined],
+  ]);
+
+  const maven = {
+    command: options.mavenCommand,
+    args: options.mavenArgs,
+    cacheDir: options.cacheDir,
+    logger: options.logger,
+  };
+  const downloadStarted = Date.now();
+  // One after the other: two Maven processes filling an empty ~/.m2 at once can race.
+  const libsDir = kafkaJava ? await resolveKafka(maven, options.kafkaVersion) : undefined;
+  const appDir = registryJava ? await resolveApicurio(maven, options.registryVersion) : undefined;
+  const downloadMs = Date.now() - downloadStarted;
+
+  const supervisor = await Supervisor.create(options.logger);
+  let kafkaMs = 0;
+  let registryMs = 0;
+  const timed = async <T>(start: () => Promise<T>, record: (ms: number) => void): Promise<T> => {
+    const started = Date.now();
+    const result = await start();
+    record(Date.now() - started);
+    return result;
+  };
+  const [kafka, registry] = await Promise.allSettled([
+    kafkaJava && libsDir
+      ? timed(
+          () =>
+            KafkaNode.start(
+              {
+                java: kafkaJava,
+                libsDir,
+                port: kafkaPort,
+                controllerPort,
+                heapMb: options.kafkaHeapMb,
+                startTimeoutMs: options.startTimeoutMs,
+                brokerConfig: options.brokerConfig,
+                logger: options.logger,
+              },
+              supervisor,
+            ),
+          (ms) => {
+            kafkaMs = ms;
+          },
+        )
+      : Promise.resolve(undefined),
+    registryJava && appDir
+      ? timed(
+          () =>
+            RegistryNode.start(
+              {
+                java: registryJava,
+                appDir,
+                port: registryPort,
+                managementPort,
+                heapMb: options.registryHeapMb,
+                startTimeoutMs: options.startTimeoutMs,
+                compatibility: options.compatibility,
+                logger: options.logger,
+              },
+              supervisor,
+            ),
+          (ms) => {
+            registryMs = ms;
+          },
+        )
+      : Promise.resolve(undefined),
+  ]);
+
+  const stop = async (): Promise<void> => {
+    await Promise.all([
+      kafka.status === 'fulfilled' ? kafka.value?.stopProcess() : undefined,
+      registry.status === 'fulfilled' ? registry.value?.stop() : undefined,
+    ]);
+    await supervisor.dispose();
+  };
+  if (kafka.status === 'rejected' || registry.status === 'rejected') {
+    await stop();
+    throw kafka.status === 'rejected' ? kafka.reason : (registry as PromiseRejectedResult).reason;
+  }
+  return { kafka: kafka.value, registry: registry.value, downloadMs, kafkaMs, registryMs, stop };
+}

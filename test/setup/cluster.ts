@@ -1,0 +1,31 @@
+// One real cluster per test run, shared by every integration test file: started here, stopped
+// when the run ends. Tests get its addresses with inject('cluster').
+import { createLogger } from '@cascade/core';
+import { startCluster } from '@cascade/testkit';
+import type { TestProject } from 'vitest/node';
+
+export interface ProvidedCluster {
+  readonly brokers: string[];
+  readonly registryUrl: string;
+  readonly mode: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: ProvidedCluster;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const logger = createLogger(
+    (level, message, meta) => process.stderr.write(`[testkit] ${level} ${message} ${JSON.stringify(meta)}\n`),
+    { level: 'info' },
+  );
+  const cluster = await startCluster({ logger });
+  project.provide('cluster', {
+    brokers: cluster.brokers,
+    registryUrl: cluster.registryUrl,
+    mode: cluster.mode,
+  });
+  return () => cluster.stop();
+}

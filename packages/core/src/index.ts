@@ -55,3 +55,11 @@ export {
   requireNonEmptyString,
   requireOneOf,
 } from './options.js';
+export {
+  backoffDelayMs,
+  defaultRetryPolicy,
+  hasAttemptsLeft,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+  resolveRetryPolicy,
+} from './retry.js';

@@ -26,6 +26,8 @@ export interface Cluster extends AsyncDisposable {
   readonly mode: ClusterMode;
   /** Start-up timings. */
   readonly startup: ClusterStartup;
+  /** The folder holding the local JVMs' data and logs (JVM mode only); removed by `stop()`. */
+  readonly dataDir: string | undefined;
   /**
    * Stops the broker gracefully, keeping its data and port (to test broker loss).
    * @throws {UnsupportedOperationError} unless the broker is a local JVM started here.
@@ -71,6 +73,7 @@ export async function startCluster(input: StartClusterOptions = {}): Promise<Clu
   let stopParts: () => Promise<void> = async () => {};
   let kafkaNode: KafkaNode | undefined;
   let startup = { downloadMs: 0, kafkaMs: 0, registryMs: 0 };
+  let dataDir: string | undefined;
 
   if (parts.withKafka || parts.withRegistry) {
     const useDocker =
@@ -88,6 +91,7 @@ export async function startCluster(input: StartClusterOptions = {}): Promise<Clu
       brokers = local.kafka ? [local.kafka.bootstrap] : brokers;
       registryUrl = local.registry?.url ?? registryUrl;
       stopParts = local.stop;
+      dataDir = local.dataDir;
       startup = { downloadMs: local.downloadMs, kafkaMs: local.kafkaMs, registryMs: local.registryMs };
     }
   }
@@ -106,9 +110,10 @@ export async function startCluster(input: StartClusterOptions = {}): Promise<Clu
     registryUrl,
     mode,
     startup: { ...startup, totalMs: Date.now() - started },
-    stopBroker: () => localBroker('stopBroker').stopProcess(),
-    killBroker: () => localBroker('killBroker').killProcess(),
-    startBroker: () => localBroker('startBroker').startProcess(),
+    dataDir,
+    stopBroker: async () => localBroker('stopBroker').stopProcess(),
+    killBroker: async () => localBroker('killBroker').killProcess(),
+    startBroker: async () => localBroker('startBroker').startProcess(),
     stop,
     [Symbol.asyncDispose]: stop,
   };

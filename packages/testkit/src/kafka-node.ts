@@ -50,6 +50,10 @@ export function singleNodeConfig(
     'share.coordinator.state.topic.replication.factor': '1',
     'share.coordinator.state.topic.min.isr': '1',
     'group.initial.rebalance.delay.ms': '0',
+    // After a crash the controller refuses the restarted broker's registration until the old
+    // session expires (9 s by default): keep crash-restart tests quick.
+    'broker.session.timeout.ms': '3000',
+    'broker.heartbeat.interval.ms': '500',
     'auto.create.topics.enable': 'false',
     'delete.topic.enable': 'true',
     'log.segment.bytes': String(64 * 1024 * 1024),

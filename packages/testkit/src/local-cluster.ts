@@ -18,6 +18,8 @@ export interface LocalCluster {
   readonly downloadMs: number;
   readonly kafkaMs: number;
   readonly registryMs: number;
+  /** The run folder holding data and logs. */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -120,5 +122,13 @@ export async function startLocalCluster(
     await stop();
     throw kafka.status === 'rejected' ? kafka.reason : (registry as PromiseRejectedResult).reason;
   }
-  return { kafka: kafka.value, registry: registry.value, downloadMs, kafkaMs, registryMs, stop };
+  return {
+    kafka: kafka.value,
+    registry: registry.value,
+    downloadMs,
+    kafkaMs,
+    registryMs,
+    dataDir: supervisor.runDir,
+    stop,
+  };
 }

@@ -67,7 +67,7 @@ export class ManagedProcess {
     if (this.#exit) return;
     this.#signal('SIGTERM');
     const timer = setTimeout(() => this.#signal('SIGKILL'), graceMs);
-    await this.#exited;
+    await this.#awaitExit();
     clearTimeout(timer);
   }
 
@@ -75,7 +75,17 @@ export class ManagedProcess {
   async kill(): Promise<void> {
     if (this.#exit) return;
     this.#signal('SIGKILL');
-    await this.#exited;
+    await this.#awaitExit();
+  }
+
+  /** Waits for the exit; the child is unref'd, so hold the event loop open meanwhile. */
+  async #awaitExit(): Promise<void> {
+    this.#child.ref();
+    try {
+      await this.#exited;
+    } finally {
+      this.#child.unref();
+    }
   }
 
   #signal(signal: NodeJS.Signals): void {

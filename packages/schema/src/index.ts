@@ -1,6 +1,40 @@
 /**
  * `@cascade/schema`: typed serdes, and Avro through a Confluent-compatible schema registry.
+ *
+ * @example
+ * ```ts
+ * import { avro, json, string } from '@cascade/schema';
+ *
+ * const order = {
+ *   type: 'record', name: 'Order', namespace: 'com.acme',
+ *   fields: [{ name: 'id', type: 'string' }, { name: 'quantity', type: 'long' }],
+ * } as const;
+ * const serdes = { key: string(), value: avro(order) }; // value: Serde<{ id: string; quantity: bigint }>
+ * const bytes = await serdes.value.serialize({ id: 'o-1', quantity: 2n }, { topic: 'orders', headers: {}, isKey: false });
+ * ```
  * @module
  */
 
+export { type AvroSerde, type AvroValue, avro } from './avro-serde.js';
+export { bytes } from './bytes-serde.js';
+export {
+  DeserializationError,
+  type DeserializationErrorOptions,
+  type DeserializationFailure,
+  DeserializationFailures,
+  InvalidSchemaError,
+  type RecordLocation,
+  RegistryAuthError,
+  RegistryRequestError,
+  RegistryUnavailableError,
+  type SchemaErrorCode,
+  SchemaErrorCodes,
+  SchemaIncompatibleError,
+  SchemaNotFoundError,
+  SerializationError,
+  type SerializationErrorOptions,
+} from './errors.js';
+export type { AvroPrimitiveName, AvroSchema, AvroSchemaObject, InferAvro } from './infer-avro.js';
+export { type JsonSerdeOptions, json } from './json-serde.js';
+export { string } from './string-serde.js';
 export type { Headers, HeaderValue, Serde, SerdeContext, SerdeType } from './types.js';

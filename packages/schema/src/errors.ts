@@ -107,8 +107,10 @@ export const DeserializationFailures = {
   unknownSchemaId: 'unknown-schema-id',
   /** The body does not decode with the writer's schema (corrupt bytes, trailing bytes, bad JSON/UTF-8). */
   corruptPayload: 'corrupt-payload',
-  /** The value decoded but does not fit the reader's type (a failed `validate`, an unreadable union branch). */
+  /** The value decoded but does not fit the reader's type (a failed `validate`). */
   invalidValue: 'invalid-value',
+  /** The reader's schema cannot read the writer's (e.g. a reader field without default is missing). */
+  incompatibleSchema: 'incompatible-schema',
 } as const;
 
 /** One of {@link DeserializationFailures}. */
@@ -125,7 +127,7 @@ export interface DeserializationErrorOptions extends RecordLocation, CascadeErro
 
 /**
  * Bytes that cannot be turned into a value: a poison pill. `reason` says which of bad magic byte,
- * truncated payload, unknown schema id, corrupt payload or invalid value; the topic, partition and
+ * truncated payload, unknown schema id, corrupt payload, invalid value or incompatible schema; the topic, partition and
  * offset are carried when the caller gave them. Never retriable (a registry outage while looking
  * up the schema is a {@link RegistryUnavailableError} instead, which is).
  */

@@ -36,5 +36,36 @@ export {
 } from './errors.js';
 export type { AvroPrimitiveName, AvroSchema, AvroSchemaObject, InferAvro } from './infer-avro.js';
 export { type JsonSerdeOptions, json } from './json-serde.js';
+export {
+  type RegistryAuth,
+  type RegistryRetryOptions,
+  type RegistryTlsOptions,
+  type ResolvedSchemaRegistryOptions,
+  resolveSchemaRegistryOptions,
+  type SchemaRegistryOptions,
+} from './options.js';
+export {
+  type RegistryAvroOptions,
+  type RegistryAvroSerde,
+  type ResolvedRegistryAvroOptions,
+  registryAvro,
+  resolveRegistryAvroOptions,
+  WireFormat,
+} from './registry-avro.js';
+export {
+  type CompatibilityResult,
+  type GetIdOptions,
+  type SchemaDefinition,
+  type SchemaReference,
+  SchemaRegistry,
+  type SubjectVersion,
+} from './schema-registry.js';
 export { string } from './string-serde.js';
+export {
+  type SubjectNameContext,
+  type SubjectNameFunction,
+  SubjectNameStrategies,
+  type SubjectNameStrategy,
+  subjectName,
+} from './subject-strategy.js';
 export type { Headers, HeaderValue, Serde, SerdeContext, SerdeType } from './types.js';

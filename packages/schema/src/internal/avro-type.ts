@@ -14,10 +14,10 @@ type AvroType = avro.Type;
 /** Options of {@link createAvroType}. */
 export interface CreateAvroTypeOptions {
   /**
-   * Named types already known (from schema references), by full name. Not modified: the names
-   * the schema defines go into a copy.
+   * Named types already known (from schema references), by full name. The named types the
+   * schema defines are added to it, so it can be passed on to a schema that references them.
    */
-  readonly namedTypes?: Readonly<Record<string, AvroType>>;
+  readonly namedTypes?: Record<string, AvroType>;
 }
 
 let buildingLogicalType = false;
@@ -48,9 +48,11 @@ function typeHook(schema: unknown, opts: object): AvroType | undefined {
  * schema is invalid.
  */
 export function createAvroType(schema: unknown, options: CreateAvroTypeOptions = {}): AvroType {
-  const parsed = typeof schema === 'string' ? (JSON.parse(schema) as unknown) : schema;
+  // Registry schema text is JSON (`{...}`, `[...]`, `"string"`); a bare name is a type name.
+  const parsed =
+    typeof schema === 'string' && /^\s*[[{"]/.test(schema) ? (JSON.parse(schema) as unknown) : schema;
   return avro.Type.forSchema(parsed as avro.Schema, {
-    registry: { ...options.namedTypes },
+    registry: options.namedTypes ?? {},
     typeHook: typeHook as (schema: avro.Schema, opts: unknown) => AvroType | undefined,
     wrapUnions: 'auto',
   });

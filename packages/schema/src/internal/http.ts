@@ -1,0 +1,58 @@
+/**
+ * A minimal JSON-over-HTTP(S) request on `node:http`/`node:https`, so TLS options (CA, client
+ * certificate) and keep-alive agents work without extra dependencies.
+ * @module
+ */
+
+import http from 'node:http';
+import https from 'node:https';
+
+/** An HTTP response with its body read. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One request. */
+export interface HttpRequest {
+  readonly url: URL;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string | undefined;
+  readonly agent: http.Agent;
+  readonly timeoutMs: number;
+}
+
+/** A network-level failure (connection refused/reset, timeout): no HTTP status was received. */
+export class HttpNetworkError extends Error {
+  override readonly name = 'HttpNetworkError';
+}
+
+/** Sends `request` and reads the whole response body as UTF-8. */
+export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
+  const { url } = request;
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...request.headers };
+    if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
+    const req = transport.request(
+      url,
+      { method: request.method, headers, agent: request.agent, timeout: request.timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (error) => reject(new HttpNetworkError(error.message, { cause: error })));
+      },
+    );
+    req.on('timeout', () => req.destroy(new HttpNetworkError(`no response within ${request.timeoutMs} ms`)));
+    req.on('error', (error) =>
+      reject(
+        error instanceof HttpNetworkError ? error : new HttpNetworkError(error.message, { cause: error }),
+      ),
+    );
+    req.end(request.body);
+  });
+}

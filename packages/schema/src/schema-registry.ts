@@ -1,0 +1,428 @@
+/**
+ * A client of the Confluent-compatible schema registry REST API: bounded caches, one request in
+ * flight per key, retries with backoff on outages, and no side effects beyond registering a
+ * schema version (it never writes a subject's compatibility config).
+ * @module
+ */
+
+import http from 'node:http';
+import https from 'node:https';
+import { cascadeChannel, DiagnosticChannels, delay, type Logger } from '@cascade/core';
+import {
+  InvalidSchemaError,
+  RegistryAuthError,
+  RegistryRequestError,
+  RegistryUnavailableError,
+  SchemaIncompatibleError,
+  SchemaNotFoundError,
+} from './errors.js';
+import { backoffDelayMs } from './internal/backoff.js';
+import { HttpNetworkError, type HttpResponse, sendHttp } from './internal/http.js';
+import { LoadingCache } from './internal/lru-cache.js';
+import {
+  type ResolvedSchemaRegistryOptions,
+  resolveSchemaRegistryOptions,
+  type SchemaRegistryOptions,
+} from './options.js';
+
+/** A reference from one schema to a named type registered under another subject. */
+export interface SchemaReference {
+  /** The full name of the referenced type, e.g. `com.acme.Address`. */
+  readonly name: string;
+  readonly subject: string;
+  readonly version: number;
+}
+
+/** A schema as the registry stores it. */
+export interface SchemaDefinition {
+  /** The schema text (Avro JSON). */
+  readonly schema: string;
+  /** @default 'AVRO' */
+  readonly schemaType?: 'AVRO' | 'JSON' | 'PROTOBUF';
+  /** @default [] */
+  readonly references?: readonly SchemaReference[];
+}
+
+/** A schema registered under a subject. */
+export interface SubjectVersion extends SchemaDefinition {
+  readonly subject: string;
+  readonly version: number;
+  readonly id: number;
+}
+
+/** The registry's verdict on a schema against a subject. */
+export interface CompatibilityResult {
+  readonly compatible: boolean;
+  /** The registry's reasons when incompatible (Apicurio gives none on this endpoint). */
+  readonly messages: readonly string[];
+}
+
+/** Options of {@link SchemaRegistry.getOrRegisterId}. */
+export interface GetIdOptions {
+  /** Register the schema when the subject does not have it yet. @default true */
+  readonly autoRegister?: boolean;
+}
+
+const retriableStatus = new Set([408, 429, 500, 502, 503, 504]);
+const contentType = 'application/vnd.schemaregistry.v1+json';
+
+interface RegistryReply {
+  readonly status: number;
+  readonly json: unknown;
+}
+
+/**
+ * A schema registry client. Create one per registry and share it between serdes: its caches and
+ * its one-request-per-key guarantee are per client.
+ *
+ * @example
+ * ```ts
+ * const registry = new SchemaRegistry({
+ *   url: 'https://registry.internal:8081',
+ *   auth: { username: 'svc-orders', password: process.env.REGISTRY_PASSWORD ?? '' },
+ * });
+ * const id = await registry.getOrRegisterId('orders-value', { schema: JSON.stringify(orderSchema) });
+ * ```
+ */
+export class SchemaRegistry {
+  readonly #options: ResolvedSchemaRegistryOptions;
+  readonly #agent: http.Agent;
+  readonly #logger: Logger;
+  readonly #byId: LoadingCache<number, SchemaDefinition>;
+  readonly #versions: LoadingCache<string, SubjectVersion>;
+  readonly #ids: LoadingCache<string, number>;
+
+  constructor(options: SchemaRegistryOptions) {
+    this.#options = resolveSchemaRegistryOptions(options);
+    const { tls, cacheCapacity } = this.#options;
+    this.#agent =
+      this.#options.baseUrl.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ...(tls as https.AgentOptions) })
+        : new http.Agent({ keepAlive: true });
+    this.#logger = this.#options.logger.child({ registry: this.#options.displayUrl });
+    this.#byId = new LoadingCache(cacheCapacity);
+    this.#versions = new LoadingCache(cacheCapacity);
+    this.#ids = new LoadingCache(cacheCapacity);
+  }
+
+  /** The registry base URL, without credentials. */
+  get url(): string {
+    return this.#options.displayUrl;
+  }
+
+  /**
+   * The schema with global id `id` (cached). Throws {@link SchemaNotFoundError} when the registry
+   * does not know the id.
+   */
+  getSchemaById(id: number): Promise<SchemaDefinition> {
+    return this.#byId.get(id, () => this.#fetchSchemaById(id));
+  }
+
+  /**
+   * Version `version` of `subject`, or its latest version with `'latest'` (numbered versions are
+   * cached; `'latest'` asks the registry every time). Throws {@link SchemaNotFoundError}.
+   */
+  getSubjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
+    if (version === 'latest') return this.#fetchVersion(subject, 'latest');
+    return this.#versions.get(JSON.stringify([subject, version]), () => this.#fetchVersion(subject, version));
+  }
+
+  /** The id and version of `definition` under `subject`, or `undefined` when not registered there. */
+  async lookupSchema(subject: string, definition: SchemaDefinition): Promise<SubjectVersion | undefined> {
+    const reply = await this.#request(
+      'look up a schema',
+      'POST',
+      `subjects/${enc(subject)}`,
+      body(definition),
+    );
+    if (reply.status === 404) return undefined;
+    this.#expectOk(reply, 'look up a schema', subject);
+    return parseSubjectVersion(reply.json, subject, this.url, definition);
+  }
+
+  /**
+   * Whether `definition` is compatible with the latest version of `subject` under the subject's
+   * compatibility level. A subject that does not exist yet accepts anything.
+   */
+  async checkCompatibility(subject: string, definition: SchemaDefinition): Promise<CompatibilityResult> {
+    const reply = await this.#request(
+      'check compatibility',
+      'POST',
+      `compatibility/subjects/${enc(subject)}/versions/latest?verbose=true`,
+      body(definition),
+    );
+    if (reply.status === 404) return { compatible: true, messages: [] };
+    this.#expectOk(reply, 'check compatibility', subject);
+    const json = reply.json as { is_compatible?: unknown; messages?: unknown };
+    const messages = Array.isArray(json.messages) ? json.messages.map((m) => String(m)) : [];
+    return { compatible: json.is_compatible === true, messages };
+  }
+
+  /**
+   * Registers `definition` under `subject` and returns its id. Only the schema version is
+   * written: never the subject's compatibility config. Throws {@link SchemaIncompatibleError}
+   * when the registry refuses it as incompatible, {@link InvalidSchemaError} when invalid.
+   */
+  async register(subject: string, definition: SchemaDefinition): Promise<number> {
+    const reply = await this.#request(
+      'register a schema',
+      'POST',
+      `subjects/${enc(subject)}/versions`,
+      body(definition),
+    );
+    this.#expectOk(reply, 'register a schema', subject);
+    const id = (reply.json as { id?: unknown }).id;
+    if (typeof id !== 'number') throw this.#unexpected('register a schema', reply);
+    this.#logger.debug('registered schema', { subject, schemaId: id });
+    return id;
+  }
+
+  /**
+   * The id of `definition` under `subject`: looked up, else (with `autoRegister`) checked for
+   * compatibility and registered. Cached per (subject, schema); concurrent first calls share one
+   * round of requests. Throws {@link SchemaIncompatibleError}, or {@link SchemaNotFoundError}
+   * when not registered and `autoRegister` is off.
+   */
+  getOrRegisterId(
+    subject: string,
+    definition: SchemaDefinition,
+    options: GetIdOptions = {},
+  ): Promise<number> {
+    const autoRegister = options.autoRegister ?? true;
+    const key = JSON.stringify([
+      subject,
+      definition.schemaType ?? 'AVRO',
+      definition.schema,
+      definition.references ?? [],
+      autoRegister,
+    ]);
+    return this.#ids.get(key, () => this.#resolveId(subject, definition, autoRegister));
+  }
+
+  /** Closes idle keep-alive connections. The client stays usable (new connections are opened). */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #resolveId(subject: string, definition: SchemaDefinition, autoRegister: boolean): Promise<number> {
+    const found = await this.lookupSchema(subject, definition);
+    if (found !== undefined) return found.id;
+    if (!autoRegister) {
+      throw new SchemaNotFoundError(
+        `The schema is not registered under subject ${subject} in ${this.url}, and autoRegister is off. Register it first (CI, or cascade tooling), or turn autoRegister on.`,
+        { subject },
+      );
+    }
+    const verdict = await this.checkCompatibility(subject, definition);
+    if (!verdict.compatible) throw new SchemaIncompatibleError(subject, verdict.messages);
+    return this.register(subject, definition);
+  }
+
+  async #fetchSchemaById(id: number): Promise<SchemaDefinition> {
+    const reply = await this.#request('fetch a schema by id', 'GET', `schemas/ids/${id}`);
+    if (reply.status === 404) {
+      throw new SchemaNotFoundError(
+        `Schema id ${id} not found in registry ${this.url}. Was the subject deleted?`,
+        {
+          schemaId: id,
+        },
+      );
+    }
+    this.#expectOk(reply, 'fetch a schema by id');
+    const json = reply.json as { schema?: unknown; schemaType?: unknown; references?: unknown };
+    if (typeof json.schema !== 'string') throw this.#unexpected('fetch a schema by id', reply);
+    return {
+      schema: json.schema,
+      schemaType: parseSchemaType(json.schemaType),
+      references: parseReferences(json.references),
+    };
+  }
+
+  async #fetchVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
+    const reply = await this.#request(
+      'fetch a subject version',
+      'GET',
+      `subjects/${enc(subject)}/versions/${version}`,
+    );
+    if (reply.status === 404) {
+      throw new SchemaNotFoundError(
+        `Subject ${subject} has no version ${version} in registry ${this.url}. Register the schema first.`,
+        { subject },
+      );
+    }
+    this.#expectOk(reply, 'fetch a subject version', subject);
+    return parseSubjectVersion(reply.json, subject, this.url);
+  }
+
+  #expectOk(reply: RegistryReply, operation: string, subject?: string): void {
+    if (reply.status >= 200 && reply.status < 300) return;
+    const { code, message } = errorBody(reply.json);
+    if (reply.status === 409)
+      throw new SchemaIncompatibleError(subject ?? '', message === '' ? [] : [message]);
+    if (reply.status === 422 && (code === 42201 || code === 422)) {
+      throw new InvalidSchemaError(
+        `Registry ${this.url} refused the schema for subject ${subject ?? '?'} as invalid: ${message}. Fix the schema.`,
+        { subject },
+      );
+    }
+    throw new RegistryRequestError(this.url, operation, reply.status, code, message);
+  }
+
+  #unexpected(operation: string, reply: RegistryReply): RegistryRequestError {
+    return new RegistryRequestError(this.url, operation, reply.status, undefined, 'unexpected response body');
+  }
+
+  async #request(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    payload?: string,
+  ): Promise<RegistryReply> {
+    const channel = cascadeChannel<object>(DiagnosticChannels.schemaRegistryRequest);
+    if (!channel.hasSubscribers) return this.#requestWithRetries(operation, method, path, payload);
+    return channel.tracePromise(() => this.#requestWithRetries(operation, method, path, payload), {
+      operation,
+      method,
+      url: `${this.url}/${path}`,
+    });
+  }
+
+  async #requestWithRetries(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    payload: string | undefined,
+  ): Promise<RegistryReply> {
+    const options = this.#options;
+    const url = new URL(path, options.baseUrl);
+    const attempts = options.retries + 1;
+    let lastFailure = '';
+    let lastCause: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) {
+        const waitMs = backoffDelayMs(options, attempt - 1);
+        this.#logger.debug('retrying registry request', { operation, attempt, waitMs, failure: lastFailure });
+        await delay(waitMs);
+      }
+      let response: HttpResponse;
+      try {
+        response = await sendHttp({
+          url,
+          method,
+          headers: await this.#headers(),
+          body: payload,
+          agent: this.#agent,
+          timeoutMs: options.requestTimeoutMs,
+        });
+      } catch (error) {
+        if (!(error instanceof HttpNetworkError)) throw error;
+        lastFailure = error.message;
+        lastCause = error;
+        continue;
+      }
+      if (retriableStatus.has(response.status)) {
+        lastFailure = `HTTP ${response.status}`;
+        lastCause = undefined;
+        continue;
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new RegistryAuthError(this.url, operation, response.status);
+      }
+      return { status: response.status, json: parseJson(response.body) };
+    }
+    this.#logger.warn('schema registry unavailable', { operation, attempts, failure: lastFailure });
+    throw new RegistryUnavailableError(this.url, operation, attempts, lastFailure, { cause: lastCause });
+  }
+
+  async #headers(): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {
+      ...this.#options.headers,
+      accept: `${contentType}, application/json`,
+      'content-type': contentType,
+    };
+    const { auth } = this.#options;
+    if (auth === undefined) return headers;
+    if ('token' in auth) {
+      const token = typeof auth.token === 'function' ? await auth.token() : auth.token;
+      headers.authorization = `Bearer ${token}`;
+    } else {
+      headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    }
+    return headers;
+  }
+}
+
+function enc(subject: string): string {
+  return encodeURIComponent(subject);
+}
+
+function body(definition: SchemaDefinition): string {
+  const out: Record<string, unknown> = { schema: definition.schema };
+  if (definition.schemaType !== undefined && definition.schemaType !== 'AVRO')
+    out.schemaType = definition.schemaType;
+  if (definition.references !== undefined && definition.references.length > 0) {
+    out.schemaType = definition.schemaType ?? 'AVRO';
+    out.references = definition.references;
+  }
+  return JSON.stringify(out);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
+}
+
+function errorBody(json: unknown): { code: number | undefined; message: string } {
+  if (typeof json !== 'object' || json === null) return { code: undefined, message: '' };
+  const { error_code: code, message } = json as { error_code?: unknown; message?: unknown };
+  return {
+    code: typeof code === 'number' ? code : undefined,
+    message: typeof message === 'string' ? message : '',
+  };
+}
+
+function parseSchemaType(value: unknown): 'AVRO' | 'JSON' | 'PROTOBUF' {
+  return value === 'JSON' || value === 'PROTOBUF' ? value : 'AVRO';
+}
+
+function parseReferences(value: unknown): SchemaReference[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return [];
+    const { name, subject, version } = item as Record<string, unknown>;
+    return typeof name === 'string' && typeof subject === 'string' && typeof version === 'number'
+      ? [{ name, subject, version }]
+      : [];
+  });
+}
+
+function parseSubjectVersion(
+  json: unknown,
+  subject: string,
+  url: string,
+  fallback?: SchemaDefinition,
+): SubjectVersion {
+  const value = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const { id, version, schema } = value;
+  if (typeof id !== 'number' || typeof version !== 'number') {
+    throw new RegistryRequestError(
+      url,
+      'read a subject version',
+      200,
+      undefined,
+      'the registry answered without an id or version',
+    );
+  }
+  return {
+    subject,
+    version,
+    id,
+    schema: typeof schema === 'string' ? schema : (fallback?.schema ?? ''),
+    schemaType: parseSchemaType(value.schemaType),
+    references: parseReferences(value.references),
+  };
+}

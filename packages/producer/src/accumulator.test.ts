@@ -1,0 +1,226 @@
+import { noopLogger, resolveRetryPolicy } from '@cascade/core';
+import { describe, expect, it } from 'vitest';
+import {
+  Accumulator,
+  type AccumulatorOptions,
+  type SinkBatch,
+  type SinkResult,
+  type WireRecord,
+} from './accumulator.js';
+import {
+  BufferFullError,
+  DeliveryTimeoutError,
+  KafkaConnectionError,
+  type ProducerError,
+  RecordTooLargeError,
+} from './errors.js';
+import { toProducerError } from './internal/error-mapping.js';
+
+const wire = (value: string, sizeBytes = 100): WireRecord => ({
+  key: null,
+  value: Buffer.from(value),
+  headers: {},
+  timestamp: 1,
+  sizeBytes,
+});
+
+/** A fake broker: stores per partition, answers with base offsets, can be told to fail. */
+function fakeBroker() {
+  const log = new Map<string, string[]>();
+  const requests: SinkBatch[][] = [];
+  let failNext: Array<(batches: readonly SinkBatch[]) => Error | undefined> = [];
+  let hold: Promise<void> | undefined;
+  const sink = async (batches: readonly SinkBatch[]): Promise<SinkResult[]> => {
+    requests.push([...batches]);
+    if (hold) await hold;
+    const fail = failNext.shift()?.(batches);
+    if (fail) throw fail;
+    return batches.map((b) => {
+      const key = `${b.topic}/${b.partition}`;
+      const stored = log.get(key) ?? [];
+      const baseOffset = String(stored.length);
+      stored.push(...b.records.map((r) => r.value?.toString() ?? ''));
+      log.set(key, stored);
+      return { topic: b.topic, partition: b.partition, baseOffset, logAppendTime: '-1' };
+    });
+  };
+  return {
+    sink,
+    log,
+    requests,
+    failWith: (fn: (batches: readonly SinkBatch[]) => Error | undefined) => failNext.push(fn),
+    reset: () => {
+      failNext = [];
+    },
+    holdUntil: (p: Promise<void> | undefined) => {
+      hold = p;
+    },
+  };
+}
+
+function accumulator(overrides: Partial<AccumulatorOptions> & Pick<AccumulatorOptions, 'sink'>): Accumulator {
+  return new Accumulator({
+    lingerMs: 0,
+    batchBytes: 1_000,
+    bufferMemoryBytes: 1_000_000,
+    maxBlockMs: 1_000,
+    maxInFlight: 5,
+    deliveryTimeoutMs: 10_000,
+    retryBackoff: resolveRetryPolicy('retry', { initialIntervalMs: 1, maximumIntervalMs: 5 }),
+    leaderOf: () => 0,
+    toError: (error, batch) => toProducerError(error, { operation: 'Producing', ...batch }),
+    shouldRetry: (error: ProducerError) => error.retriable,
+    logger: noopLogger,
+    ...overrides,
+  });
+}
+
+const at = (partition: number) => () => ({ topic: 't', partition });
+
+describe('Accumulator', () => {
+  it('batches records sent in one tick into one request, resolving each with its own offset', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, batchBytes: 1_000_000 });
+    const sent = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => acc.append(wire(`r${i}`), at(i % 2))),
+    );
+    expect(broker.requests).toHaveLength(1);
+    expect(sent.filter((m) => m.partition === 0).map((m) => m.offset)).toEqual(
+      Array.from({ length: 50 }, (_, i) => String(i)),
+    );
+    expect(broker.log.get('t/1')).toEqual(Array.from({ length: 50 }, (_, i) => `r${i * 2 + 1}`));
+  });
+
+  it('closes a batch at batchBytes and keeps one batch per partition in flight, in order', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, batchBytes: 1_000 });
+    await Promise.all(Array.from({ length: 35 }, (_, i) => acc.append(wire(`r${i}`), at(0))));
+    // 100-byte records, 1,000-byte batches: 4 batches, sent one after another.
+    expect(broker.requests.map((r) => r.map((b) => b.records.length))).toEqual([[10], [10], [10], [5]]);
+    expect(broker.log.get('t/0')).toEqual(Array.from({ length: 35 }, (_, i) => `r${i}`));
+  });
+
+  it('retries a failed batch before anything queued behind it, so order holds per partition', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, batchBytes: 500 });
+    const transient = Object.assign(new Error('leader moved'), {
+      name: 'KafkaJSProtocolError',
+      type: 'NOT_LEADER_FOR_PARTITION',
+      retriable: true,
+    });
+    broker.failWith(() => transient);
+    broker.failWith(() => transient);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => acc.append(wire(`r${i}`), at(0))));
+    expect(broker.log.get('t/0')).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+    expect(acc.stats.retries).toBe(2);
+  });
+
+  it('rejects exactly the records of the batch a non-retriable error belongs to', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, batchBytes: 1_000_000 });
+    const tooLarge = Object.assign(new Error('too large'), {
+      name: 'KafkaJSProtocolError',
+      type: 'MESSAGE_TOO_LARGE',
+      retriable: false,
+    });
+    // Fails any request that holds partition 1.
+    for (let i = 0; i < 3; i++)
+      broker.failWith((batches) => (batches.some((b) => b.partition === 1) ? tooLarge : undefined));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => acc.append(wire(`r${i}`), at(i % 3))),
+    );
+    const rejected = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+    expect(rejected).toEqual(Array.from({ length: 10 }, (_, i) => i * 3 + 1));
+    for (const i of rejected) {
+      const reason = (outcomes[i] as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(RecordTooLargeError);
+      expect(reason).toMatchObject({ code: 'CASCADE_PRODUCER_RECORD_TOO_LARGE', topic: 't', partition: 1 });
+    }
+    expect(broker.log.get('t/0')).toHaveLength(10);
+    expect(broker.log.get('t/2')).toHaveLength(10);
+  });
+
+  it('fails records with DeliveryTimeoutError once deliveryTimeoutMs has passed', async () => {
+    const broker = fakeBroker();
+    // Each failed attempt takes 300 ms of (simulated) time.
+    let skew = 0;
+    const acc = accumulator({ sink: broker.sink, deliveryTimeoutMs: 1_000, now: () => Date.now() + skew });
+    for (let i = 0; i < 100; i++) {
+      broker.failWith(() => {
+        skew += 300;
+        return Object.assign(new Error('connect ECONNREFUSED'), {
+          name: 'KafkaJSConnectionError',
+          retriable: true,
+        });
+      });
+    }
+    const error = await acc.append(wire('r'), at(0)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryTimeoutError);
+    expect((error as DeliveryTimeoutError).cause).toBeInstanceOf(KafkaConnectionError);
+    expect(broker.requests).toHaveLength(4);
+  });
+
+  it('makes send() wait when bufferMemoryBytes is full and fail after maxBlockMs with BufferFullError', async () => {
+    const broker = fakeBroker();
+    let release!: () => void;
+    broker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const acc = accumulator({ sink: broker.sink, bufferMemoryBytes: 1_000, maxBlockMs: 50 });
+    const first = Array.from({ length: 10 }, (_, i) => acc.append(wire(`r${i}`), at(0)));
+    const blocked = acc.append(wire('over'), at(0));
+    const error = await blocked.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BufferFullError);
+    expect(error).toMatchObject({ code: 'CASCADE_PRODUCER_BUFFER_FULL', retriable: true });
+    expect((error as BufferFullError).waitedMs).toBeGreaterThanOrEqual(49);
+    const waiting = acc.append(wire('after'), at(0));
+    release();
+    broker.holdUntil(undefined);
+    await Promise.all([...first, waiting]);
+    expect(broker.log.get('t/0')).toEqual([...Array.from({ length: 10 }, (_, i) => `r${i}`), 'after']);
+  });
+
+  it('rejects a record larger than the whole buffer at once', async () => {
+    const acc = accumulator({ sink: fakeBroker().sink, bufferMemoryBytes: 1_000 });
+    await expect(acc.append(wire('big', 5_000), at(0))).rejects.toBeInstanceOf(RecordTooLargeError);
+  });
+
+  it('waits lingerMs before sending a batch that is not full, and flush() sends it at once', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, lingerMs: 60_000 });
+    const sent = acc.append(wire('r'), at(0));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(broker.requests).toHaveLength(0);
+    await acc.flush();
+    expect((await sent).offset).toBe('0');
+    acc.dispose();
+  });
+
+  it('bounds requests in flight per broker by maxInFlight', async () => {
+    const broker = fakeBroker();
+    let release!: () => void;
+    broker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const acc = accumulator({ sink: broker.sink, maxInFlight: 2, leaderOf: (_t, p) => (p < 4 ? 0 : 1) });
+    // Records on 8 partitions, 4 per leader, each record its own batch so each needs its own request slot.
+    const sent = Array.from({ length: 8 }, (_, p) => acc.append(wire(`r${p}`, 2_000), at(p)));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // One request per leader holds all its ready batches.
+    expect(broker.requests.map((r) => r.map((b) => b.partition))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
+    release();
+    broker.holdUntil(undefined);
+    await Promise.all(sent);
+  });
+
+  it('fails everything queued with the given error after failAll, and refuses new records', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, lingerMs: 60_000 });
+    const queued = acc.append(wire('r'), at(0));
+    const fenced = new KafkaConnectionError('fenced for the test');
+    acc.failAll(fenced);
+    await expect(queued).rejects.toBe(fenced);
+    await expect(acc.append(wire('r2'), at(0))).rejects.toBe(fenced);
+    acc.dispose();
+  });
+});

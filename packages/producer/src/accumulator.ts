@@ -1,0 +1,579 @@
+/**
+ * The record accumulator: records are queued per topic-partition and sent in batches, like the
+ * Java client's `RecordAccumulator`.
+ *
+ * - A batch is ready when it holds `batchBytes`, when it is `lingerMs` old, or when a flush,
+ *   a close or a full buffer asks for it. One request per broker carries one batch of every
+ *   ready partition led by that broker; at most `maxInFlight` requests per broker are in flight.
+ * - **One batch per partition is in flight at a time**, and a failed batch is retried before
+ *   anything queued behind it, unchanged. Under idempotence that keeps each partition's sequence
+ *   numbers gap-free and in order, which is what kafkajs' own producer gets wrong under
+ *   concurrent sends (tulios/kafkajs#1005), and it keeps records in `send()` order per partition.
+ * - Each record has its own promise: it resolves with its own offset, and a failed batch rejects
+ *   exactly its own records. When a request with several batches fails with a non-retriable
+ *   error, each batch is retried alone once, so one partition's error never fails another's
+ *   records.
+ * - `bufferMemoryBytes` bounds the bytes queued and in flight. When full, `append()` waits in
+ *   FIFO order (back-pressure) and fails after `maxBlockMs` with {@link BufferFullError}.
+ * @module
+ */
+
+import { AbortedError, backoffDelayMs, type Logger, type ResolvedRetryPolicy } from '@cascade/core';
+import { BufferFullError, DeliveryTimeoutError, type ProducerError, RecordTooLargeError } from './errors.js';
+import type { RecordMetadata } from './types.js';
+
+/** A record ready for the wire. */
+export interface WireRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, Buffer | string | (Buffer | string)[]>;
+  /** Epoch ms. */
+  readonly timestamp: number;
+  readonly sizeBytes: number;
+}
+
+/** One batch handed to the sink. */
+export interface SinkBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly WireRecord[];
+}
+
+/** The broker's answer for one batch. */
+export interface SinkResult {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset of the batch's first record; `'-1'` when acks = 0. */
+  readonly baseOffset: string;
+  /** `'-1'` unless the topic uses LogAppendTime. */
+  readonly logAppendTime: string;
+}
+
+/** Sends batches (all led by one broker) in one request. */
+export type Sink = (batches: readonly SinkBatch[]) => Promise<readonly SinkResult[]>;
+
+/** Settings of an {@link Accumulator}. */
+export interface AccumulatorOptions {
+  readonly lingerMs: number;
+  readonly batchBytes: number;
+  readonly bufferMemoryBytes: number;
+  readonly maxBlockMs: number;
+  readonly maxInFlight: number;
+  readonly deliveryTimeoutMs: number;
+  readonly retryBackoff: ResolvedRetryPolicy;
+  readonly sink: Sink;
+  /** The broker id leading a partition, for grouping and in-flight limits; undefined if unknown. */
+  readonly leaderOf: (topic: string, partition: number) => number | undefined;
+  /** Turns a sink failure into a producer error for the batch. */
+  readonly toError: (error: unknown, batch: { topic: string; partition: number }) => ProducerError;
+  /** Whether a failed batch should be sent again (before its delivery timeout). */
+  readonly shouldRetry: (error: ProducerError) => boolean;
+  /** Called on each failed request, e.g. to refresh metadata. */
+  readonly onRequestError?: (error: ProducerError, batches: readonly SinkBatch[]) => void;
+  readonly logger: Logger;
+  /** For tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+interface Pending {
+  readonly record: WireRecord;
+  readonly resolve: (metadata: RecordMetadata) => void;
+  readonly reject: (error: ProducerError) => void;
+}
+
+interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly pending: Pending[];
+  bytes: number;
+  readonly createdAt: number;
+  /** Full: no more records go in. */
+  closed: boolean;
+  /** Asked for by flush/close: ready whatever its age. */
+  forced: boolean;
+  /** Send alone (after a multi-batch request failed). */
+  isolate: boolean;
+  attempts: number;
+  retryAt: number;
+  readonly done: Promise<void>;
+  readonly markDone: () => void;
+}
+
+interface PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  readonly batches: Batch[];
+  inFlight: boolean;
+  queuedBytes: number;
+}
+
+interface Waiter {
+  readonly sizeBytes: number;
+  readonly admit: () => void;
+  readonly fail: (error: ProducerError | AbortedError) => void;
+  readonly settled: Promise<void>;
+}
+
+/** Where a record goes, decided when it is admitted to the buffer (so sticky sees current state). */
+export interface Placement {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Counters for tests, benchmarks and metrics. */
+export interface AccumulatorStats {
+  /** Produce requests sent (including retries). */
+  readonly requests: number;
+  /** Batches sent (including retries). */
+  readonly batches: number;
+  /** Batches retried. */
+  readonly retries: number;
+  /** Bytes queued or in flight. */
+  readonly bufferedBytes: number;
+  /** Records queued or in flight. */
+  readonly bufferedRecords: number;
+}
+
+export class Accumulator {
+  readonly #options: AccumulatorOptions;
+  readonly #now: () => number;
+  readonly #queues = new Map<string, PartitionQueue>();
+  readonly #inFlightByLeader = new Map<number, number>();
+  readonly #waiters: Waiter[] = [];
+  #usedBytes = 0;
+  #records = 0;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryTimerAt = Number.POSITIVE_INFINITY;
+  #drainScheduled = false;
+  #failedWith: ProducerError | undefined;
+  #requests = 0;
+  #batchesSent = 0;
+  #retries = 0;
+
+  constructor(options: AccumulatorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Counters since creation. */
+  get stats(): AccumulatorStats {
+    return {
+      requests: this.#requests,
+      batches: this.#batchesSent,
+      retries: this.#retries,
+      bufferedBytes: this.#usedBytes,
+      bufferedRecords: this.#records,
+    };
+  }
+
+  /** Bytes queued or in flight for a partition (what adaptive sticky partitioning weighs). */
+  queuedBytes(topic: string, partition: number): number {
+    return this.#queues.get(`${topic}\u0000${partition}`)?.queuedBytes ?? 0;
+  }
+
+  /**
+   * Queues a record. `place` is called once buffer space is granted, in call order, and says
+   * where the record goes. Resolves with the record's metadata once the broker stored it.
+   */
+  append(record: WireRecord, place: () => Placement, signal?: AbortSignal): Promise<RecordMetadata> {
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      if (this.#failedWith !== undefined) {
+        reject(this.#failedWith);
+        return;
+      }
+      if (record.sizeBytes > this.#options.bufferMemoryBytes) {
+        reject(
+          new RecordTooLargeError(
+            `A record of ${record.sizeBytes} bytes is larger than bufferMemoryBytes (${this.#options.bufferMemoryBytes}). Make it smaller or raise bufferMemoryBytes.`,
+          ),
+        );
+        return;
+      }
+      const add = (): void => {
+        let placement: Placement;
+        try {
+          placement = place();
+        } catch (error) {
+          reject(this.#options.toError(error, { topic: '?', partition: -1 }));
+          return;
+        }
+        this.#add(placement, { record, resolve, reject });
+      };
+      if (
+        this.#waiters.length === 0 &&
+        this.#usedBytes + record.sizeBytes <= this.#options.bufferMemoryBytes
+      ) {
+        add();
+        return;
+      }
+      this.#wait(record.sizeBytes, add, reject, signal);
+    });
+  }
+
+  #wait(
+    sizeBytes: number,
+    add: () => void,
+    reject: (error: ProducerError) => void,
+    signal: AbortSignal | undefined,
+  ): void {
+    const started = this.#now();
+    let markSettled: () => void = () => {};
+    const settled = new Promise<void>((resolve) => {
+      markSettled = resolve;
+    });
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      const index = this.#waiters.indexOf(waiter);
+      if (index >= 0) this.#waiters.splice(index, 1);
+      markSettled();
+    };
+    const waiter: Waiter = {
+      sizeBytes,
+      admit: () => {
+        cleanup();
+        add();
+      },
+      fail: (error) => {
+        cleanup();
+        reject(error as ProducerError);
+        // Whoever waited behind this one may fit now.
+        this.#admitWaiters();
+      },
+      settled,
+    };
+    const timer = setTimeout(() => {
+      waiter.fail(
+        new BufferFullError(
+          `The producer buffer (bufferMemoryBytes ${this.#options.bufferMemoryBytes}) stayed full for maxBlockMs (${this.#options.maxBlockMs} ms): the brokers do not keep up. Slow down, or raise bufferMemoryBytes / maxBlockMs.`,
+          this.#now() - started,
+        ),
+      );
+    }, this.#options.maxBlockMs);
+    const onAbort = (): void => waiter.fail(new AbortedError('send', { cause: signal?.reason }));
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#waiters.push(waiter);
+    // A full buffer makes every batch ready, like the Java client does.
+    this.#scheduleDrain();
+  }
+
+  #admitWaiters(): void {
+    while (this.#waiters.length > 0) {
+      const head = this.#waiters[0];
+      if (head === undefined || this.#usedBytes + head.sizeBytes > this.#options.bufferMemoryBytes) break;
+      head.admit();
+    }
+  }
+
+  #add(placement: Placement, pending: Pending): void {
+    const { topic, partition } = placement;
+    const key = `${topic}\u0000${partition}`;
+    let queue = this.#queues.get(key);
+    if (queue === undefined) {
+      queue = { topic, partition, batches: [], inFlight: false, queuedBytes: 0 };
+      this.#queues.set(key, queue);
+    }
+    let batch = queue.batches[queue.batches.length - 1];
+    const size = pending.record.sizeBytes;
+    if (
+      batch === undefined ||
+      batch.closed ||
+      batch.attempts > 0 ||
+      (batch.bytes + size > this.#options.batchBytes && batch.pending.length > 0)
+    ) {
+      if (batch !== undefined) batch.closed = true;
+      batch = this.#newBatch(topic, partition);
+      queue.batches.push(batch);
+    }
+    batch.pending.push(pending);
+    batch.bytes += size;
+    queue.queuedBytes += size;
+    this.#usedBytes += size;
+    this.#records += 1;
+    if (batch.bytes >= this.#options.batchBytes) {
+      batch.closed = true;
+      this.#scheduleDrain();
+    } else if (this.#options.lingerMs === 0) {
+      this.#scheduleDrain();
+    } else {
+      this.#armLinger();
+    }
+  }
+
+  #newBatch(topic: string, partition: number): Batch {
+    let markDone: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      markDone = resolve;
+    });
+    return {
+      topic,
+      partition,
+      pending: [],
+      bytes: 0,
+      createdAt: this.#now(),
+      closed: false,
+      forced: false,
+      isolate: false,
+      attempts: 0,
+      retryAt: 0,
+      done,
+      markDone,
+    };
+  }
+
+  #armLinger(delayMs = this.#options.lingerMs): void {
+    if (this.#lingerTimer !== undefined) return;
+    this.#lingerTimer = setTimeout(
+      () => {
+        this.#lingerTimer = undefined;
+        this.#drain();
+      },
+      Math.max(0, delayMs),
+    );
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.#drain();
+    });
+  }
+
+  #isReady(batch: Batch, now: number): boolean {
+    if (batch.retryAt > now) return false;
+    return (
+      batch.closed ||
+      batch.forced ||
+      batch.attempts > 0 ||
+      this.#waiters.length > 0 ||
+      now - batch.createdAt >= this.#options.lingerMs
+    );
+  }
+
+  #drain(): void {
+    const now = this.#now();
+    const byLeader = new Map<number, Batch[]>();
+    let lingerUntil = Number.POSITIVE_INFINITY;
+    let nextRetry = Number.POSITIVE_INFINITY;
+    for (const queue of this.#queues.values()) {
+      const head = queue.batches[0];
+      if (head === undefined || queue.inFlight) continue;
+      if (!this.#isReady(head, now)) {
+        if (head.retryAt > now) nextRetry = Math.min(nextRetry, head.retryAt);
+        else lingerUntil = Math.min(lingerUntil, head.createdAt + this.#options.lingerMs);
+        continue;
+      }
+      const leader = this.#options.leaderOf(queue.topic, queue.partition) ?? -1;
+      const list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, [head]);
+      else list.push(head);
+    }
+    for (const [leader, batches] of byLeader) {
+      const alone = batches.filter((b) => b.isolate);
+      const together = batches.filter((b) => !b.isolate);
+      const requests = [...alone.map((b) => [b]), ...(together.length > 0 ? [together] : [])];
+      for (const request of requests) {
+        const inFlight = this.#inFlightByLeader.get(leader) ?? 0;
+        if (inFlight >= this.#options.maxInFlight) break;
+        this.#send(leader, request);
+      }
+    }
+    if (lingerUntil !== Number.POSITIVE_INFINITY) this.#armLinger(lingerUntil - now);
+    if (nextRetry !== Number.POSITIVE_INFINITY) this.#armRetry(nextRetry);
+  }
+
+  #armRetry(at: number): void {
+    if (this.#retryTimer !== undefined && this.#retryTimerAt <= at) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimerAt = at;
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        this.#retryTimerAt = Number.POSITIVE_INFINITY;
+        this.#drain();
+      },
+      Math.max(0, at - this.#now()),
+    );
+  }
+
+  #queueOf(batch: Batch): PartitionQueue | undefined {
+    return this.#queues.get(`${batch.topic}\u0000${batch.partition}`);
+  }
+
+  #send(leader: number, batches: Batch[]): void {
+    for (const batch of batches) {
+      batch.closed = true;
+      const queue = this.#queueOf(batch);
+      if (queue) queue.inFlight = true;
+    }
+    this.#inFlightByLeader.set(leader, (this.#inFlightByLeader.get(leader) ?? 0) + 1);
+    this.#requests += 1;
+    this.#batchesSent += batches.length;
+    const sinkBatches: SinkBatch[] = batches.map((b) => ({
+      topic: b.topic,
+      partition: b.partition,
+      records: b.pending.map((p) => p.record),
+    }));
+    let call: Promise<readonly SinkResult[]>;
+    try {
+      call = this.#options.sink(sinkBatches);
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    call.then(
+      (results) => this.#onSuccess(leader, batches, results),
+      (error: unknown) => this.#onFailure(leader, batches, sinkBatches, error),
+    );
+  }
+
+  #finishRequest(leader: number, batches: readonly Batch[]): void {
+    this.#inFlightByLeader.set(leader, Math.max(0, (this.#inFlightByLeader.get(leader) ?? 1) - 1));
+    for (const batch of batches) {
+      const queue = this.#queueOf(batch);
+      if (queue) queue.inFlight = false;
+    }
+  }
+
+  #complete(batch: Batch): void {
+    const queue = this.#queueOf(batch);
+    if (queue !== undefined) {
+      const index = queue.batches.indexOf(batch);
+      if (index >= 0) queue.batches.splice(index, 1);
+      queue.queuedBytes -= batch.bytes;
+      if (queue.batches.length === 0 && !queue.inFlight) {
+        this.#queues.delete(`${batch.topic}\u0000${batch.partition}`);
+      }
+    }
+    this.#usedBytes -= batch.bytes;
+    this.#records -= batch.pending.length;
+    batch.markDone();
+  }
+
+  #onSuccess(leader: number, batches: readonly Batch[], results: readonly SinkResult[]): void {
+    this.#finishRequest(leader, batches);
+    for (const batch of batches) {
+      const result = results.find((r) => r.topic === batch.topic && r.partition === batch.partition);
+      const base = result === undefined || result.baseOffset === '-1' ? undefined : BigInt(result.baseOffset);
+      const appendTime = result?.logAppendTime ?? '-1';
+      this.#complete(batch);
+      for (let i = 0; i < batch.pending.length; i++) {
+        const pending = batch.pending[i];
+        if (pending === undefined) continue;
+        pending.resolve({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: base === undefined ? '-1' : (base + BigInt(i)).toString(),
+          timestamp: appendTime === '-1' ? pending.record.timestamp : Number(appendTime),
+        });
+      }
+    }
+    this.#admitWaiters();
+    this.#drain();
+  }
+
+  #onFailure(
+    leader: number,
+    batches: readonly Batch[],
+    sinkBatches: readonly SinkBatch[],
+    raw: unknown,
+  ): void {
+    this.#finishRequest(leader, batches);
+    const first = batches[0];
+    const error = this.#options.toError(raw, {
+      topic: first?.topic ?? '?',
+      partition: first?.partition ?? -1,
+    });
+    this.#options.onRequestError?.(error, sinkBatches);
+    const retriable = this.#options.shouldRetry(error);
+    const now = this.#now();
+    for (const batch of batches) {
+      if (batches.length > 1 && !retriable) {
+        // Find out which batch the error belongs to: send each alone, at once.
+        batch.isolate = true;
+        continue;
+      }
+      const perBatch = batches.length > 1 ? this.#options.toError(raw, batch) : error;
+      const expired = now - batch.createdAt >= this.#options.deliveryTimeoutMs;
+      if (retriable && !expired && this.#failedWith === undefined) {
+        batch.attempts += 1;
+        batch.retryAt = now + backoffDelayMs(this.#options.retryBackoff, batch.attempts);
+        this.#retries += 1;
+        this.#options.logger.debug('Retrying a failed batch', {
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.pending.length,
+          attempt: batch.attempts,
+          error: perBatch.message,
+        });
+        continue;
+      }
+      const final =
+        retriable && expired
+          ? new DeliveryTimeoutError(
+              `${batch.pending.length} record(s) for topic ${batch.topic} partition ${batch.partition} were not acknowledged within deliveryTimeoutMs (${this.#options.deliveryTimeoutMs} ms); last error: ${perBatch.message}`,
+              { topic: batch.topic, partition: batch.partition, cause: perBatch },
+            )
+          : perBatch;
+      this.#complete(batch);
+      for (const pending of batch.pending) pending.reject(final);
+    }
+    this.#admitWaiters();
+    this.#drain();
+  }
+
+  /**
+   * Sends everything queued now, and resolves once every record queued (or waiting for buffer
+   * space) at the time of the call has settled, whether stored or failed.
+   */
+  async flush(): Promise<void> {
+    const waiting = this.#waiters.map((w) => w.settled);
+    await this.#flushQueued(waiting);
+    // Records that waited for buffer space at the time of the call are queued now: flush them too.
+    if (waiting.length > 0) await this.#flushQueued([]);
+  }
+
+  async #flushQueued(extra: Promise<void>[]): Promise<void> {
+    const waits = [...extra];
+    for (const queue of this.#queues.values()) {
+      for (const batch of queue.batches) {
+        batch.forced = true;
+        waits.push(batch.done);
+      }
+    }
+    if (waits.length === 0) return;
+    this.#drain();
+    await Promise.all(waits);
+  }
+
+  /**
+   * Fails every queued and waiting record with `error` and refuses new ones (a fenced producer).
+   * Batches in flight settle on their own.
+   */
+  failAll(error: ProducerError): void {
+    this.#failedWith = error;
+    for (const waiter of [...this.#waiters]) waiter.fail(error);
+    for (const queue of [...this.#queues.values()]) {
+      const keep = queue.inFlight ? queue.batches.slice(0, 1) : [];
+      for (const batch of [...queue.batches]) {
+        if (keep.includes(batch)) continue;
+        this.#complete(batch);
+        for (const pending of batch.pending) pending.reject(error);
+      }
+    }
+  }
+
+  /** Stops the timers. Call after {@link flush}. */
+  dispose(): void {
+    clearTimeout(this.#lingerTimer);
+    clearTimeout(this.#retryTimer);
+    this.#lingerTimer = undefined;
+    this.#retryTimer = undefined;
+  }
+}

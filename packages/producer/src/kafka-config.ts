@@ -1,0 +1,267 @@
+/**
+ * The connection config every Cascade package shares (producer, consumer, saga), and
+ * {@link createKafkaClient}, which builds the kafkajs client from it.
+ * @module
+ */
+
+import type { ConnectionOptions } from 'node:tls';
+import {
+  ConfigError,
+  type Logger,
+  type LogLevel,
+  noopLogger,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+  requireBrokers,
+  requireDurationMs,
+  requireNonEmptyString,
+  requireOneOf,
+  resolveRetryPolicy,
+  safeLogger,
+} from '@cascade/core';
+import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import { patchKafkajsNegativeTimeout } from './internal/kafkajs-patches.js';
+
+/** SASL/PLAIN or SASL/SCRAM credentials. */
+export interface SaslPasswordConfig {
+  readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  readonly username: string;
+  /** Never logged and never part of an error message. */
+  readonly password: string;
+}
+
+/** SASL/OAUTHBEARER: a function returning a fresh token. */
+export interface SaslOAuthBearerConfig {
+  readonly mechanism: 'oauthbearer';
+  /** Called on every (re)authentication. */
+  readonly oauthBearerProvider: () => Promise<{ readonly value: string }>;
+}
+
+/** The SASL mechanisms Cascade supports. */
+export type SaslConfig = SaslPasswordConfig | SaslOAuthBearerConfig;
+
+/**
+ * How to reach and talk to the Kafka cluster. Shared by every Cascade package.
+ *
+ * @example
+ * ```ts
+ * const kafka: KafkaConfig = {
+ *   brokers: ['kafka-1:9093'],
+ *   clientId: 'orders-service',
+ *   ssl: true,
+ *   sasl: { mechanism: 'scram-sha-512', username: 'orders', password: secret },
+ *   logger: createLogger((level, msg, meta) => pino[level](meta, msg)),
+ * };
+ * ```
+ */
+export interface KafkaConfig {
+  /** Bootstrap brokers, `host:port`. Required. */
+  readonly brokers: readonly string[];
+  /**
+   * The client id the brokers see (quotas, logs).
+   * @default 'cascade'
+   */
+  readonly clientId?: string;
+  /**
+   * TLS: `true` for the system CAs, or Node `tls.connect` options (ca, cert, key, ...).
+   * @default false
+   */
+  readonly ssl?: boolean | ConnectionOptions;
+  /** SASL authentication. Requires the broker listener to expect SASL. @default undefined (none) */
+  readonly sasl?: SaslConfig;
+  /**
+   * Timeout for opening a TCP (and TLS) connection, in milliseconds.
+   * @default 3000
+   */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * Timeout for the SASL handshake, in milliseconds.
+   * @default 10000
+   */
+  readonly authenticationTimeoutMs?: number;
+  /**
+   * Timeout for any single request to a broker, in milliseconds.
+   * @default 30000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Retries of a single broker request inside the client (connection errors, leader changes).
+   * The producer retries whole batches on top of this until `deliveryTimeoutMs`.
+   * @default { initialIntervalMs: 300, backoffCoefficient: 2, maximumIntervalMs: 30000, maximumAttempts: 6 }
+   */
+  readonly retry?: RetryPolicy;
+  /**
+   * Where Cascade and kafkajs log. Records are redacted (SASL passwords never appear).
+   * @default noopLogger
+   */
+  readonly logger?: Logger;
+  /**
+   * The lowest kafkajs level forwarded to `logger`.
+   * @default 'info'
+   */
+  readonly kafkajsLogLevel?: LogLevel;
+}
+
+/** A {@link KafkaConfig} with every default filled in. */
+export interface ResolvedKafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean | ConnectionOptions;
+  readonly sasl: SaslConfig | undefined;
+  readonly connectionTimeoutMs: number;
+  readonly authenticationTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retry: ResolvedRetryPolicy;
+  readonly logger: Logger;
+  readonly kafkajsLogLevel: LogLevel;
+}
+
+const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
+
+/**
+ * Validates a {@link KafkaConfig} and fills in defaults. Throws `ConfigError` naming the field;
+ * error messages never contain a credential. `prefix` names the option path (`kafka`, `producer`).
+ */
+export function resolveKafkaConfig(input: KafkaConfig, prefix = 'kafka'): ResolvedKafkaConfig {
+  if (typeof input !== 'object' || input === null) {
+    throw new ConfigError(prefix, 'expected an object with at least `brokers`.');
+  }
+  const brokers = requireBrokers(`${prefix}.brokers`, input.brokers);
+  const clientId = requireNonEmptyString(`${prefix}.clientId`, input.clientId ?? 'cascade');
+  const sasl = input.sasl;
+  if (sasl !== undefined) {
+    requireOneOf(`${prefix}.sasl.mechanism`, sasl.mechanism, saslMechanisms);
+    if (sasl.mechanism === 'oauthbearer') {
+      if (typeof sasl.oauthBearerProvider !== 'function') {
+        throw new ConfigError(`${prefix}.sasl.oauthBearerProvider`, 'expected a function returning a token.');
+      }
+    } else {
+      requireNonEmptyString(`${prefix}.sasl.username`, sasl.username);
+      if (typeof sasl.password !== 'string' || sasl.password === '') {
+        // Never describe the value: it is a secret.
+        throw new ConfigError(`${prefix}.sasl.password`, 'expected a non-empty string.');
+      }
+    }
+  }
+  const ssl = input.ssl ?? false;
+  if (typeof ssl !== 'boolean' && (typeof ssl !== 'object' || ssl === null)) {
+    throw new ConfigError(`${prefix}.ssl`, 'expected true, false or tls.connect options.');
+  }
+  return markResolved({
+    brokers: Object.freeze(brokers),
+    clientId,
+    ssl,
+    sasl,
+    connectionTimeoutMs: requireDurationMs(
+      `${prefix}.connectionTimeoutMs`,
+      input.connectionTimeoutMs ?? 3_000,
+      1,
+    ),
+    authenticationTimeoutMs: requireDurationMs(
+      `${prefix}.authenticationTimeoutMs`,
+      input.authenticationTimeoutMs ?? 10_000,
+      1,
+    ),
+    requestTimeoutMs: requireDurationMs(`${prefix}.requestTimeoutMs`, input.requestTimeoutMs ?? 30_000, 1),
+    retry: resolveRetryPolicy(`${prefix}.retry`, input.retry),
+    logger: safeLogger(input.logger),
+    kafkajsLogLevel: requireOneOf(`${prefix}.kafkajsLogLevel`, input.kafkajsLogLevel ?? 'info', [
+      'debug',
+      'info',
+      'warn',
+      'error',
+    ]),
+  });
+}
+
+const toKafkajsLevel: Record<LogLevel, KafkajsLogLevel> = {
+  debug: KafkajsLogLevel.DEBUG,
+  info: KafkajsLogLevel.INFO,
+  warn: KafkajsLogLevel.WARN,
+  error: KafkajsLogLevel.ERROR,
+};
+
+/** kafkajs messages Cascade makes obsolete and drops (it retries batches itself). */
+const droppedMessages = new Set([
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+]);
+
+/** Bridges kafkajs' `logCreator` to a Cascade {@link Logger} (already redacting). */
+export function kafkajsLogCreator(logger: Logger): () => (entry: LogEntry) => void {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...meta } = log;
+      if (droppedMessages.has(message)) return;
+      const withNamespace = { kafkajs: namespace, ...meta };
+      if (level === KafkajsLogLevel.ERROR) logger.error(message, withNamespace);
+      else if (level === KafkajsLogLevel.WARN) logger.warn(message, withNamespace);
+      else if (level === KafkajsLogLevel.INFO) logger.info(message, withNamespace);
+      else logger.debug(message, withNamespace);
+    };
+}
+
+function toKafkajsSasl(sasl: SaslConfig): SASLOptions {
+  if (sasl.mechanism === 'oauthbearer') {
+    return { mechanism: 'oauthbearer', oauthBearerProvider: sasl.oauthBearerProvider };
+  }
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+}
+
+/**
+ * Builds the kafkajs client for a config: logging bridged to the config's logger, retries from
+ * its {@link RetryPolicy}, and the `TimeoutNegativeWarning` fix applied (see
+ * `internal/kafkajs-patches.ts`). `@cascade/consumer` builds its consumers on this client.
+ *
+ * @example
+ * ```ts
+ * const kafka = createKafkaClient({ brokers: ['127.0.0.1:9092'], clientId: 'billing' });
+ * const admin = kafka.admin();
+ * ```
+ */
+export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Kafka {
+  const resolved = isResolved(config) ? config : resolveKafkaConfig(config);
+  patchKafkajsNegativeTimeout();
+  const silent = resolved.logger === noopLogger;
+  return new Kafka({
+    brokers: [...resolved.brokers],
+    clientId: resolved.clientId,
+    ssl: resolved.ssl,
+    ...(resolved.sasl === undefined ? {} : { sasl: toKafkajsSasl(resolved.sasl) }),
+    connectionTimeout: resolved.connectionTimeoutMs,
+    authenticationTimeout: resolved.authenticationTimeoutMs,
+    requestTimeout: resolved.requestTimeoutMs,
+    enforceRequestTimeout: true,
+    retry: toKafkajsRetry(resolved.retry),
+    logLevel: silent ? KafkajsLogLevel.NOTHING : toKafkajsLevel[resolved.kafkajsLogLevel],
+    logCreator: kafkajsLogCreator(resolved.logger),
+  });
+}
+
+/** kafkajs' retry options for a resolved policy. */
+export function toKafkajsRetry(policy: ResolvedRetryPolicy): {
+  initialRetryTime: number;
+  maxRetryTime: number;
+  multiplier: number;
+  factor: number;
+  retries: number;
+} {
+  return {
+    initialRetryTime: policy.initialIntervalMs,
+    maxRetryTime: policy.maximumIntervalMs,
+    multiplier: policy.backoffCoefficient,
+    factor: policy.jitter,
+    retries: policy.maximumAttempts === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, policy.maximumAttempts - 1),
+  };
+}
+
+const resolvedMarker = new WeakSet<object>();
+
+function isResolved(config: KafkaConfig | ResolvedKafkaConfig): config is ResolvedKafkaConfig {
+  return resolvedMarker.has(config);
+}
+
+function markResolved(config: ResolvedKafkaConfig): ResolvedKafkaConfig {
+  const frozen = Object.freeze(config);
+  resolvedMarker.add(frozen);
+  return frozen;
+}

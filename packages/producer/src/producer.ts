@@ -1,0 +1,350 @@
+/**
+ * `createProducer()`: a typed Kafka producer with batching, partitioners, interceptors,
+ * idempotent and transactional sends.
+ * @module
+ */
+
+import {
+  cascadeChannel,
+  DiagnosticChannels,
+  isCascadeError,
+  Lifecycle,
+  type LifecycleState,
+  type Logger,
+} from '@cascade/core';
+import {
+  CompressionTypes,
+  type Producer as KafkajsProducer,
+  type Transaction as KafkajsTransaction,
+} from 'kafkajs';
+import { Accumulator, type AccumulatorStats, type Sink } from './accumulator.js';
+import { type CircuitState, isConnectivityError, SinkCircuitBreaker } from './circuit-breaker.js';
+import {
+  CircuitOpenError,
+  type ProducerError,
+  ProducerFencedError,
+  TransactionStateError,
+} from './errors.js';
+import { toProducerError } from './internal/error-mapping.js';
+import { explicitPartitioner, kafkajsSink } from './internal/kafkajs-sink.js';
+import { TopicMetadata } from './internal/metadata.js';
+import { RecordPipeline } from './internal/pipeline.js';
+import { createKafkaClient } from './kafka-config.js';
+import {
+  type ProducerOptions,
+  type RawKey,
+  type ResolvedProducerOptions,
+  resolveProducerOptions,
+} from './options.js';
+import { type Transaction, TransactionHandle } from './transaction.js';
+import type { ProducerRecord, RecordMetadata, SendOptions } from './types.js';
+
+/** A typed producer. Create it with {@link createProducer}. */
+export interface Producer<K, V> extends AsyncDisposable {
+  /** `idle`, `connecting`, `running`, `stopping`, `stopped`, or `failed` (closed with an error, or fenced). */
+  readonly state: LifecycleState;
+  /** The circuit breaker's state, or `'disabled'`. */
+  readonly circuitState: CircuitState | 'disabled';
+  /** Requests, batches and buffered bytes so far. */
+  readonly stats: AccumulatorStats;
+  /** Connects (also done by the first send). Idempotent. */
+  connect(): Promise<void>;
+  /**
+   * Queues a record and resolves with where the broker stored it. Safe to call concurrently:
+   * records are batched per partition, and kept in call order per partition.
+   */
+  send(record: ProducerRecord<K, V>, options?: SendOptions): Promise<RecordMetadata>;
+  /** Sends records (batched like `send()`); resolves with their metadata in order, rejects with the first failure. */
+  sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]>;
+  /** Sends everything queued and resolves once each record queued before the call has settled. */
+  flush(): Promise<void>;
+  /**
+   * Runs `fn` in a Kafka transaction: commits when it returns, aborts when it (or any of its
+   * sends) fails, and rethrows. Concurrent calls run one after another. Needs `transactionalId`.
+   */
+  transaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T>;
+  /** Flushes, then disconnects. Idempotent. Sends after it throw `ClosedError`. */
+  close(): Promise<void>;
+  /** Same as {@link Producer.close}. */
+  disconnect(): Promise<void>;
+}
+
+/**
+ * Creates a producer whose key and value types come from its serdes.
+ *
+ * @example
+ * ```ts
+ * await using producer = createProducer({ brokers: ['127.0.0.1:9092'], key: string(), value: json<Order>() });
+ * const { partition, offset } = await producer.send({ topic: 'orders', key: order.id, value: order });
+ * ```
+ */
+export function createProducer<V, K = RawKey>(options: ProducerOptions<K, V>): Producer<K, V> {
+  return new CascadeProducer(resolveProducerOptions(options));
+}
+
+const sendChannel = cascadeChannel<object>(DiagnosticChannels.producerSend);
+const transactionChannel = cascadeChannel<object>(DiagnosticChannels.producerTransaction);
+
+class CascadeProducer<K, V> implements Producer<K, V> {
+  readonly #options: ResolvedProducerOptions<K, V>;
+  readonly #logger: Logger;
+  readonly #lifecycle = new Lifecycle('producer');
+  readonly #producer: KafkajsProducer;
+  readonly #metadata: TopicMetadata;
+  readonly #pipeline: RecordPipeline<K, V>;
+  readonly #accumulator: Accumulator;
+  readonly #breaker: SinkCircuitBreaker | undefined;
+  readonly #disconnectAdmin: () => Promise<void>;
+  readonly #connectAdmin: () => Promise<void>;
+  #fenced: ProducerFencedError | undefined;
+  #transactions: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ResolvedProducerOptions<K, V>) {
+    this.#options = options;
+    this.#logger = options.kafka.logger.child({ component: 'producer', clientId: options.kafka.clientId });
+    const kafka = createKafkaClient(options.kafka);
+    this.#producer = kafka.producer({
+      createPartitioner: explicitPartitioner,
+      idempotent: options.idempotent,
+      ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
+      transactionTimeout: options.transactionTimeoutMs,
+      allowAutoTopicCreation: false,
+      metadataMaxAge: options.metadataMaxAgeMs,
+    });
+    const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
+    this.#connectAdmin = () => admin.connect();
+    this.#disconnectAdmin = () => admin.disconnect();
+    this.#metadata = new TopicMetadata(admin, options.metadataMaxAgeMs, options.maxBlockMs, this.#logger);
+    this.#pipeline = new RecordPipeline(options, this.#metadata, this.#logger);
+    let sink = kafkajsSink(() => this.#producer, options.acks, options.ackTimeoutMs, this.#compression());
+    if (options.circuitBreaker !== undefined) {
+      this.#breaker = new SinkCircuitBreaker(sink, this.#toError, options.circuitBreaker, this.#logger);
+      sink = this.#breaker.sink;
+    }
+    this.#accumulator = this.#newAccumulator(sink, options.maxInFlight);
+  }
+
+  #compression(): CompressionTypes {
+    return this.#options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  }
+
+  readonly #toError = (error: unknown, batch: { topic: string; partition: number }): ProducerError =>
+    toProducerError(error, {
+      operation: 'Producing',
+      ...(batch.topic === '?' ? {} : { topic: batch.topic }),
+      ...(batch.partition < 0 ? {} : { partition: batch.partition }),
+    });
+
+  #newAccumulator(sink: Sink, maxInFlight: number): Accumulator {
+    const o = this.#options;
+    return new Accumulator({
+      lingerMs: o.lingerMs,
+      batchBytes: o.batchBytes,
+      bufferMemoryBytes: o.bufferMemoryBytes,
+      maxBlockMs: o.maxBlockMs,
+      maxInFlight,
+      deliveryTimeoutMs: o.deliveryTimeoutMs,
+      retryBackoff: o.kafka.retry,
+      sink,
+      leaderOf: (topic, partition) => this.#metadata.leaderOf(topic, partition),
+      toError: this.#toError,
+      shouldRetry: (error) => error.retriable && !(error instanceof CircuitOpenError),
+      onRequestError: (error, batches) => {
+        if (error instanceof ProducerFencedError) this.#fence(error);
+        else if (error.retriable)
+          for (const topic of new Set(batches.map((b) => b.topic))) this.#metadata.refresh(topic);
+        if (!isConnectivityError(error)) return;
+        this.#logger.debug('Produce request failed', { error: error.message });
+      },
+      logger: this.#logger,
+    });
+  }
+
+  #fence(error: ProducerFencedError): void {
+    if (this.#fenced !== undefined) return;
+    this.#fenced = error;
+    this.#logger.error(
+      'Producer fenced: another producer uses the same transactionalId. It refuses every send.',
+      {
+        transactionalId: this.#options.transactionalId,
+      },
+    );
+    this.#accumulator.failAll(error);
+  }
+
+  get state(): LifecycleState {
+    return this.#fenced !== undefined && !this.#lifecycle.closed ? 'failed' : this.#lifecycle.state;
+  }
+
+  get circuitState(): CircuitState | 'disabled' {
+    return this.#breaker?.state ?? 'disabled';
+  }
+
+  get stats(): AccumulatorStats {
+    return this.#accumulator.stats;
+  }
+
+  connect(): Promise<void> {
+    return this.#lifecycle.start(async () => {
+      try {
+        await Promise.all([this.#producer.connect(), this.#connectAdmin()]);
+      } catch (error) {
+        await Promise.allSettled([this.#producer.disconnect(), this.#disconnectAdmin()]);
+        throw toProducerError(error, { operation: `Connecting to ${this.#options.kafka.brokers.join(',')}` });
+      }
+      this.#logger.info('Producer connected', { brokers: this.#options.kafka.brokers });
+    });
+  }
+
+  #refuse(operation: string, topic: string | undefined): Error | undefined {
+    if (this.#fenced !== undefined) return this.#fenced;
+    if (this.#breaker?.state === 'open') return this.#breaker.openError(topic);
+    try {
+      this.#lifecycle.assertUsable(operation);
+    } catch (error) {
+      return error as Error;
+    }
+    return undefined;
+  }
+
+  send(record: ProducerRecord<K, V>, options?: SendOptions): Promise<RecordMetadata> {
+    const refused = this.#refuse('send', record.topic ?? this.#options.defaultTopic);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (this.#options.transactionalId !== undefined) {
+      return Promise.reject(
+        new TransactionStateError(
+          'A transactional producer sends only inside transaction(async (tx) => tx.send(...)).',
+          record.topic === undefined ? {} : { topic: record.topic },
+        ),
+      );
+    }
+    if (sendChannel.hasSubscribers) {
+      const context = { topic: record.topic ?? this.#options.defaultTopic, partition: record.partition };
+      return sendChannel.tracePromise(() => this.#send(record, options), context);
+    }
+    return this.#send(record, options);
+  }
+
+  #send(record: ProducerRecord<K, V>, options: SendOptions | undefined): Promise<RecordMetadata> {
+    if (this.#lifecycle.state === 'running') {
+      return this.#pipeline.send(this.#accumulator, record, options?.signal);
+    }
+    return this.connect().then(() => this.#pipeline.send(this.#accumulator, record, options?.signal));
+  }
+
+  sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((record) => this.send(record, options)));
+  }
+
+  async flush(): Promise<void> {
+    // Sends made before the connection was up, or waiting on an async serde, are not in the
+    // accumulator yet: let them in first (their callbacks were registered before ours).
+    if (this.#lifecycle.state === 'connecting') await this.connect().catch(() => undefined);
+    await this.#pipeline.settled();
+    await this.#accumulator.flush();
+  }
+
+  transaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T> {
+    const refused = this.#refuse('run a transaction', undefined);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (this.#options.transactionalId === undefined) {
+      return Promise.reject(
+        new TransactionStateError('transaction() needs a producer created with a transactionalId.'),
+      );
+    }
+    const run = (): Promise<T> => {
+      const refusedNow = this.#refuse('run a transaction', undefined);
+      if (refusedNow !== undefined) return Promise.reject(refusedNow);
+      if (transactionChannel.hasSubscribers) {
+        return transactionChannel.tracePromise(() => this.#runTransaction(fn), {
+          transactionalId: this.#options.transactionalId,
+        });
+      }
+      return this.#runTransaction(fn);
+    };
+    const result = this.#transactions.then(run, run);
+    this.#transactions = result.catch(() => undefined);
+    return result;
+  }
+
+  #txError(error: unknown, operation: string): ProducerError {
+    const mapped = toProducerError(error, { operation });
+    if (mapped instanceof ProducerFencedError) this.#fence(mapped);
+    return mapped;
+  }
+
+  async #runTransaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T> {
+    await this.connect();
+    let kafkajsTx: KafkajsTransaction;
+    try {
+      kafkajsTx = await this.#producer.transaction();
+    } catch (error) {
+      throw this.#txError(error, 'Beginning a transaction');
+    }
+    const sink = kafkajsSink(() => kafkajsTx, -1, this.#options.ackTimeoutMs, this.#compression());
+    const accumulator = this.#newAccumulator(sink, 1);
+    const handle = new TransactionHandle(this.#pipeline, accumulator, kafkajsTx, (e, op) =>
+      this.#txError(e, op),
+    );
+    try {
+      let result: T;
+      try {
+        result = await fn(handle);
+        handle.end();
+        await accumulator.flush();
+        if (handle.firstFailure !== undefined) throw handle.firstFailure;
+      } catch (error) {
+        handle.end();
+        await accumulator.flush();
+        await this.#abort(kafkajsTx);
+        throw isCascadeError(error) || !isKafkajsError(error)
+          ? error
+          : this.#txError(error, 'The transaction');
+      }
+      try {
+        await kafkajsTx.commit();
+      } catch (error) {
+        const mapped = this.#txError(error, 'Committing a transaction');
+        if (!(mapped instanceof ProducerFencedError)) await this.#abort(kafkajsTx);
+        throw mapped;
+      }
+      return result;
+    } finally {
+      accumulator.dispose();
+    }
+  }
+
+  async #abort(tx: KafkajsTransaction): Promise<void> {
+    if (this.#fenced !== undefined || !tx.isActive()) return;
+    try {
+      await tx.abort();
+    } catch (error) {
+      const mapped = this.#txError(error, 'Aborting a transaction');
+      this.#logger.warn('Aborting a transaction failed', { error: mapped.message, code: mapped.code });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#lifecycle.close(async () => {
+      await this.#transactions;
+      await this.#pipeline.settled();
+      await this.#accumulator.flush();
+      this.#accumulator.dispose();
+      this.#breaker?.shutdown();
+      await Promise.allSettled([this.#producer.disconnect(), this.#disconnectAdmin()]);
+      this.#logger.info('Producer closed');
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function isKafkajsError(error: unknown): boolean {
+  return error instanceof Error && error.name.startsWith('KafkaJS');
+}

@@ -1,0 +1,85 @@
+// The producer's basic contract on the real broker: typed sends, metadata, batching, close.
+import { ClosedError } from '@cascade/core';
+import { createProducer } from '@cascade/producer';
+import { json, string } from '@cascade/schema';
+import { describe, expect, it } from 'vitest';
+import { cluster, createTopic, kafkaClient, uniqueName } from '../support/kafka.js';
+import { readAll, storedCount } from './support.js';
+
+interface Order {
+  readonly id: string;
+  readonly total: number;
+}
+
+describe('producer send', () => {
+  it('sends a typed record and resolves with where the broker stored it', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('send-basic');
+    await createTopic(kafka, topic, 3);
+    await using producer = createProducer({
+      brokers: cluster().brokers,
+      key: string(),
+      value: json<Order>(),
+    });
+    const metadata = await producer.send({
+      topic,
+      key: 'o-1',
+      value: { id: 'o-1', total: 42 },
+      headers: { source: 'test' },
+      timestamp: 1_700_000_000_000,
+    });
+    expect(metadata).toEqual({
+      topic,
+      partition: expect.any(Number),
+      offset: '0',
+      timestamp: 1_700_000_000_000,
+    });
+    const [stored] = await readAll(kafka, topic, 1);
+    expect(stored).toMatchObject({
+      partition: metadata.partition,
+      offset: '0',
+      key: 'o-1',
+      value: '{"id":"o-1","total":42}',
+      headers: { source: 'test' },
+      timestamp: '1700000000000',
+    });
+  });
+
+  it('turns 10,000 concurrent sends into a handful of produce requests, each send with its own offset', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('send-batching');
+    await createTopic(kafka, topic, 1);
+    await using producer = createProducer({ brokers: cluster().brokers, value: string(), lingerMs: 20 });
+    await producer.connect();
+    const results = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => producer.send({ topic, value: `record-${i}` })),
+    );
+    expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 10_000 }, (_, i) => String(i)));
+    expect(producer.stats.requests).toBeLessThanOrEqual(10);
+    expect(await storedCount(kafka, topic)).toBe(10_000);
+    const stored = await readAll(kafka, topic, 10_000);
+    expect(stored.map((r) => r.value)).toEqual(Array.from({ length: 10_000 }, (_, i) => `record-${i}`));
+  });
+
+  it('flushes queued records, closes once, and refuses sends after close with ClosedError', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('send-close');
+    await createTopic(kafka, topic, 2);
+    const producer = createProducer({
+      brokers: cluster().brokers,
+      value: string(),
+      lingerMs: 60_000,
+      defaultTopic: topic,
+    });
+    const pending = Array.from({ length: 50 }, (_, i) => producer.send({ value: `v${i}`, partition: i % 2 }));
+    await producer.flush();
+    expect((await Promise.all(pending)).length).toBe(50);
+    const more = producer.send({ value: 'last' });
+    await Promise.all([producer.close(), producer.close()]);
+    expect((await more).topic).toBe(topic);
+    expect(producer.state).toBe('stopped');
+    await expect(producer.send({ value: 'late' })).rejects.toBeInstanceOf(ClosedError);
+    await expect(producer.send({ value: 'late' })).rejects.toMatchObject({ code: 'CASCADE_CLOSED' });
+    expect(await storedCount(kafka, topic)).toBe(51);
+  });
+});

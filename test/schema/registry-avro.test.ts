@@ -3,6 +3,7 @@
 import { registryAvro, SchemaNotFoundError, SchemaRegistry, type SerdeContext } from '@cascade/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cluster, uniqueName } from '../support/kafka.js';
+import { caught } from './caught.js';
 import { startRegistryProxy } from './registry-proxy.js';
 import { registerDirect, rest, versions } from './registry-rest.js';
 
@@ -82,7 +83,7 @@ describe('registryAvro', () => {
   it('with autoRegister off, refuses a schema the subject does not have', async () => {
     const topic = uniqueName('noauto');
     const serde = registryAvro({ registry, schema: orderSchema, autoRegister: false });
-    const error = await serde.serialize({ id: 'a', quantity: 1 }, ctx(topic)).catch((e: unknown) => e);
+    const error = await caught(() => serde.serialize({ id: 'a', quantity: 1 }, ctx(topic)));
     expect(error).toBeInstanceOf(SchemaNotFoundError);
     expect(error).toMatchObject({
       code: 'CASCADE_SCHEMA_NOT_FOUND',
@@ -116,7 +117,7 @@ describe('registryAvro', () => {
     const bytes = await serde.serialize({ id: 'a', quantity: 1 }, ctx(uniqueName('any-topic')));
     expect(bytes.readInt32BE(1)).toBe(id);
     const missing = registryAvro({ registry, schema: orderSchema, schemaId: 2_000_000_000 });
-    const error = await missing.serialize({ id: 'a', quantity: 1 }, ctx(topic)).catch((e: unknown) => e);
+    const error = await caught(() => missing.serialize({ id: 'a', quantity: 1 }, ctx(topic)));
     expect(error).toBeInstanceOf(SchemaNotFoundError);
     expect(error).toMatchObject({ schemaId: 2_000_000_000 });
   });

@@ -17,7 +17,7 @@ import {
   SchemaNotFoundError,
 } from './errors.js';
 import { backoffDelayMs } from './internal/backoff.js';
-import { HttpNetworkError, type HttpResponse, sendHttp } from './internal/http.js';
+import { HttpNetworkError, type HttpResponse, HttpTlsError, sendHttp } from './internal/http.js';
 import { LoadingCache } from './internal/lru-cache.js';
 import {
   type ResolvedSchemaRegistryOptions,
@@ -315,6 +315,16 @@ export class SchemaRegistry {
           timeoutMs: options.requestTimeoutMs,
         });
       } catch (error) {
+        if (error instanceof HttpTlsError) {
+          throw new RegistryRequestError(
+            this.url,
+            operation,
+            0,
+            undefined,
+            `TLS failed (${error.message}). Check the registry tls options (ca, servername).`,
+            { cause: error },
+          );
+        }
         if (!(error instanceof HttpNetworkError)) throw error;
         lastFailure = error.message;
         lastCause = error;

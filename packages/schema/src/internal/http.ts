@@ -28,6 +28,21 @@ export class HttpNetworkError extends Error {
   override readonly name = 'HttpNetworkError';
 }
 
+/** A TLS failure (untrusted or expired certificate, wrong host name): a configuration problem, not an outage. */
+export class HttpTlsError extends Error {
+  override readonly name = 'HttpTlsError';
+}
+
+const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
+
+function classify(error: Error): Error {
+  if (error instanceof HttpNetworkError || error instanceof HttpTlsError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && tlsCodes.test(code))
+    return new HttpTlsError(`${code}: ${error.message}`, { cause: error });
+  return new HttpNetworkError(error.message, { cause: error });
+}
+
 /** Sends `request` and reads the whole response body as UTF-8. */
 export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
   const { url } = request;
@@ -48,11 +63,7 @@ export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
       },
     );
     req.on('timeout', () => req.destroy(new HttpNetworkError(`no response within ${request.timeoutMs} ms`)));
-    req.on('error', (error) =>
-      reject(
-        error instanceof HttpNetworkError ? error : new HttpNetworkError(error.message, { cause: error }),
-      ),
-    );
+    req.on('error', (error) => reject(classify(error)));
     req.end(request.body);
   });
 }

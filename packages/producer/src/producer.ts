@@ -29,7 +29,7 @@ import { toProducerError } from './internal/error-mapping.js';
 import { explicitPartitioner, kafkajsSink } from './internal/kafkajs-sink.js';
 import { TopicMetadata } from './internal/metadata.js';
 import { RecordPipeline } from './internal/pipeline.js';
-import { createKafkaClient } from './kafka-config.js';
+import { createKafkaClient, toKafkajsRetry } from './kafka-config.js';
 import {
   type ProducerOptions,
   type RawKey,
@@ -103,6 +103,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     this.#options = options;
     this.#logger = options.kafka.logger.child({ component: 'producer', clientId: options.kafka.clientId });
     const kafka = createKafkaClient(options.kafka);
+    const kafkajsRetry = toKafkajsRetry(options.kafka.retry);
     this.#producer = kafka.producer({
       createPartitioner: explicitPartitioner,
       idempotent: options.idempotent,
@@ -110,6 +111,8 @@ class CascadeProducer<K, V> implements Producer<K, V> {
       transactionTimeout: options.transactionTimeoutMs,
       allowAutoTopicCreation: false,
       metadataMaxAge: options.metadataMaxAgeMs,
+      // kafkajs refuses an idempotent producer without retries; the accumulator retries on top.
+      retry: { ...kafkajsRetry, retries: Math.max(1, kafkajsRetry.retries) },
     });
     const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
     this.#connectAdmin = () => admin.connect();

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { delay } from '@cascade/core';
 import type { Accumulator } from './accumulator.js';
 import { type ProducerError, TransactionStateError } from './errors.js';
 import type { RecordPipeline } from './internal/pipeline.js';
@@ -38,6 +39,9 @@ export interface Transaction<K, V> {
   /** Whether the transaction still accepts sends. */
   readonly active: boolean;
 }
+
+/** Attempts of AddOffsetsToTxn while the coordinator reports CONCURRENT_TRANSACTIONS (~10 s in all). */
+const maxConcurrentRetries = 25;
 
 interface KafkajsTransactionLike {
   sendOffsets(offsets: {
@@ -103,18 +107,31 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
 
   async sendOffsets(offsets: TransactionOffsets): Promise<void> {
     this.#assertActive('sendOffsets');
-    try {
-      await this.#kafkajs.sendOffsets({
-        consumerGroupId: offsets.consumerGroupId,
-        topics: offsets.topics.map((t) => ({
-          topic: t.topic,
-          partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
-        })),
-      });
-    } catch (error) {
-      const mapped = this.#toError(error, 'Sending offsets to the transaction');
-      this.#firstFailure ??= mapped;
-      throw mapped;
+    const request = {
+      consumerGroupId: offsets.consumerGroupId,
+      topics: offsets.topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
+      })),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#kafkajs.sendOffsets(request);
+        return;
+      } catch (error) {
+        // The coordinator still completes the previous transaction: kafkajs 2.2.4 does not retry
+        // AddOffsetsToTxn on CONCURRENT_TRANSACTIONS, the Java client does. So do we, briefly.
+        if (
+          (error as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS' &&
+          attempt < maxConcurrentRetries
+        ) {
+          await delay(Math.min(20 * 2 ** (attempt - 1), 500));
+          continue;
+        }
+        const mapped = this.#toError(error, 'Sending offsets to the transaction');
+        this.#firstFailure ??= mapped;
+        throw mapped;
+      }
     }
   }
 

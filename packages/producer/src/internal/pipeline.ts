@@ -61,11 +61,20 @@ export class RecordPipeline<K, V> {
 
   /** Sends one record through `accumulator`. Records are buffered in call order. */
   send(accumulator: Accumulator, input: ProducerRecord<K, V>, signal?: AbortSignal): Promise<RecordMetadata> {
+    const startedAt = performance.now();
+    // A record that fails before it reaches the accumulator is acknowledged (with its error) too.
+    const fail = (error: unknown): Promise<never> => {
+      if (this.#options.interceptors.length > 0) {
+        const record = { ...input, topic: input.topic ?? this.#options.defaultTopic ?? '' };
+        this.acknowledge(error instanceof Error ? error : new Error(String(error)), record, startedAt, 0);
+      }
+      return Promise.reject(error);
+    };
     let prepared: Prepared<K, V> | Promise<Prepared<K, V>>;
     try {
-      prepared = this.#prepare(input, signal);
+      prepared = this.#prepare(input, startedAt, signal);
     } catch (error) {
-      return Promise.reject(error);
+      return fail(error);
     }
     if (!isPromise(prepared) && this.#chained === 0) return this.#append(accumulator, prepared, signal);
     this.#chained += 1;
@@ -75,7 +84,7 @@ export class RecordPipeline<K, V> {
         const ready = await prepared;
         result = this.#append(accumulator, ready, signal);
       } catch (error) {
-        result = Promise.reject(error);
+        result = fail(error);
       } finally {
         this.#chained -= 1;
       }
@@ -84,8 +93,11 @@ export class RecordPipeline<K, V> {
     return step.then(() => result);
   }
 
-  #prepare(input: ProducerRecord<K, V>, signal?: AbortSignal): Prepared<K, V> | Promise<Prepared<K, V>> {
-    const startedAt = performance.now();
+  #prepare(
+    input: ProducerRecord<K, V>,
+    startedAt: number,
+    signal?: AbortSignal,
+  ): Prepared<K, V> | Promise<Prepared<K, V>> {
     const topic = input.topic ?? this.#options.defaultTopic;
     if (topic === undefined) {
       throw new ConfigError(

@@ -1,0 +1,154 @@
+import { createRequire } from 'node:module';
+import { ConfigError, createLogger, type LogMeta } from '@cascade/core';
+import { logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { patchKafkajsNegativeTimeout } from './internal/kafkajs-patches.js';
+import { createKafkaClient, kafkajsLogCreator, resolveKafkaConfig, toKafkajsRetry } from './kafka-config.js';
+
+interface RequestQueueLike {
+  scheduleCheckPendingRequests(): void;
+  destroy(): void;
+}
+
+describe('resolveKafkaConfig', () => {
+  it('fills in the documented defaults', () => {
+    const config = resolveKafkaConfig({ brokers: ['127.0.0.1:9092'] });
+    expect(config).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'cascade',
+      ssl: false,
+      sasl: undefined,
+      connectionTimeoutMs: 3_000,
+      authenticationTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      kafkajsLogLevel: 'info',
+    });
+    expect(toKafkajsRetry(config.retry)).toEqual({
+      initialRetryTime: 300,
+      maxRetryTime: 30_000,
+      multiplier: 2,
+      factor: 0.2,
+      retries: 5,
+    });
+  });
+
+  it.each([
+    [{ brokers: [] }, 'kafka.brokers'],
+    [{ brokers: ['no-port'] }, 'kafka.brokers[0]'],
+    [{ brokers: ['h:1'], clientId: ' ' }, 'kafka.clientId'],
+    [{ brokers: ['h:1'], requestTimeoutMs: -1 }, 'kafka.requestTimeoutMs'],
+    [{ brokers: ['h:1'], retry: { backoffCoefficient: 0 } }, 'kafka.retry.backoffCoefficient'],
+    [{ brokers: ['h:1'], sasl: { mechanism: 'gssapi' } }, 'kafka.sasl.mechanism'],
+    [{ brokers: ['h:1'], sasl: { mechanism: 'plain', username: 'u', password: '' } }, 'kafka.sasl.password'],
+  ])('rejects %j naming the field %s', (input, field) => {
+    try {
+      resolveKafkaConfig(input as never);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe(field);
+    }
+  });
+
+  it('never puts a SASL password in a ConfigError message', () => {
+    const password = 'hunter2-very-secret';
+    try {
+      resolveKafkaConfig({ brokers: ['h:1'], sasl: { mechanism: 'scram-sha-512', username: '', password } });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).not.toContain(password);
+      expect(JSON.stringify(error)).not.toContain(password);
+    }
+  });
+});
+
+describe('kafkajs log bridge', () => {
+  it('forwards kafkajs records to the Cascade logger with redaction, dropping superseded warnings', () => {
+    const lines: Array<{ level: string; message: string; meta: LogMeta }> = [];
+    const logger = createLogger((level, message, meta) => lines.push({ level, message, meta }), {
+      level: 'debug',
+    });
+    const log = kafkajsLogCreator(logger)();
+    log({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: {
+        message: 'Connection error',
+        timestamp: 'now',
+        logger: 'kafkajs',
+        sasl: { password: 'pw-1' },
+        broker: 'b:1',
+      },
+    });
+    log({
+      namespace: 'Producer',
+      level: logLevel.WARN,
+      label: 'WARN',
+      log: {
+        message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+        timestamp: 'now',
+        logger: 'kafkajs',
+      },
+    });
+    expect(lines).toEqual([
+      {
+        level: 'error',
+        message: 'Connection error',
+        meta: { kafkajs: 'Connection', sasl: '[redacted]', broker: 'b:1' },
+      },
+    ]);
+  });
+});
+
+describe('TimeoutNegativeWarning (tulios/kafkajs#1751)', () => {
+  it("comes from kafkajs' RequestQueue scheduling with a negative delay, and is gone once patched", async () => {
+    const require = createRequire(import.meta.url);
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (
+      options: object,
+    ) => RequestQueueLike;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const schedule = async (): Promise<void> => {
+      const queue = new RequestQueue({
+        maxInFlightRequests: 1,
+        requestTimeout: 1_000,
+        clientId: 't',
+        broker: 'b',
+        logger,
+      });
+      queue.scheduleCheckPendingRequests();
+      queue.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    process.on('warning', onWarning);
+    try {
+      await schedule();
+      expect(warnings).toContain('TimeoutNegativeWarning');
+      warnings.length = 0;
+      expect(patchKafkajsNegativeTimeout()).toBe(true);
+      expect(patchKafkajsNegativeTimeout()).toBe(true);
+      await schedule();
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('is applied by createKafkaClient, so every client Cascade builds is covered', () => {
+    createKafkaClient({ brokers: ['127.0.0.1:9092'] });
+    const require = createRequire(import.meta.url);
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype: object };
+    expect(Object.getOwnPropertySymbols(RequestQueue.prototype).map(String)).toContain(
+      'Symbol(cascade.kafkajs.timeout-negative-patch)',
+    );
+  });
+});

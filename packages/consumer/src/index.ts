@@ -1,1 +1,94 @@
-export {};
+/**
+ * `@cascade/consumer`: typed Kafka consumers with manual commits after processing, partition and
+ * key concurrency with back-pressure, in-place retries, retry topics and dead letters (with
+ * Spring Kafka's headers), decorated handler classes, interceptors and exactly-once processing.
+ *
+ * @example
+ * ```ts
+ * import { createConsumer } from '@cascade/consumer';
+ * import { json } from '@cascade/schema';
+ *
+ * await using consumer = createConsumer({ kafka: { brokers: ['127.0.0.1:9092'] }, groupId: 'billing' });
+ * consumer.subscribe({
+ *   topic: 'orders',
+ *   value: json<{ id: string; total: number }>(),
+ *   concurrency: 'key',
+ *   retryTopics: { delaysMs: [1_000, 10_000] },
+ *   handler: async (msg) => {
+ *     await bill(msg.value.id, msg.value.total);
+ *   },
+ * });
+ * await consumer.start();
+ * ```
+ * @module
+ */
+
+export { Consumer, type ConsumerStats, createConsumer } from './consumer.js';
+export {
+  buildDltHeaders,
+  buildRetryHeaders,
+  type DltHeaderInput,
+  DltHeaders,
+  int32BE,
+  int64BE,
+  type OriginalRecord,
+  RetryHeaders,
+  readRetryHeaders,
+  SpringDltHeaders,
+} from './dlt-headers.js';
+export {
+  CommitError,
+  ConsumerCrashedError,
+  type ConsumerErrorCode,
+  ConsumerErrorCodes,
+  DecoratorError,
+  DltPublishError,
+  HandlerTimeoutError,
+  type RecordContext,
+  SendToDlt,
+  SkipRecord,
+  UnknownTopicError,
+} from './errors.js';
+export { transactionalIdFor } from './internal/eos-runner.js';
+export {
+  defaultNonRetryableErrors,
+  defaultSubscriptionRetry,
+  retryTopicName,
+} from './internal/subscription.js';
+export {
+  type ConsumerKafkaConfig,
+  type ConsumerOptions,
+  type EosOptions,
+  type ResolvedConsumerOptions,
+  resolveConsumerOptions,
+} from './options.js';
+export {
+  type AssignMember,
+  type Assignment,
+  type AssignPartition,
+  assignRackAware,
+  type RackAwareAssignerOptions,
+  rackAwareAssigner,
+} from './rack-aware-assigner.js';
+export {
+  continueTrace,
+  currentTraceContext,
+  parseTraceparent,
+  type TraceContext,
+  traceContextInterceptor,
+} from './trace-context.js';
+export type {
+  BatchHandler,
+  CommittedOffset,
+  ConcurrencyMode,
+  ConsumerInterceptor,
+  DltOptions,
+  ErrorMatcher,
+  HandlerContext,
+  Message,
+  MessageHandler,
+  OutputRecord,
+  RetryTopicsOptions,
+  SubscriptionOptions,
+  TopicPartition,
+} from './types.js';

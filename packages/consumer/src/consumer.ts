@@ -1,0 +1,464 @@
+/**
+ * `createConsumer()`: a typed Kafka consumer with manual commits after processing, partition and
+ * key concurrency, back-pressure, retries, retry topics and dead letters, over kafkajs.
+ * @module
+ */
+
+import {
+  cascadeChannel,
+  DiagnosticChannels,
+  Lifecycle,
+  type LifecycleState,
+  type Logger,
+} from '@cascade/core';
+import type { EachBatchPayload, Kafka, Consumer as KafkajsConsumer } from 'kafkajs';
+import { CommitError, ConsumerCrashedError, UnknownTopicError } from './errors.js';
+import { runBatch } from './internal/batch-runner.js';
+import { runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
+import { InFlightLimit } from './internal/in-flight.js';
+import { createClient } from './internal/kafka-client.js';
+import { newPartitionState, type PartitionState, partitionKey } from './internal/partition-state.js';
+import { createPublisher, type Publisher } from './internal/publisher.js';
+import { RecordProcessor, type Signals, type Source } from './internal/record-processor.js';
+import { type ResolvedSubscription, resolveSubscription, retryTopicName } from './internal/subscription.js';
+import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
+import type { CommittedOffset, SubscriptionOptions, TopicPartition } from './types.js';
+
+/** Counters for observing a running consumer. */
+export interface ConsumerStats {
+  /** Records handed to handlers and not yet finished. */
+  readonly inFlight: number;
+  /** The most records ever in flight at once. */
+  readonly peakInFlight: number;
+  /** Whether dispatching is waiting for room (back-pressure). */
+  readonly paused: boolean;
+  /** Partitions assigned to this member now. */
+  readonly assigned: readonly TopicPartition[];
+}
+
+const commitChannel = cascadeChannel<object>(DiagnosticChannels.consumerCommit);
+
+interface Generation {
+  readonly dispatch: AbortController;
+  readonly abandon: AbortController;
+}
+
+/**
+ * A Cascade consumer. Subscribe before `start()`; `stop()` (or `await using`) drains and leaves.
+ *
+ * @example
+ * ```ts
+ * await using consumer = createConsumer({ kafka: { brokers }, groupId: 'billing' });
+ * consumer.subscribe({ topic: 'orders', value: json<Order>(), handler: async (msg) => bill(msg.value) });
+ * await consumer.start();
+ * ```
+ */
+export class Consumer {
+  readonly #options: ResolvedConsumerOptions;
+  readonly #logger: Logger;
+  readonly #lifecycle = new Lifecycle('consumer');
+  readonly #subscriptions: ResolvedSubscription[] = [];
+  readonly #sources = new Map<string, Source>();
+  #states = new Map<string, PartitionState>();
+  #assigned: TopicPartition[] = [];
+  readonly #kafka: Kafka;
+  #consumer: KafkajsConsumer | undefined;
+  readonly #publisher: Publisher;
+  readonly #processor: RecordProcessor;
+  readonly #inFlight: InFlightLimit;
+  #generation: Generation = { dispatch: new AbortController(), abandon: new AbortController() };
+  #heartbeat: (() => Promise<void>) | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #committing: Promise<void> | undefined;
+  #commitQueued: Promise<void> | undefined;
+  #eos: TransactionalOutputs | undefined;
+
+  constructor(options: ConsumerOptions) {
+    this.#options = resolveConsumerOptions(options);
+    this.#logger = this.#options.logger.child({ groupId: this.#options.groupId });
+    this.#kafka = createClient(this.#options.brokers, this.#options.clientId, this.#logger);
+    this.#publisher = createPublisher(this.#kafka);
+    this.#inFlight = new InFlightLimit(this.#options.maxInFlight, (paused) =>
+      this.#logger.debug(paused ? 'In-flight bound reached: fetching paused.' : 'Drained: fetching resumed.'),
+    );
+    this.#processor = new RecordProcessor({
+      groupId: this.#options.groupId,
+      logger: this.#logger,
+      handlerTimeoutMs: this.#options.handlerTimeoutMs,
+      interceptors: this.#options.interceptors,
+      publisher: this.#publisher,
+      onError: (error) => this.#report(error),
+    });
+  }
+
+  /** `idle`, `connecting`, `running`, `stopping`, `stopped` or `failed`. */
+  get state(): LifecycleState {
+    return this.#lifecycle.state;
+  }
+
+  /** The group id. */
+  get groupId(): string {
+    return this.#options.groupId;
+  }
+
+  /** Live counters. */
+  stats(): ConsumerStats {
+    return {
+      inFlight: this.#inFlight.count,
+      peakInFlight: this.#inFlight.peak,
+      paused: this.#inFlight.paused,
+      assigned: [...this.#assigned],
+    };
+  }
+
+  /**
+   * Adds a subscription. Call before {@link start}. `K` and `V` come from the serdes.
+   * @throws ConfigError when the options are wrong, ClosedError after stop.
+   */
+  subscribe<V, K = string>(options: SubscriptionOptions<K, V>): this {
+    this.#lifecycle.assertUsable('subscribe');
+    if (this.#lifecycle.state !== 'idle') {
+      throw new TypeError('subscribe() must be called before start().');
+    }
+    this.#subscriptions.push(resolveSubscription(options, this.#subscriptions.length));
+    return this;
+  }
+
+  /**
+   * Joins the group and starts consuming. Resolves once this member has its first assignment.
+   * @throws UnknownTopicError when a subscribed topic or retry topic does not exist.
+   */
+  start(): Promise<void> {
+    return this.#lifecycle.start(() => this.#start());
+  }
+
+  /**
+   * Stops fetching, waits up to `stopTimeoutMs` for in-flight handlers (then abandons them:
+   * their records stay uncommitted), commits, and leaves the group. Idempotent.
+   */
+  stop(): Promise<void> {
+    return this.#lifecycle.close(() => this.#stop());
+  }
+
+  /** Same as {@link stop}: `await using consumer = createConsumer(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /**
+   * Moves the position of an assigned partition: the next record handled is at `offset`. Pass
+   * `{ timestamp }` to replay from the first record at or after that time (epoch ms).
+   */
+  async seek(target: TopicPartition & ({ offset: string } | { timestamp: number })): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined) throw new TypeError('seek() needs a started consumer.');
+    let offset: string;
+    if ('offset' in target) offset = target.offset;
+    else {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      try {
+        const found = await admin.fetchTopicOffsetsByTimestamp(target.topic, target.timestamp);
+        offset = found.find((p) => p.partition === target.partition)?.offset ?? '-1';
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    consumer.seek({ topic: target.topic, partition: target.partition, offset });
+  }
+
+  async #start(): Promise<void> {
+    if (this.#subscriptions.length === 0)
+      throw new TypeError('start() needs at least one subscribe() first.');
+    await this.#resolveTopics();
+    const opts = this.#options;
+    const consumer = this.#kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: opts.sessionTimeoutMs,
+      heartbeatInterval: opts.heartbeatIntervalMs,
+      rebalanceTimeout: opts.rebalanceTimeoutMs,
+      maxBytesPerPartition: opts.maxBytesPerPartition,
+      maxBytes: opts.maxBytes,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      ...(opts.rackId === undefined ? {} : { rackId: opts.rackId }),
+      ...(opts.partitionAssigners === undefined ? {} : { partitionAssigners: [...opts.partitionAssigners] }),
+    });
+    this.#consumer = consumer;
+    if (opts.eos !== undefined) {
+      const { createTransactionalOutputs } = await import('./internal/eos-runner.js');
+      this.#eos = createTransactionalOutputs(this.#kafka, opts.groupId, opts.eos, this.#logger);
+    }
+    const joined = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        void this.#onJoin(event.payload.memberAssignment).then(resolve, resolve);
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        const error = new ConsumerCrashedError(opts.groupId, { cause: event.payload.error });
+        this.#report(error);
+        reject(error);
+      });
+    });
+    consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.#sources.keys()], fromBeginning: opts.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#timers.push(
+      setInterval(() => void this.#beat(), opts.heartbeatIntervalMs),
+      setInterval(() => void this.commit().catch(() => undefined), opts.commitIntervalMs),
+    );
+    await joined;
+  }
+
+  async #resolveTopics(): Promise<void> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    let existing: Set<string>;
+    try {
+      existing = new Set(await admin.listTopics());
+    } finally {
+      await admin.disconnect();
+    }
+    const missing: string[] = [];
+    for (const subscription of this.#subscriptions) {
+      const topics = subscription.pattern
+        ? [...existing].filter((t) => subscription.pattern?.test(t) && !/\.retry\.\d+$|[.-]dlt$/.test(t))
+        : subscription.topics;
+      for (const topic of topics) {
+        if (!existing.has(topic)) missing.push(topic);
+        this.#sources.set(topic, { subscription, topic, partition: -1, retryStage: 0, baseTopic: topic });
+        subscription.retryDelaysMs.forEach((_, i) => {
+          const retryTopic = retryTopicName(topic, i + 1);
+          if (!existing.has(retryTopic)) missing.push(retryTopic);
+          this.#sources.set(retryTopic, {
+            subscription,
+            topic: retryTopic,
+            partition: -1,
+            retryStage: i + 1,
+            baseTopic: topic,
+          });
+        });
+        const dlt = subscription.dltTopic?.(topic);
+        if (dlt !== undefined && !existing.has(dlt)) {
+          this.#logger.warn(
+            'Dead-letter topic does not exist: a failing record will stop its partition until it does.',
+            {
+              topic,
+              dlt,
+            },
+          );
+        }
+      }
+    }
+    if (missing.length > 0) throw new UnknownTopicError(missing);
+    if (this.#sources.size === 0)
+      throw new UnknownTopicError(this.#subscriptions.map((s) => String(s.pattern)));
+  }
+
+  #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const host = {
+      logger: this.#logger,
+      inFlight: this.#inFlight,
+      processor: this.#processor,
+      state: (topic: string, partition: number) => this.#stateOf(topic, partition),
+      signals: (): Signals => ({
+        dispatch: this.#generation.dispatch.signal,
+        abandon: this.#generation.abandon.signal,
+      }),
+      commit: () => this.commit(),
+      useHeartbeat: (heartbeat: () => Promise<void>) => {
+        this.#heartbeat = heartbeat;
+      },
+      seek: (topic: string, partition: number, offset: string) => {
+        this.#consumer?.seek({ topic, partition, offset });
+      },
+    };
+    if (this.#eos !== undefined) return runEosBatch(host, this.#eos, payload, this.#options.groupId);
+    return runBatch(host, payload);
+  }
+
+  #stateOf(topic: string, partition: number): PartitionState | undefined {
+    const key = partitionKey(topic, partition);
+    let state = this.#states.get(key);
+    if (state === undefined) {
+      const source = this.#sources.get(topic);
+      if (source === undefined) return undefined;
+      state = newPartitionState({ ...source, partition });
+      this.#states.set(key, state);
+    }
+    return state;
+  }
+
+  /** Heartbeats while handlers run; a rebalance seen here starts draining. */
+  async #beat(): Promise<void> {
+    const heartbeat = this.#heartbeat;
+    if (heartbeat === undefined || this.#inFlight.count === 0) return;
+    try {
+      await heartbeat();
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (
+        type === 'REBALANCE_IN_PROGRESS' ||
+        type === 'NOT_COORDINATOR_FOR_GROUP' ||
+        type === 'ILLEGAL_GENERATION'
+      ) {
+        this.#onRebalancing();
+      } else {
+        this.#logger.debug('Heartbeat failed.', { error });
+      }
+    }
+  }
+
+  /** The group is rebalancing: stop dispatching, give in-flight work until the deadline. */
+  #onRebalancing(): void {
+    const generation = this.#generation;
+    if (generation.dispatch.signal.aborted) return;
+    this.#logger.info('Group rebalancing: finishing in-flight records before rejoining.');
+    generation.dispatch.abort();
+    const timer = setTimeout(
+      () => generation.abandon.abort(),
+      Math.floor(this.#options.rebalanceTimeoutMs / 2),
+    );
+    timer.unref();
+  }
+
+  async #onJoin(memberAssignment: Record<string, number[]>): Promise<void> {
+    const next: TopicPartition[] = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
+      partitions.map((partition) => ({ topic, partition })),
+    );
+    const nextKeys = new Set(next.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const revoked = this.#assigned.filter((tp) => !nextKeys.has(partitionKey(tp.topic, tp.partition)));
+    this.#assigned = next;
+    this.#states = new Map();
+    this.#generation.abandon.abort();
+    this.#generation = { dispatch: new AbortController(), abandon: new AbortController() };
+    await this.#eos?.onAssigned(next);
+    if (revoked.length > 0) await this.#hook('onPartitionsRevoked', revoked);
+    await this.#hook('onPartitionsAssigned', next);
+  }
+
+  async #hook(
+    name: 'onPartitionsAssigned' | 'onPartitionsRevoked',
+    partitions: TopicPartition[],
+  ): Promise<void> {
+    try {
+      await this.#options[name]?.(partitions);
+    } catch (error) {
+      this.#logger.error(`${name} threw; ignored.`, { error });
+    }
+  }
+
+  /** Commits every partition's finished offsets (up to its lowest unfinished offset). */
+  commit(): Promise<void> {
+    if (this.#committing !== undefined) {
+      // One commit at a time; calls meanwhile share one follow-up that sees their progress.
+      this.#commitQueued ??= this.#committing
+        .catch(() => undefined)
+        .then(() => {
+          this.#commitQueued = undefined;
+          return this.commit();
+        });
+      return this.#commitQueued;
+    }
+    this.#committing = this.#commitNow().finally(() => {
+      this.#committing = undefined;
+    });
+    return this.#committing;
+  }
+
+  async #commitNow(): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined || this.#eos !== undefined) return;
+    const pending: Array<{ state: PartitionState; offset: bigint }> = [];
+    for (const state of this.#states.values()) {
+      const offset = state.tracker.toCommit();
+      if (offset !== undefined) pending.push({ state, offset });
+    }
+    if (pending.length === 0) return;
+    const offsets: CommittedOffset[] = pending.map(({ state, offset }) => ({
+      topic: state.source.topic,
+      partition: state.source.partition,
+      offset: offset.toString(),
+    }));
+    const run = async (): Promise<void> => {
+      try {
+        await consumer.commitOffsets([...offsets]);
+      } catch (cause) {
+        const error = new CommitError(this.#options.groupId, { cause });
+        this.#logger.warn(error.message, { error: cause });
+        throw error;
+      }
+    };
+    await (commitChannel.hasSubscribers ? commitChannel.tracePromise(run, { offsets }) : run());
+    for (const { state, offset } of pending) state.tracker.markCommitted(offset);
+    for (const interceptor of this.#options.interceptors) {
+      try {
+        await interceptor.onCommit?.(offsets);
+      } catch (error) {
+        this.#logger.warn('Consumer interceptor onCommit threw; ignored.', { error });
+      }
+    }
+  }
+
+  async #stop(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    const generation = this.#generation;
+    generation.dispatch.abort();
+    const consumer = this.#consumer;
+    if (consumer !== undefined) {
+      const deadline = setTimeout(() => generation.abandon.abort(), this.#options.stopTimeoutMs);
+      // Keep heartbeating while handlers drain.
+      const beat = setInterval(() => void this.#beat(), this.#options.heartbeatIntervalMs);
+      try {
+        await this.#drained(generation.abandon.signal);
+        await this.commit().catch(() => undefined);
+        await consumer.stop();
+        await this.commit().catch(() => undefined);
+        await this.#hook('onPartitionsRevoked', this.#assigned);
+      } finally {
+        clearTimeout(deadline);
+        clearInterval(beat);
+        generation.abandon.abort();
+        await consumer.disconnect();
+      }
+    }
+    await this.#eos?.close();
+    await this.#publisher.close();
+  }
+
+  async #drained(abandon: AbortSignal): Promise<void> {
+    while (this.#inFlight.count > 0 && !abandon.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          abandon.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, 20);
+        abandon.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  #report(error: Error): void {
+    try {
+      this.#options.onError?.(error);
+    } catch (hookError) {
+      this.#logger.warn('onError threw; ignored.', { error: hookError });
+    }
+  }
+}
+
+/**
+ * Creates a consumer. Nothing connects until `start()`.
+ * @throws ConfigError naming the offending option.
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  return new Consumer(options);
+}

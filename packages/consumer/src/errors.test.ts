@@ -1,0 +1,92 @@
+import { type CascadeError, ConfigError, isCascadeError, isRetriable } from '@cascade/core';
+import { describe, expect, it } from 'vitest';
+import {
+  CommitError,
+  ConsumerCrashedError,
+  ConsumerErrorCodes,
+  DecoratorError,
+  DltPublishError,
+  HandlerTimeoutError,
+  SendToDlt,
+  SkipRecord,
+  UnknownTopicError,
+} from './errors.js';
+import { resolveConsumerOptions } from './options.js';
+
+describe('consumer errors', () => {
+  const cases: Array<[CascadeError, string, boolean]> = [
+    [new SendToDlt('x'), ConsumerErrorCodes.SendToDlt, false],
+    [new SkipRecord('x'), ConsumerErrorCodes.SkipRecord, false],
+    [
+      new HandlerTimeoutError(5, { topic: 't', partition: 1, offset: '2' }),
+      ConsumerErrorCodes.HandlerTimeout,
+      true,
+    ],
+    [new DltPublishError('t.dlt', { topic: 't' }), ConsumerErrorCodes.DltPublish, true],
+    [new UnknownTopicError(['t']), ConsumerErrorCodes.UnknownTopic, false],
+    [new CommitError('g'), ConsumerErrorCodes.Commit, true],
+    [new ConsumerCrashedError('g'), ConsumerErrorCodes.Crashed, false],
+    [new DecoratorError('x'), ConsumerErrorCodes.Decorator, false],
+  ];
+
+  it.each(cases)('%s has its declared code and retriable flag', (error, code, retriable) => {
+    expect(error.code).toBe(code);
+    expect(error.retriable).toBe(retriable);
+    expect(isRetriable(error)).toBe(retriable);
+    expect(isCascadeError(error)).toBe(true);
+    expect(error.name).toBe(error.constructor.name);
+  });
+
+  it('declares every code once', () => {
+    expect(new Set(cases.map(([, code]) => code)).size).toBe(Object.keys(ConsumerErrorCodes).length);
+  });
+
+  it('says where a handler timed out', () => {
+    expect(new HandlerTimeoutError(5, { topic: 'orders', partition: 1, offset: '2' }).message).toContain(
+      '(topic orders, partition 1, offset 2)',
+    );
+  });
+});
+
+describe('resolveConsumerOptions', () => {
+  const base = { kafka: { brokers: ['127.0.0.1:9092'] }, groupId: 'g' };
+
+  it('fills in the documented defaults', () => {
+    const resolved = resolveConsumerOptions(base);
+    expect(resolved).toMatchObject({
+      clientId: 'cascade',
+      fromBeginning: false,
+      maxInFlight: 1000,
+      sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 3_000,
+      rebalanceTimeoutMs: 60_000,
+      handlerTimeoutMs: 0,
+      stopTimeoutMs: 30_000,
+      commitIntervalMs: 1_000,
+      eos: undefined,
+    });
+    expect(resolveConsumerOptions({ ...base, eos: {} }).eos).toEqual({
+      transactionalIdPrefix: 'g',
+      transactionTimeoutMs: 60_000,
+    });
+  });
+
+  it.each([
+    [{ ...base, groupId: '' }, 'consumer.groupId'],
+    [{ ...base, kafka: { brokers: [] } }, 'consumer.kafka.brokers'],
+    [{ ...base, maxInFlight: 0 }, 'consumer.maxInFlight'],
+    [{ ...base, sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 }, 'consumer.heartbeatIntervalMs'],
+    [{ ...base, handlerTimeoutMs: -1 }, 'consumer.handlerTimeoutMs'],
+  ])('throws ConfigError naming the field (%#)', (input, field) => {
+    const error = (() => {
+      try {
+        resolveConsumerOptions(input);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).field).toBe(field);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * The kafkajs `eachBatch` callback: hands each fetched record to its partition's scheduler
+ * within the in-flight bound, waits for the batch to finish (so kafkajs fetches that partition
+ * again only then: back-pressure), and commits up to the lowest unfinished offset.
+ * @module
+ */
+
+import { backoffDelayMs, delay, type Logger } from '@cascade/core';
+import type { Headers } from '@cascade/schema';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { OriginalRecord } from '../dlt-headers.js';
+import type { Message } from '../types.js';
+import { decideFailure } from './failure-policy.js';
+import type { InFlightLimit } from './in-flight.js';
+import type { PartitionState } from './partition-state.js';
+import { Abandoned, type RecordProcessor, type Signals } from './record-processor.js';
+
+/** What the runner needs from its consumer. */
+export interface BatchHost {
+  readonly logger: Logger;
+  readonly inFlight: InFlightLimit;
+  readonly processor: RecordProcessor;
+  /** The state of a partition in the current generation (created on first use). */
+  state(topic: string, partition: number): PartitionState | undefined;
+  /** The signals of the current generation. */
+  signals(): Signals;
+  /** Commits what the trackers allow. */
+  commit(): Promise<void>;
+  /** Remembers kafkajs' heartbeat so the consumer can heartbeat while handlers run. */
+  useHeartbeat(heartbeat: () => Promise<void>): void;
+}
+
+/** The key a record is ordered by in key mode; null keys are unordered. */
+function orderingKey(state: PartitionState, message: KafkaMessage): string {
+  if (state.source.subscription.mode === 'partition' || state.source.retryStage > 0) {
+    return '';
+  }
+  return message.key === null ? `\u0000null:${message.offset}` : message.key.toString('latin1');
+}
+
+/** Runs one kafkajs batch in at-least-once mode. */
+export async function runBatch(host: BatchHost, payload: EachBatchPayload): Promise<void> {
+  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  host.useHeartbeat(heartbeat);
+  const state = host.state(batch.topic, batch.partition);
+  if (state === undefined) return;
+  const signals = host.signals();
+  if (state.source.subscription.batchHandler !== undefined && state.source.retryStage === 0) {
+    await runBatchHandler(host, state, batch.messages, signals);
+    if (!signals.dispatch.aborted) {
+      state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);
+      resolveOffset(batch.lastOffset());
+    }
+    await host.commit();
+    return;
+  }
+  const tasks: Promise<void>[] = [];
+  let dispatchedAll = true;
+  let lastDispatched: string | undefined;
+  for (const message of batch.messages) {
+    if (signals.dispatch.aborted || !isRunning() || isStale()) {
+      dispatchedAll = false;
+      break;
+    }
+    if (!(await host.inFlight.acquire(signals.dispatch))) {
+      dispatchedAll = false;
+      break;
+    }
+    const offset = BigInt(message.offset);
+    state.tracker.begin(offset);
+    lastDispatched = message.offset;
+    tasks.push(
+      state.scheduler.schedule(orderingKey(state, message), async () => {
+        try {
+          await host.processor.process(state.source, message, signals);
+          state.tracker.complete(offset);
+        } catch (error) {
+          if (!(error instanceof Abandoned)) {
+            host.logger.error('Record processing failed unexpectedly; it stays uncommitted.', {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              error,
+            });
+          }
+        } finally {
+          host.inFlight.release();
+        }
+      }),
+    );
+  }
+  await waitOrAbandon(Promise.all(tasks), signals.abandon);
+  if (dispatchedAll && !signals.dispatch.aborted) {
+    // Past the control records that may end a transactional batch (they never reach handlers).
+    state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);
+    resolveOffset(batch.lastOffset());
+  } else if (lastDispatched !== undefined && state.tracker.pendingCount === 0) {
+    resolveOffset(lastDispatched);
+  }
+  await host.commit();
+}
+
+function waitOrAbandon(work: Promise<unknown>, abandon: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve();
+    if (abandon.aborted) {
+      resolve();
+      return;
+    }
+    abandon.addEventListener('abort', onAbort, { once: true });
+    void work.then(() => {
+      abandon.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
+/** A batch handler: in-place retries of the whole batch, then each record to the DLT. */
+async function runBatchHandler(
+  host: BatchHost,
+  state: PartitionState,
+  raws: readonly KafkaMessage[],
+  signals: Signals,
+): Promise<void> {
+  const { subscription, topic, partition } = state.source;
+  const handler = subscription.batchHandler;
+  if (handler === undefined || raws.length === 0) return;
+  const first = raws[0] as KafkaMessage;
+  for (const raw of raws) state.tracker.begin(BigInt(raw.offset));
+  const messages: Message<unknown, unknown>[] = [];
+  const readable: KafkaMessage[] = [];
+  for (const raw of raws) {
+    const headers = (raw.headers ?? {}) as Headers;
+    const base = { topic, partition, offset: raw.offset, headers };
+    try {
+      const key =
+        raw.key === null ? null : await subscription.key.deserialize(raw.key, { ...base, isKey: true });
+      const value =
+        raw.value === null
+          ? null
+          : await subscription.value.deserialize(raw.value, { ...base, isKey: false });
+      messages.push({
+        topic,
+        partition,
+        offset: raw.offset,
+        key,
+        value,
+        headers,
+        timestamp: Number(raw.timestamp),
+        attempt: 1,
+        original: { topic, partition, offset: raw.offset },
+        signal: signals.abandon,
+      });
+      readable.push(raw);
+    } catch (error) {
+      await host.processor.deadLetter(
+        state.source,
+        raw,
+        headers,
+        originalOf(topic, partition, raw),
+        error,
+        1,
+        signals,
+      );
+      state.tracker.complete(BigInt(raw.offset));
+    }
+  }
+  for (let attempt = 1; readable.length > 0; attempt++) {
+    try {
+      await handler(messages, {
+        send: () => {
+          throw new TypeError('context.send() is for exactly-once mode (the eos option).');
+        },
+      });
+      for (const raw of readable) state.tracker.complete(BigInt(raw.offset));
+      return;
+    } catch (error) {
+      const decision = decideFailure(error, subscription, attempt, 0);
+      host.logger.warn('Batch handler failed.', {
+        topic,
+        partition,
+        firstOffset: first.offset,
+        attempt,
+        error,
+      });
+      if (decision.action === 'skip') {
+        for (const raw of readable) state.tracker.complete(BigInt(raw.offset));
+        return;
+      }
+      if (decision.action === 'retry-in-place') {
+        try {
+          await delay(backoffDelayMs(subscription.retry, attempt), signals.dispatch);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      for (const raw of readable) {
+        try {
+          const headers = (raw.headers ?? {}) as Headers;
+          await host.processor.deadLetter(
+            state.source,
+            raw,
+            headers,
+            originalOf(topic, partition, raw),
+            error,
+            attempt,
+            signals,
+          );
+          state.tracker.complete(BigInt(raw.offset));
+        } catch {
+          return;
+        }
+      }
+      return;
+    }
+  }
+}
+
+function originalOf(topic: string, partition: number, raw: KafkaMessage): OriginalRecord {
+  return { topic, partition, offset: raw.offset, timestamp: Number(raw.timestamp) };
+}

@@ -1,0 +1,359 @@
+/**
+ * Takes one fetched record through deserialization, interceptors, the handler and the failure
+ * policy, until it is finished: handled, skipped, forwarded to a retry topic, or dead-lettered.
+ * It never finishes a record any other way; when it has to give up (stop, rebalance) it throws
+ * {@link Abandoned} and the record stays uncommitted.
+ * @module
+ */
+
+import { backoffDelayMs, cascadeChannel, DiagnosticChannels, delay, type Logger } from '@cascade/core';
+import type { Headers } from '@cascade/schema';
+import type { KafkaMessage } from 'kafkajs';
+import { buildDltHeaders, buildRetryHeaders, type OriginalRecord, readRetryHeaders } from '../dlt-headers.js';
+import { DltPublishError, HandlerTimeoutError } from '../errors.js';
+import { runWithTraceContext, traceContextOf } from '../trace-context.js';
+import type { ConsumerInterceptor, HandlerContext, Message, OutputRecord } from '../types.js';
+import { decideFailure } from './failure-policy.js';
+import type { Publisher, RepublishRecord } from './publisher.js';
+import type { ResolvedSubscription } from './subscription.js';
+
+/** The record was given up on (stop or rebalance): it is not finished and must not be committed. */
+export class Abandoned extends Error {
+  override name = 'Abandoned';
+}
+
+/** What a processor needs from its consumer. */
+export interface ProcessorDeps {
+  readonly groupId: string;
+  readonly logger: Logger;
+  readonly handlerTimeoutMs: number;
+  readonly interceptors: readonly ConsumerInterceptor[];
+  readonly publisher: Publisher;
+  readonly onError: (error: Error) => void;
+}
+
+/** Where a record is being read from. */
+export interface Source {
+  readonly subscription: ResolvedSubscription;
+  readonly topic: string;
+  readonly partition: number;
+  /** 0 on a subscribed topic, `n` on its retry topic `n`. */
+  readonly retryStage: number;
+  /** The subscribed topic (the retry topic's base). */
+  readonly baseTopic: string;
+}
+
+/** Signals of the current generation: stop dispatching / abandon running handlers. */
+export interface Signals {
+  /** Aborted when the consumer stops or the group rebalances: no new attempts, no waiting. */
+  readonly dispatch: AbortSignal;
+  /** Aborted when in-flight handlers are abandoned (the stop or rebalance deadline passed). */
+  readonly abandon: AbortSignal;
+}
+
+/** Sends queued by a handler attempt (exactly-once mode). */
+export type OutputSink = (records: readonly OutputRecord[]) => void;
+
+const handleChannel = cascadeChannel<object>(DiagnosticChannels.consumerHandle);
+
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(new Abandoned('abandoned'));
+    else signal.addEventListener('abort', () => reject(new Abandoned('abandoned')), { once: true });
+  });
+}
+
+/**
+ * Settles like `work`, or rejects with {@link Abandoned} when `signal` aborts, or with
+ * `onTimeout()` after `timeoutMs` (when > 0). Listeners and timers are always removed.
+ */
+function guard<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  timeoutMs: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      cleanup();
+      reject(new Abandoned('abandoned'));
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(onTimeout());
+      }, timeoutMs);
+    }
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Processes records for one consumer. */
+export class RecordProcessor {
+  readonly #deps: ProcessorDeps;
+
+  constructor(deps: ProcessorDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Runs `raw` to completion. Resolves when the record is finished; rejects with
+   * {@link Abandoned} when it must stay uncommitted. `sink` receives an attempt's sends when
+   * it succeeds (exactly-once mode); without it, `context.send` throws.
+   */
+  async process(source: Source, raw: KafkaMessage, signals: Signals, sink?: OutputSink): Promise<void> {
+    const { subscription, topic, partition } = source;
+    const headers = (raw.headers ?? {}) as Headers;
+    const retryInfo = source.retryStage > 0 ? readRetryHeaders(headers) : undefined;
+    const original: OriginalRecord = retryInfo?.original ?? {
+      topic,
+      partition,
+      offset: raw.offset,
+      timestamp: Number(raw.timestamp),
+    };
+    if (retryInfo !== undefined) {
+      const wait = retryInfo.dueAt - Date.now();
+      if (wait > 0) await this.#wait(wait, signals.dispatch);
+    }
+    const attemptsBefore = retryInfo?.attempts ?? 0;
+    for (let inPlace = 1; ; inPlace++) {
+      if (signals.dispatch.aborted && inPlace > 1) throw new Abandoned('abandoned');
+      const attempt = attemptsBefore + inPlace;
+      const outputs: OutputRecord[] = [];
+      let failure: unknown;
+      try {
+        const message = await this.#toMessage(source, raw, headers, attempt, original, signals.abandon);
+        const intercepted = await this.#onConsume(message);
+        if (intercepted === undefined) return;
+        await this.#runHandler(source, intercepted, outputs, sink !== undefined, signals.abandon);
+        sink?.(outputs);
+        return;
+      } catch (error) {
+        if (error instanceof Abandoned) throw error;
+        failure = error;
+      }
+      const decision = decideFailure(failure, subscription, inPlace, source.retryStage);
+      const log = this.#deps.logger;
+      const where = { topic, partition, offset: raw.offset, attempt };
+      if (decision.action === 'skip') {
+        log.info('Handler asked to skip the record.', { ...where, error: failure });
+        return;
+      }
+      if (decision.action === 'retry-in-place') {
+        const waitMs = backoffDelayMs(subscription.retry, inPlace);
+        log.warn('Handler failed; retrying in place.', { ...where, waitMs, error: failure });
+        await this.#wait(waitMs, signals.dispatch);
+        continue;
+      }
+      if (decision.action === 'retry-topic') {
+        const target = `${source.baseTopic}.retry.${decision.n}`;
+        const dueAt = Date.now() + (subscription.retryDelaysMs[decision.n - 1] ?? 0);
+        log.warn('Handler failed; forwarding to a retry topic.', { ...where, target, error: failure });
+        await this.#publishUntilDone(
+          {
+            topic: target,
+            key: raw.key,
+            value: raw.value,
+            headers: buildRetryHeaders(original, headers, attempt, dueAt),
+          },
+          where,
+          signals.dispatch,
+          sink,
+        );
+        return;
+      }
+      await this.deadLetter(source, raw, headers, original, failure, attempt, signals, sink);
+      return;
+    }
+  }
+
+  /** Publishes `raw` to its DLT (or, with dead-lettering off, holds the partition until abandoned). */
+  async deadLetter(
+    source: Source,
+    raw: KafkaMessage,
+    headers: Headers,
+    original: OriginalRecord,
+    failure: unknown,
+    attempts: number,
+    signals: Signals,
+    sink?: OutputSink,
+  ): Promise<void> {
+    const where = { topic: source.topic, partition: source.partition, offset: raw.offset, attempts };
+    const dlt = source.subscription.dltTopic;
+    if (dlt === undefined) {
+      this.#deps.logger.error('Record failed and dead-lettering is off: the partition stops here.', {
+        ...where,
+        error: failure,
+      });
+      await untilAborted(signals.dispatch);
+      return;
+    }
+    const target = dlt(original.topic);
+    this.#deps.logger.warn('Record dead-lettered.', { ...where, target, error: failure });
+    await this.#publishUntilDone(
+      {
+        topic: target,
+        key: raw.key,
+        value: raw.value,
+        headers: buildDltHeaders({
+          original,
+          groupId: this.#deps.groupId,
+          error: failure,
+          attempts,
+          failedAt: Date.now(),
+          headers,
+        }),
+      },
+      where,
+      signals.dispatch,
+      sink,
+    );
+  }
+
+  async #publishUntilDone(
+    record: RepublishRecord,
+    where: { topic: string; partition: number; offset: string },
+    signal: AbortSignal,
+    sink?: OutputSink,
+  ): Promise<void> {
+    if (sink !== undefined) {
+      // Exactly-once: the republished record joins the transaction that commits the offset.
+      sink([{ topic: record.topic, key: record.key, value: record.value, headers: record.headers }]);
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#deps.publisher.send(record);
+        if (attempt > 1) this.#deps.logger.info('Publish succeeded; the partition advances again.', where);
+        return;
+      } catch (cause) {
+        const error = new DltPublishError(record.topic, { ...where, cause });
+        if (attempt === 1) this.#deps.onError(error);
+        this.#deps.logger.error(error.message, { ...where, attempt, error: cause });
+        await this.#wait(Math.min(250 * 2 ** Math.min(attempt - 1, 5), 5_000), signal);
+      }
+    }
+  }
+
+  async #wait(ms: number, signal: AbortSignal): Promise<void> {
+    try {
+      await delay(ms, signal);
+    } catch {
+      throw new Abandoned('abandoned');
+    }
+  }
+
+  async #toMessage(
+    source: Source,
+    raw: KafkaMessage,
+    headers: Headers,
+    attempt: number,
+    original: OriginalRecord,
+    abandon: AbortSignal,
+  ): Promise<Message<unknown, unknown>> {
+    const { subscription, topic, partition } = source;
+    const base = { topic, headers, partition, offset: raw.offset };
+    const key =
+      raw.key === null ? null : await subscription.key.deserialize(raw.key, { ...base, isKey: true });
+    const value =
+      raw.value === null ? null : await subscription.value.deserialize(raw.value, { ...base, isKey: false });
+    return {
+      topic,
+      partition,
+      offset: raw.offset,
+      key,
+      value,
+      headers,
+      timestamp: Number(raw.timestamp),
+      attempt,
+      original: { topic: original.topic, partition: original.partition, offset: original.offset },
+      signal: abandon,
+    };
+  }
+
+  async #onConsume(message: Message<unknown, unknown>): Promise<Message<unknown, unknown> | undefined> {
+    let current: Message<unknown, unknown> | undefined = message;
+    for (const interceptor of this.#deps.interceptors) {
+      if (interceptor.onConsume === undefined || current === undefined) continue;
+      try {
+        current = await interceptor.onConsume(current);
+      } catch (error) {
+        this.#deps.logger.warn('Consumer interceptor onConsume threw; the record goes on unchanged.', {
+          error,
+        });
+      }
+    }
+    return current;
+  }
+
+  async #runHandler(
+    source: Source,
+    message: Message<unknown, unknown>,
+    outputs: OutputRecord[],
+    transactional: boolean,
+    abandon: AbortSignal,
+  ): Promise<void> {
+    const handler = source.subscription.handler;
+    if (handler === undefined) return;
+    const timeoutMs = this.#deps.handlerTimeoutMs;
+    const controller = new AbortController();
+    const onAbandon = (): void => controller.abort(abandon.reason);
+    abandon.addEventListener('abort', onAbandon, { once: true });
+    const withSignal: Message<unknown, unknown> = { ...message, signal: controller.signal };
+    const context: HandlerContext = {
+      send: (record) => {
+        if (!transactional) {
+          throw new TypeError(
+            'context.send() is for exactly-once mode (the eos option); use a producer instead.',
+          );
+        }
+        outputs.push(record);
+      },
+    };
+    const trace = traceContextOf(message);
+    const call = (): Promise<void> =>
+      runWithTraceContext(trace, async () => {
+        await handler(withSignal, context);
+      });
+    const traced = (): Promise<void> =>
+      handleChannel.hasSubscribers
+        ? handleChannel.tracePromise(call, {
+            topic: message.topic,
+            partition: message.partition,
+            offset: message.offset,
+          })
+        : call();
+    try {
+      await guard(traced(), abandon, timeoutMs, () => {
+        const error = new HandlerTimeoutError(timeoutMs, {
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+        });
+        controller.abort(error);
+        return error;
+      });
+    } finally {
+      abandon.removeEventListener('abort', onAbandon);
+    }
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The consumer's options, resolved once at the edge by {@link resolveConsumerOptions}.
+ * @module
+ */
+
+import {
+  ConfigError,
+  type Logger,
+  requireBrokers,
+  requireDurationMs,
+  requireInteger,
+  requireNonEmptyString,
+  safeLogger,
+} from '@cascade/core';
+import type { PartitionAssigner } from 'kafkajs';
+import type { ConsumerInterceptor, TopicPartition } from './types.js';
+
+/** How to reach the cluster. Mirrors the connection part of the producer's `KafkaConfig`. */
+export interface ConsumerKafkaConfig {
+  /** Bootstrap brokers, `host:port`. Required. */
+  readonly brokers: readonly string[];
+  /** @default 'cascade' */
+  readonly clientId?: string;
+}
+
+/** Exactly-once processing. */
+export interface EosOptions {
+  /**
+   * The prefix of the transactional ids. Each input partition gets its own transactional
+   * producer, `<prefix>-<topic>-<partition>`, so the instance that takes a partition over fences
+   * the previous owner's in-flight transaction (the pre-KIP-447 scheme).
+   * @default `<groupId>`
+   */
+  readonly transactionalIdPrefix?: string;
+  /**
+   * Transaction timeout, in milliseconds.
+   * @default 60000
+   */
+  readonly transactionTimeoutMs?: number;
+}
+
+/** Options of {@link createConsumer}. */
+export interface ConsumerOptions {
+  /** The cluster. Required. */
+  readonly kafka: ConsumerKafkaConfig;
+  /** The consumer group. Required. */
+  readonly groupId: string;
+  /** Where the consumer logs (redacted). @default noopLogger */
+  readonly logger?: Logger;
+  /**
+   * Where a group with no committed offset starts: the earliest record (`true`) or new records only.
+   * @default false
+   */
+  readonly fromBeginning?: boolean;
+  /**
+   * Records handed to handlers and not yet finished, across all partitions. At the bound the
+   * consumer stops fetching until handlers drain (back-pressure).
+   * @default 1000
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Partitions processed at the same time.
+   * @default 32
+   */
+  readonly partitionsConsumedConcurrently?: number;
+  /** @default 30000 */
+  readonly sessionTimeoutMs?: number;
+  /**
+   * Heartbeats are sent this often, also while handlers run (kafkajs alone heartbeats only between
+   * records, so a slow handler would get the member evicted).
+   * @default 3000
+   */
+  readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance. @default 60000 */
+  readonly rebalanceTimeoutMs?: number;
+  /**
+   * A handler that has not settled after this long is treated as failed with
+   * `HandlerTimeoutError` (retriable) and its `signal` is aborted. `0` disables the limit.
+   * @default 0
+   */
+  readonly handlerTimeoutMs?: number;
+  /**
+   * `stop()` waits this long for in-flight handlers before abandoning them (their records are
+   * not committed and will be delivered again).
+   * @default 30000
+   */
+  readonly stopTimeoutMs?: number;
+  /**
+   * How often finished offsets are committed while batches are in progress (they are also
+   * committed at the end of every batch, on rebalance and on stop).
+   * @default 1000
+   */
+  readonly commitIntervalMs?: number;
+  /** Largest fetch per partition, in bytes. @default 1048576 */
+  readonly maxBytesPerPartition?: number;
+  /** Largest fetch response, in bytes. @default 10485760 */
+  readonly maxBytes?: number;
+  /** Interceptors, run in order. @default [] */
+  readonly interceptors?: readonly ConsumerInterceptor[];
+  /** Called after the group assigned partitions to this member. */
+  readonly onPartitionsAssigned?: (partitions: readonly TopicPartition[]) => void | Promise<void>;
+  /**
+   * Called when partitions are taken away, after their in-flight records finished (or were
+   * abandoned) and their offsets were committed.
+   */
+  readonly onPartitionsRevoked?: (partitions: readonly TopicPartition[]) => void | Promise<void>;
+  /** Called with errors the consumer cannot report elsewhere (a crash, a stalled partition). */
+  readonly onError?: (error: Error) => void;
+  /** The rack this member runs in, for fetch-from-follower and {@link rackAwareAssigner}. @default undefined */
+  readonly rackId?: string;
+  /** kafkajs partition assigners, most preferred first. @default [round robin] */
+  readonly partitionAssigners?: readonly PartitionAssigner[];
+  /** Exactly-once mode. @default undefined (at-least-once) */
+  readonly eos?: EosOptions;
+}
+
+/** {@link ConsumerOptions} with every default filled in. */
+export interface ResolvedConsumerOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly logger: Logger;
+  readonly fromBeginning: boolean;
+  readonly maxInFlight: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly commitIntervalMs: number;
+  readonly maxBytesPerPartition: number;
+  readonly maxBytes: number;
+  readonly interceptors: readonly ConsumerInterceptor[];
+  readonly onPartitionsAssigned: ConsumerOptions['onPartitionsAssigned'];
+  readonly onPartitionsRevoked: ConsumerOptions['onPartitionsRevoked'];
+  readonly onError: ConsumerOptions['onError'];
+  readonly rackId: string | undefined;
+  readonly partitionAssigners: readonly PartitionAssigner[] | undefined;
+  readonly eos: { readonly transactionalIdPrefix: string; readonly transactionTimeoutMs: number } | undefined;
+}
+
+/** Validates options and fills in defaults; throws `ConfigError` naming the field. */
+export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumerOptions {
+  if (typeof input !== 'object' || input === null) {
+    throw new ConfigError('consumer', 'expected an object with at least `kafka` and `groupId`.');
+  }
+  if (typeof input.kafka !== 'object' || input.kafka === null) {
+    throw new ConfigError('consumer.kafka', 'expected an object with `brokers`.');
+  }
+  const groupId = requireNonEmptyString('consumer.groupId', input.groupId);
+  const sessionTimeoutMs = requireDurationMs(
+    'consumer.sessionTimeoutMs',
+    input.sessionTimeoutMs ?? 30_000,
+    1,
+  );
+  const heartbeatIntervalMs = requireDurationMs(
+    'consumer.heartbeatIntervalMs',
+    input.heartbeatIntervalMs ?? 3_000,
+    1,
+  );
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigError(
+      'consumer.heartbeatIntervalMs',
+      `must be lower than sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}.`,
+    );
+  }
+  const eos = input.eos;
+  return Object.freeze({
+    brokers: Object.freeze(requireBrokers('consumer.kafka.brokers', input.kafka.brokers)),
+    clientId: requireNonEmptyString('consumer.kafka.clientId', input.kafka.clientId ?? 'cascade'),
+    groupId,
+    logger: safeLogger(input.logger),
+    fromBeginning: input.fromBeginning ?? false,
+    maxInFlight: requireInteger('consumer.maxInFlight', input.maxInFlight ?? 1000, 1),
+    partitionsConsumedConcurrently: requireInteger(
+      'consumer.partitionsConsumedConcurrently',
+      input.partitionsConsumedConcurrently ?? 32,
+      1,
+    ),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs: requireDurationMs(
+      'consumer.rebalanceTimeoutMs',
+      input.rebalanceTimeoutMs ?? 60_000,
+      1,
+    ),
+    handlerTimeoutMs: requireDurationMs('consumer.handlerTimeoutMs', input.handlerTimeoutMs ?? 0),
+    stopTimeoutMs: requireDurationMs('consumer.stopTimeoutMs', input.stopTimeoutMs ?? 30_000),
+    commitIntervalMs: requireDurationMs('consumer.commitIntervalMs', input.commitIntervalMs ?? 1_000, 1),
+    maxBytesPerPartition: requireInteger(
+      'consumer.maxBytesPerPartition',
+      input.maxBytesPerPartition ?? 1_048_576,
+      1,
+    ),
+    maxBytes: requireInteger('consumer.maxBytes', input.maxBytes ?? 10_485_760, 1),
+    interceptors: Object.freeze([...(input.interceptors ?? [])]),
+    onPartitionsAssigned: input.onPartitionsAssigned,
+    onPartitionsRevoked: input.onPartitionsRevoked,
+    onError: input.onError,
+    rackId: input.rackId,
+    partitionAssigners: input.partitionAssigners,
+    eos:
+      eos === undefined
+        ? undefined
+        : Object.freeze({
+            transactionalIdPrefix: requireNonEmptyString(
+              'consumer.eos.transactionalIdPrefix',
+              eos.transactionalIdPrefix ?? groupId,
+            ),
+            transactionTimeoutMs: requireDurationMs(
+              'consumer.eos.transactionTimeoutMs',
+              eos.transactionTimeoutMs ?? 60_000,
+              1,
+            ),
+          }),
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * The records a handler receives and the shapes of handlers, subscriptions and interceptors.
+ * @module
+ */
+
+import type { RetryPolicy } from '@cascade/core';
+import type { Headers, Serde } from '@cascade/schema';
+
+/** One consumed record, deserialized. `K` and `V` come from the subscription's serdes. */
+export interface Message<K, V> {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka's offset as a decimal string (64-bit safe). */
+  readonly offset: string;
+  /** The key; `null` when the record has none. */
+  readonly key: K | null;
+  readonly value: V;
+  readonly headers: Headers;
+  /** The record's timestamp, epoch milliseconds. */
+  readonly timestamp: number;
+  /**
+   * Which attempt this is, from 1: in-place retries and retry topics count up; a record from a
+   * retry topic carries the attempts made before it.
+   */
+  readonly attempt: number;
+  /**
+   * Where the record first arrived, when it comes from a retry topic; otherwise this record's own
+   * topic, partition and offset.
+   */
+  readonly original: { readonly topic: string; readonly partition: number; readonly offset: string };
+  /** Aborted when the handler times out (`handlerTimeoutMs`) or the consumer stops past its deadline. */
+  readonly signal: AbortSignal;
+}
+
+/** A record to send from a handler in exactly-once mode: bytes, or strings sent as UTF-8. */
+export interface OutputRecord {
+  readonly topic: string;
+  readonly key?: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: Headers;
+  readonly partition?: number;
+}
+
+/** What a handler gets besides the message. */
+export interface HandlerContext {
+  /**
+   * Exactly-once mode only: queues a record into the transaction that also commits this
+   * record's offset. Records queued by an attempt that throws are discarded.
+   */
+  send(record: OutputRecord): void;
+}
+
+/** A handler of single records. */
+export type MessageHandler<K, V> = (message: Message<K, V>, context: HandlerContext) => Promise<void> | void;
+
+/** A handler of batches (all fetched records of one partition, in order). */
+export type BatchHandler<K, V> = (
+  messages: readonly Message<K, V>[],
+  context: HandlerContext,
+) => Promise<void> | void;
+
+/** An error class, or an error `name` / `code`. */
+export type ErrorMatcher = string | (abstract new (...args: never[]) => Error);
+
+/** Where dead letters go. */
+export interface DltOptions {
+  /**
+   * The dead-letter topic: a name, a function of the source topic, or the naming style:
+   * `'dot'` gives `<topic>.dlt`, `'spring'` gives `<topic>-dlt` (Spring Kafka 3.3).
+   * @default 'dot'
+   */
+  readonly topic?: string | ((topic: string) => string) | 'dot' | 'spring';
+}
+
+/** Retry topics: each failed record goes on to the next `<topic>.retry.<n>` after its delay. */
+export interface RetryTopicsOptions {
+  /** One delay per retry topic, in milliseconds: `[1000, 10000]` makes `.retry.1` and `.retry.2`. */
+  readonly delaysMs: readonly number[];
+}
+
+/** How a subscription's handler runs. */
+export type ConcurrencyMode = 'partition' | 'key';
+
+/** What to consume and how to handle it. Give exactly one of `topic`, `topics`, `pattern`. */
+export interface SubscriptionOptions<K, V> {
+  readonly topic?: string;
+  readonly topics?: readonly string[];
+  /** Every existing topic whose name matches (resolved when the consumer starts). */
+  readonly pattern?: RegExp;
+  /** The key serde. @default a UTF-8 string serde */
+  readonly key?: Serde<K>;
+  /** The value serde. Required. */
+  readonly value: Serde<V>;
+  /** The record handler. Give this or `batchHandler`. */
+  readonly handler?: MessageHandler<K, V>;
+  /** The batch handler (partition mode only). Give this or `handler`. */
+  readonly batchHandler?: BatchHandler<K, V>;
+  /**
+   * `'partition'`: one record at a time per partition, partitions in parallel. `'key'`: in
+   * order per key, parallel across keys (up to `maxConcurrency` per partition).
+   * @default 'partition'
+   */
+  readonly concurrency?: ConcurrencyMode;
+  /**
+   * Key mode: records handled at once per partition.
+   * @default 16
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * In-place retries of a failed record (attempts in all, the first included).
+   * @default { maximumAttempts: 3, initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 5000, jitter: 0.2 }
+   */
+  readonly retry?: RetryPolicy;
+  /** Retry topics after the in-place retries. @default undefined (none) */
+  readonly retryTopics?: RetryTopicsOptions;
+  /**
+   * The dead-letter topic, or `false` to stop the partition instead of dead-lettering (nothing
+   * is ever dropped).
+   * @default { topic: 'dot' }
+   */
+  readonly dlt?: DltOptions | false;
+  /**
+   * Errors that are never retried (go to the DLT at once), besides Cascade errors with
+   * `retriable: false`, `SendToDlt` and undeserializable records.
+   * @default ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError']
+   */
+  readonly nonRetryableErrors?: readonly ErrorMatcher[];
+}
+
+/** Offsets committed for one partition: `offset` is the next one to read. */
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * Interceptors see every record before its handler and every commit after it. Java-style hooks;
+ * an interceptor that throws is logged and skipped.
+ */
+export interface ConsumerInterceptor {
+  /** Returns the record to handle (possibly changed), or `undefined` to filter it out (counted as handled). */
+  onConsume?<K, V>(message: Message<K, V>): Message<K, V> | undefined | Promise<Message<K, V> | undefined>;
+  /** Called after offsets were committed. */
+  onCommit?(offsets: readonly CommittedOffset[]): void | Promise<void>;
+}
+
+/** A topic-partition. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}

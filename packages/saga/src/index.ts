@@ -1,1 +1,59 @@
-export {};
+/**
+ * `@cascade/saga`: sagas for consistency across microservices, without distributed locks.
+ *
+ * This release holds the definition DSL and the saga state machine (`decide`), which is pure:
+ * the Kafka coordinator that records each transition and its commands in one transaction builds
+ * on it.
+ *
+ * @example
+ * ```ts
+ * import { decide, defineSaga, replyType } from '@cascade/saga';
+ *
+ * const saga = defineSaga<{ sku: string }>('reserve-only')
+ *   .step('reserve', { participant: 'inventory', invoke: ({ input }) => ({ sku: input.sku }), reply: replyType<{ id: string }>() })
+ *   .build();
+ * const { state, effects } = decide(saga, undefined, { type: 'begin', sagaId: 's-1', input: { sku: 'A' } }, { now: Date.now() });
+ * // effects: started, then a send-command to 'inventory'
+ * ```
+ * @module
+ */
+
+export {
+  type CompensationContext,
+  defineSaga,
+  type LocalStepOptions,
+  ParallelBuilder,
+  type RemoteStepOptions,
+  type ReplyType,
+  replyType,
+  SagaBuilder,
+  type SagaDefinition,
+  type SagaInput,
+  type SagaOptions,
+  type SagaResults,
+  type StepContext,
+  type StepDefinition,
+  type StepOptions,
+} from './definition.js';
+export { decide, type TransitionEnv } from './engine.js';
+export {
+  type AuditEntry,
+  commandId,
+  type Decision,
+  idempotencyKey,
+  type OperatorAction,
+  type Outstanding,
+  type Phase,
+  type SagaEffect,
+  type SagaEvent,
+  type SagaNotification,
+  type SagaState,
+  type SagaStatus,
+  type StepError,
+  type StepState,
+  type StepStatus,
+  type TimerKind,
+  type TimerState,
+  terminalStatuses,
+  timerId,
+} from './state.js';

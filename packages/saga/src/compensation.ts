@@ -1,0 +1,122 @@
+/**
+ * The backward path: compensating the steps that took (or may have taken) effect, group by group
+ * in reverse, each retried per its compensation policy until it succeeds; when one's budget is
+ * spent the saga needs attention.
+ * @module
+ */
+
+import { backoffDelayMs, hasAttemptsLeft } from '@cascade/core';
+import type { Transition } from './internal/transition.js';
+import { type StepError, timerId } from './state.js';
+
+/** Starts compensating after `error` (of `step`, when one step caused it). */
+export function beginCompensation(t: Transition, step: string | undefined, error: StepError): void {
+  t.state.status = 'compensating';
+  t.state.failure = step === undefined ? { error } : { step, error };
+  t.cancelTimer(timerId('saga-timeout'));
+  for (const group of t.definition.groups.slice(0, t.state.group + 1)) {
+    for (const { name } of group) {
+      const state = t.stepState(name);
+      if (state.status !== 'running') continue;
+      // Its outcome is unknown: compensate it like a step that succeeded.
+      state.status = 'unknown';
+      delete state.outstanding;
+      t.cancelStepTimers(name);
+    }
+  }
+  t.notify('compensating', { ...(step === undefined ? {} : { step }), error });
+  compensateNext(t);
+}
+
+/** Compensates the current group, or moves to the one before it, or finishes. */
+export function compensateNext(t: Transition): void {
+  const groups = t.definition.groups;
+  while (t.state.group >= 0) {
+    const group = groups[t.state.group] ?? [];
+    const toCompensate: string[] = [];
+    for (const step of group) {
+      const state = t.stepState(step.name);
+      if (state.status !== 'succeeded' && state.status !== 'unknown') continue;
+      if (step.compensable) toCompensate.push(step.name);
+      else state.status = 'compensated';
+    }
+    for (const name of toCompensate) startCompensation(t, name, t.stepState(name).compensationAttempts + 1);
+    if (toCompensate.length > 0) return;
+    const settled = group.every((step) => {
+      const status = t.stepState(step.name).status;
+      return status !== 'compensating' && status !== 'compensation-failed';
+    });
+    if (!settled) return;
+    t.state.group -= 1;
+  }
+  t.state.status = 'compensated';
+  t.cancelAllTimers();
+  t.notify('compensated');
+}
+
+/** Sends a compensation attempt. */
+export function startCompensation(t: Transition, name: string, attempt: number): void {
+  t.stepState(name).status = 'compensating';
+  const error = t.dispatch(name, 'compensate', attempt);
+  if (error) onCompensationFailure(t, name, error);
+}
+
+/** A compensation attempt failed, timed out, or could not be sent. */
+export function onCompensationFailure(t: Transition, name: string, error: StepError): void {
+  const step = t.step(name);
+  const state = t.stepState(name);
+  delete state.outstanding;
+  state.lastError = error;
+  t.cancelStepTimers(name);
+  const used = state.compensationAttempts - (state.retryBase ?? 0);
+  if (!error.nonRetryable && hasAttemptsLeft(step.compensationRetry, used)) {
+    const next = state.compensationAttempts + 1;
+    const delayMs = error.nextRetryDelayMs ?? backoffDelayMs(step.compensationRetry, used, t.random);
+    t.setTimer(timerId('retry', name, 'compensate', next), {
+      kind: 'retry',
+      dueAt: t.now + delayMs,
+      step: name,
+      phase: 'compensate',
+      attempt: next,
+    });
+    t.notify('step-retrying', { step: name, attempt: next, error });
+    return;
+  }
+  state.status = 'compensation-failed';
+  t.state.status = 'needs-attention';
+  const failed = Object.entries(t.state.steps)
+    .filter(([, s]) => s.status === 'compensation-failed')
+    .map(([stepName]) => stepName);
+  t.state.attention = {
+    reason: `Compensation of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
+    steps: failed,
+  };
+  t.notify('needs-attention', { step: name, error });
+}
+
+/** A compensation attempt was answered. */
+export function onCompensationReply(
+  t: Transition,
+  name: string,
+  attempt: number,
+  outcome: 'success' | 'business-failure' | 'error',
+  error: StepError | undefined,
+): string | undefined {
+  const state = t.stepState(name);
+  if (state.status !== 'compensating') return `step ${name} is ${state.status}, not compensating`;
+  if (attempt > state.compensationAttempts)
+    return `no compensation attempt ${attempt} of step ${name} was sent`;
+  if (outcome === 'success') {
+    const latencyMs = state.outstanding ? t.now - state.outstanding.sentAt : undefined;
+    state.status = 'compensated';
+    delete state.outstanding;
+    t.cancelStepTimers(name);
+    t.notify('step-compensated', { step: name, attempt, ...(latencyMs === undefined ? {} : { latencyMs }) });
+    if (t.state.status === 'compensating') compensateNext(t);
+    return undefined;
+  }
+  if (state.outstanding?.attempt !== attempt)
+    return `a failure of compensation attempt ${attempt}, already retried`;
+  onCompensationFailure(t, name, error ?? { type: 'UnknownError', message: 'no error given' });
+  return undefined;
+}

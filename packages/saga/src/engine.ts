@@ -1,0 +1,180 @@
+/**
+ * The saga state machine: `decide(definition, state, event, env)` returns the next state and the
+ * effects to carry out (commands to send, local steps to run, timers to set, notifications). It is
+ * pure — no I/O, no clock of its own — so the coordinator can record a transition and its effects
+ * in one Kafka transaction, and a crash replays the same decision instead of a different one.
+ * @module
+ */
+
+import { backoffDelayMs } from '@cascade/core';
+import {
+  beginCompensation,
+  onCompensationFailure,
+  onCompensationReply,
+  startCompensation,
+} from './compensation.js';
+import type { SagaDefinition } from './definition.js';
+import { advance, onInvokeFailure, onInvokeReply, startInvoke } from './forward.js';
+import { Transition, type TransitionEnv } from './internal/transition.js';
+import { applyOperator } from './operator.js';
+import {
+  type Decision,
+  type SagaEvent,
+  type SagaState,
+  type StepState,
+  terminalStatuses,
+  timerId,
+} from './state.js';
+
+export type { TransitionEnv } from './internal/transition.js';
+
+/** The state of a saga that has just begun, before its first transition. */
+function initialState(definition: SagaDefinition, sagaId: string, input: unknown, now: number): SagaState {
+  const steps: Record<string, StepState> = {};
+  for (const name of definition.steps.keys())
+    steps[name] = { status: 'pending', attempts: 0, compensationAttempts: 0 };
+  return {
+    sagaId,
+    saga: definition.name,
+    version: definition.version,
+    input,
+    status: 'running',
+    seq: 0,
+    group: 0,
+    steps,
+    timers: {},
+    startedAt: now,
+    updatedAt: now,
+    audit: [],
+  };
+}
+
+function onTimer(t: Transition, id: string): string | undefined {
+  const timer = t.state.timers[id];
+  if (timer === undefined) return `timer ${id} is not armed (cancelled, or fired already)`;
+  delete t.state.timers[id];
+  const { step, phase, attempt } = timer;
+  if (timer.kind === 'saga-timeout') {
+    if (t.state.status === 'running') {
+      beginCompensation(t, undefined, {
+        type: 'SagaTimeout',
+        message: 'The saga did not finish before its deadline.',
+      });
+    }
+    return undefined;
+  }
+  if (step === undefined || phase === undefined || attempt === undefined) return `timer ${id} names no step`;
+  const state = t.stepState(step);
+  if (timer.kind === 'step-timeout') {
+    if (state.outstanding?.phase !== phase || state.outstanding.attempt !== attempt) return undefined;
+    const definition = t.step(step);
+    const timeoutMs = phase === 'invoke' ? definition.timeoutMs : definition.compensationTimeoutMs;
+    const error = {
+      type: 'Timeout',
+      message: `No reply to ${phase} attempt ${attempt} within ${timeoutMs} ms.`,
+    };
+    if (phase === 'invoke') onInvokeFailure(t, step, error, 'timeout');
+    else onCompensationFailure(t, step, error);
+    return undefined;
+  }
+  // A retry or a parked attempt is due.
+  if (phase === 'invoke' && state.status === 'running' && t.state.status === 'running')
+    startInvoke(t, step, attempt);
+  else if (phase === 'compensate' && state.status === 'compensating') startCompensation(t, step, attempt);
+  return undefined;
+}
+
+function onDispatchFailed(
+  t: Transition,
+  event: Extract<SagaEvent, { type: 'dispatch-failed' }>,
+): string | undefined {
+  const state = t.stepState(event.step);
+  const outstanding = state.outstanding;
+  if (outstanding?.phase !== event.phase || outstanding.attempt !== event.attempt) {
+    return `${event.phase} attempt ${event.attempt} of step ${event.step} is not outstanding`;
+  }
+  if (event.reason === 'send-failed') {
+    const error = event.error ?? { type: 'SendFailed', message: 'The command could not be sent.' };
+    if (event.phase === 'invoke') onInvokeFailure(t, event.step, error, 'error');
+    else onCompensationFailure(t, event.step, error);
+    return undefined;
+  }
+  // The participant's circuit breaker is open: park the attempt (same number, budget untouched)
+  // instead of failing it, so an outage does not set off a storm of compensations.
+  delete state.outstanding;
+  t.cancelStepTimers(event.step);
+  const definition = t.step(event.step);
+  const policy = event.phase === 'invoke' ? definition.retry : definition.compensationRetry;
+  t.setTimer(timerId('park', event.step, event.phase, event.attempt), {
+    kind: 'park',
+    dueAt: t.now + backoffDelayMs(policy, Math.max(1, event.attempt), t.random),
+    step: event.step,
+    phase: event.phase,
+    attempt: event.attempt,
+  });
+  t.notify('step-parked', { step: event.step, attempt: event.attempt });
+  return undefined;
+}
+
+/**
+ * Applies one event to a saga. `state` is `undefined` only for `begin`. Events that change
+ * nothing (a duplicate reply, a stale timer, a second `begin`) come back with `applied: false`
+ * and the reason; the state is then returned unchanged and `seq` does not move.
+ */
+export function decide(
+  definition: SagaDefinition,
+  state: SagaState | undefined,
+  event: SagaEvent,
+  env: TransitionEnv,
+): Decision {
+  if (event.type === 'begin') {
+    if (state !== undefined)
+      return { state, effects: [], applied: false, ignored: `saga ${state.sagaId} has begun already` };
+    const t = new Transition(definition, initialState(definition, event.sagaId, event.input, env.now), env);
+    t.notify('started');
+    if (definition.timeoutMs !== undefined) {
+      t.setTimer(timerId('saga-timeout'), { kind: 'saga-timeout', dueAt: env.now + definition.timeoutMs });
+    }
+    advance(t);
+    return finish(t);
+  }
+  if (state === undefined) throw new TypeError(`decide() needs the saga's state for a '${event.type}' event`);
+  if (terminalStatuses.has(state.status)) {
+    return { state, effects: [], applied: false, ignored: `saga ${state.sagaId} is ${state.status}` };
+  }
+  const t = new Transition(definition, state, env);
+  let ignored: string | undefined;
+  switch (event.type) {
+    case 'reply':
+      if (t.state.steps[event.step] === undefined) ignored = `saga ${state.saga} has no step ${event.step}`;
+      else if (event.phase === 'invoke') {
+        const error = event.outcome === 'success' ? undefined : event.error;
+        const result = event.outcome === 'success' ? event.result : undefined;
+        ignored = onInvokeReply(t, event.step, event.attempt, event.outcome, result, error);
+      } else {
+        const error = event.outcome === 'success' ? undefined : event.error;
+        ignored = onCompensationReply(t, event.step, event.attempt, event.outcome, error);
+      }
+      break;
+    case 'timer':
+      ignored = onTimer(t, event.timerId);
+      break;
+    case 'dispatch-failed':
+      ignored =
+        t.state.steps[event.step] === undefined
+          ? `saga ${state.saga} has no step ${event.step}`
+          : onDispatchFailed(t, event);
+      break;
+    case 'operator':
+      ignored = applyOperator(t, event.action, event.by, event.reason, event.step);
+      break;
+  }
+  if (ignored !== undefined) return { state, effects: [], applied: false, ignored };
+  return finish(t);
+}
+
+function finish(t: Transition): Decision {
+  t.state.seq += 1;
+  t.state.updatedAt = t.now;
+  return { state: t.state, effects: t.effects, applied: true };
+}

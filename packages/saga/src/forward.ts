@@ -1,0 +1,133 @@
+/**
+ * The forward path: running the groups of a saga in order, the steps of a group in parallel,
+ * retrying failed and timed-out attempts per each step's retry policy.
+ * @module
+ */
+
+import { backoffDelayMs, hasAttemptsLeft } from '@cascade/core';
+import { beginCompensation } from './compensation.js';
+import type { Transition } from './internal/transition.js';
+import { type StepError, timerId } from './state.js';
+
+/** Runs the next steps: skips those whose `when` says no, starts the rest, or completes the saga. */
+export function advance(t: Transition): void {
+  const groups = t.definition.groups;
+  while (t.state.group < groups.length) {
+    const group = groups[t.state.group] ?? [];
+    const toRun: string[] = [];
+    for (const step of group) {
+      const state = t.stepState(step.name);
+      if (state.status !== 'pending') continue;
+      let run = true;
+      try {
+        run =
+          step.when?.({ sagaId: t.state.sagaId, input: t.state.input, results: t.results(), attempt: 1 }) ??
+          true;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        beginCompensation(t, step.name, { type: 'ConditionFailed', message, nonRetryable: true });
+        return;
+      }
+      if (run) toRun.push(step.name);
+      else {
+        state.status = 'skipped';
+        t.notify('step-skipped', { step: step.name });
+      }
+    }
+    for (const name of toRun) {
+      startInvoke(t, name, 1);
+      if (t.state.status !== 'running') return;
+    }
+    const done = group.every((step) => ['succeeded', 'skipped'].includes(t.stepState(step.name).status));
+    if (!done) return;
+    t.state.group += 1;
+  }
+  t.state.status = 'completed';
+  t.cancelAllTimers();
+  t.notify('completed');
+}
+
+/** Sends invoke attempt `attempt` of a step. */
+export function startInvoke(t: Transition, name: string, attempt: number): void {
+  t.stepState(name).status = 'running';
+  const error = t.dispatch(name, 'invoke', attempt);
+  if (error) onInvokeFailure(t, name, error, 'error');
+}
+
+/**
+ * An invoke attempt failed. A business failure compensates at once; an error or a timeout is
+ * retried while the policy allows, then the step's outcome is unknown and the saga compensates.
+ */
+export function onInvokeFailure(
+  t: Transition,
+  name: string,
+  error: StepError,
+  kind: 'business-failure' | 'error' | 'timeout',
+): void {
+  const step = t.step(name);
+  const state = t.stepState(name);
+  delete state.outstanding;
+  state.lastError = error;
+  t.cancelStepTimers(name);
+  if (kind === 'business-failure') {
+    state.status = 'failed';
+    t.notify('step-failed', { step: name, attempt: state.attempts, error });
+    beginCompensation(t, name, error);
+    return;
+  }
+  const retriable = !error.nonRetryable && !step.retry.nonRetryableErrorTypes.includes(error.type);
+  if (retriable && hasAttemptsLeft(step.retry, state.attempts)) {
+    const next = state.attempts + 1;
+    const delayMs = error.nextRetryDelayMs ?? backoffDelayMs(step.retry, state.attempts, t.random);
+    t.setTimer(timerId('retry', name, 'invoke', next), {
+      kind: 'retry',
+      dueAt: t.now + delayMs,
+      step: name,
+      phase: 'invoke',
+      attempt: next,
+    });
+    t.notify('step-retrying', { step: name, attempt: next, error });
+    return;
+  }
+  state.status = 'unknown';
+  t.notify('step-failed', { step: name, attempt: state.attempts, error });
+  beginCompensation(t, name, error);
+}
+
+/** An invoke attempt was answered. Returns why the reply was ignored, if it was. */
+export function onInvokeReply(
+  t: Transition,
+  name: string,
+  attempt: number,
+  outcome: 'success' | 'business-failure' | 'error',
+  result: unknown,
+  error: StepError | undefined,
+): string | undefined {
+  const state = t.stepState(name);
+  if (attempt > state.attempts) return `no attempt ${attempt} of step ${name} was sent`;
+  const beingUndone = state.status === 'unknown' || state.status === 'compensating';
+  if (beingUndone && outcome === 'success' && state.result === undefined) {
+    // A late success of a step being compensated: keep its reply, so a retried compensation can
+    // name what to undo.
+    state.result = result;
+    return undefined;
+  }
+  if (state.status !== 'running' || t.state.status !== 'running') {
+    return `step ${name} is ${state.status} (saga ${t.state.status}): a late or duplicate reply`;
+  }
+  if (outcome === 'success') {
+    // Any attempt's success counts: attempts share one idempotency key, so they are one effect.
+    const latencyMs = state.outstanding ? t.now - state.outstanding.sentAt : undefined;
+    state.status = 'succeeded';
+    state.result = result;
+    delete state.outstanding;
+    t.cancelStepTimers(name);
+    t.notify('step-succeeded', { step: name, attempt, ...(latencyMs === undefined ? {} : { latencyMs }) });
+    advance(t);
+    return undefined;
+  }
+  if (state.outstanding?.attempt !== attempt)
+    return `a failure of attempt ${attempt} of step ${name}, already retried`;
+  onInvokeFailure(t, name, error ?? { type: 'UnknownError', message: 'no error given' }, outcome);
+  return undefined;
+}

@@ -1,0 +1,162 @@
+import type { SagaDefinition, StepDefinition } from '../definition.js';
+import {
+  commandId,
+  idempotencyKey,
+  type Phase,
+  type SagaEffect,
+  type SagaNotification,
+  type SagaState,
+  type StepError,
+  type StepState,
+  type TimerState,
+  timerId,
+} from '../state.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** A saga state being changed by one transition. */
+export type DraftState = Mutable<Omit<SagaState, 'steps' | 'timers' | 'audit'>> & {
+  steps: Record<string, Mutable<StepState>>;
+  timers: Record<string, TimerState>;
+  audit: SagaState['audit'][number][];
+};
+
+/** The environment of a transition: the clock and the randomness of jitter. */
+export interface TransitionEnv {
+  readonly now: number;
+  /** A number in `[0, 1)`, for retry jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * One transition in the making: a copy of the state to change, and the effects collected. Shared
+ * by the forward path (engine.ts) and the backward path (compensation.ts).
+ */
+export class Transition {
+  readonly state: DraftState;
+  readonly definition: SagaDefinition;
+  readonly now: number;
+  readonly random: () => number;
+  readonly effects: SagaEffect[] = [];
+
+  constructor(definition: SagaDefinition, state: SagaState, env: TransitionEnv) {
+    this.definition = definition;
+    this.state = structuredClone(state) as DraftState;
+    this.now = env.now;
+    this.random = env.random ?? Math.random;
+  }
+
+  step(name: string): StepDefinition {
+    const step = this.definition.steps.get(name);
+    if (step === undefined) throw new Error(`Saga ${this.definition.name} has no step ${name}`);
+    return step;
+  }
+
+  stepState(name: string): Mutable<StepState> {
+    const state = this.state.steps[name];
+    if (state === undefined) throw new Error(`Saga ${this.state.sagaId} has no state for step ${name}`);
+    return state;
+  }
+
+  /** The results of the steps that succeeded so far, by step name. */
+  results(): Record<string, unknown> {
+    const results: Record<string, unknown> = {};
+    for (const [name, step] of Object.entries(this.state.steps)) {
+      if (step.status === 'succeeded' || step.result !== undefined) results[name] = step.result;
+    }
+    return results;
+  }
+
+  notify(kind: SagaNotification['kind'], extra: Partial<SagaNotification> = {}): void {
+    this.effects.push({
+      type: 'emit',
+      notification: { kind, sagaId: this.state.sagaId, saga: this.state.saga, at: this.now, ...extra },
+    });
+  }
+
+  setTimer(id: string, timer: TimerState): void {
+    this.state.timers[id] = timer;
+    this.effects.push({ type: 'set-timer', timerId: id, dueAt: timer.dueAt });
+  }
+
+  cancelTimer(id: string): void {
+    if (this.state.timers[id] === undefined) return;
+    delete this.state.timers[id];
+    this.effects.push({ type: 'cancel-timer', timerId: id });
+  }
+
+  /** Cancels the timers of one step (its timeout, retry and park timers). */
+  cancelStepTimers(step: string): void {
+    for (const [id, timer] of Object.entries(this.state.timers)) {
+      if (timer.step === step) this.cancelTimer(id);
+    }
+  }
+
+  cancelAllTimers(): void {
+    for (const id of Object.keys(this.state.timers)) this.cancelTimer(id);
+  }
+
+  /**
+   * Sends attempt `attempt` of a phase of a step: a command to its participant, or a local run.
+   * A payload builder that throws fails the attempt with a non-retryable error, returned.
+   */
+  dispatch(name: string, phase: Phase, attempt: number): StepError | undefined {
+    const step = this.step(name);
+    const state = this.stepState(name);
+    const id = commandId(this.state.sagaId, name, phase, attempt);
+    if (step.kind === 'remote') {
+      let payload: unknown;
+      try {
+        const context = {
+          sagaId: this.state.sagaId,
+          input: this.state.input,
+          results: this.results(),
+          attempt,
+        };
+        payload =
+          phase === 'invoke' ? step.invoke(context) : step.compensate?.({ ...context, reply: state.result });
+      } catch (error) {
+        return {
+          type: 'PayloadBuilderFailed',
+          message: `Building the ${phase} command of step ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
+          nonRetryable: true,
+        };
+      }
+      this.effects.push({
+        type: 'send-command',
+        sagaId: this.state.sagaId,
+        seq: this.state.seq,
+        participant: step.participant ?? '',
+        command: step.command,
+        step: name,
+        phase,
+        attempt,
+        commandId: id,
+        idempotencyKey: idempotencyKey(this.state.sagaId, name, phase),
+        payload,
+      });
+    } else {
+      this.effects.push({
+        type: 'run-local',
+        sagaId: this.state.sagaId,
+        step: name,
+        phase,
+        attempt,
+        commandId: id,
+      });
+    }
+    state.outstanding = { phase, attempt, commandId: id, sentAt: this.now };
+    if (phase === 'invoke') state.attempts = attempt;
+    else state.compensationAttempts = attempt;
+    const timeoutMs = phase === 'invoke' ? step.timeoutMs : step.compensationTimeoutMs;
+    if (timeoutMs !== undefined) {
+      this.setTimer(timerId('step-timeout', name, phase, attempt), {
+        kind: 'step-timeout',
+        dueAt: this.now + timeoutMs,
+        step: name,
+        phase,
+        attempt,
+      });
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Operator actions on a saga: each is a logged transition with who did it and why.
+ * - `retry`: compensations that exhausted their budget get a fresh one;
+ * - `markCompensated`: a step was compensated by hand;
+ * - `skipStep`: a step needs no (further) compensation, or a stuck forward step is skipped;
+ * - `forceComplete`: the saga is declared completed;
+ * - `abort`: the saga is declared failed; nothing more is attempted.
+ * @module
+ */
+
+import { compensateNext, startCompensation } from './compensation.js';
+import { advance } from './forward.js';
+import type { Transition } from './internal/transition.js';
+import type { OperatorAction } from './state.js';
+
+function compensationFailedSteps(t: Transition): string[] {
+  return Object.entries(t.state.steps)
+    .filter(([, state]) => state.status === 'compensation-failed')
+    .map(([name]) => name);
+}
+
+function resumeCompensation(t: Transition): void {
+  if (compensationFailedSteps(t).length > 0) return;
+  t.state.status = 'compensating';
+  delete t.state.attention;
+  compensateNext(t);
+}
+
+/** Applies an operator action. Returns why it was refused, if it was. */
+export function applyOperator(
+  t: Transition,
+  action: OperatorAction,
+  by: string,
+  reason: string,
+  step: string | undefined,
+): string | undefined {
+  const stepState = step === undefined ? undefined : t.state.steps[step];
+  if (step !== undefined && stepState === undefined) return `saga ${t.state.saga} has no step ${step}`;
+  const refusal = ((): string | undefined => {
+    switch (action) {
+      case 'retry': {
+        const failed = compensationFailedSteps(t);
+        if (failed.length === 0) return 'no compensation has failed: nothing to retry';
+        t.state.status = 'compensating';
+        delete t.state.attention;
+        for (const name of failed) {
+          const state = t.stepState(name);
+          state.retryBase = state.compensationAttempts;
+          startCompensation(t, name, state.compensationAttempts + 1);
+        }
+        return undefined;
+      }
+      case 'markCompensated':
+      case 'skipStep': {
+        if (step === undefined || stepState === undefined) return `${action} needs a step`;
+        if (stepState.status === 'compensation-failed' || stepState.status === 'compensating') {
+          const state = t.stepState(step);
+          state.status = 'compensated';
+          delete state.outstanding;
+          t.cancelStepTimers(step);
+          resumeCompensation(t);
+          return undefined;
+        }
+        if (action === 'skipStep' && stepState.status === 'running' && t.state.status === 'running') {
+          const state = t.stepState(step);
+          state.status = 'skipped';
+          delete state.outstanding;
+          t.cancelStepTimers(step);
+          advance(t);
+          return undefined;
+        }
+        return `step ${step} is ${stepState.status}: ${action} does not apply`;
+      }
+      case 'forceComplete':
+        t.state.status = 'completed';
+        delete t.state.attention;
+        t.cancelAllTimers();
+        t.notify('completed');
+        return undefined;
+      case 'abort':
+        t.state.status = 'failed';
+        delete t.state.attention;
+        t.cancelAllTimers();
+        t.notify('failed');
+        return undefined;
+    }
+  })();
+  if (refusal !== undefined) return refusal;
+  t.state.audit.push({ at: t.now, action, by, reason, ...(step === undefined ? {} : { step }) });
+  t.notify('operator-action', step === undefined ? {} : { step });
+  return undefined;
+}

@@ -184,8 +184,18 @@ export function registryAvro<T = undefined, const S extends AvroSchema = AvroSch
   const readings = new LoadingCache<number, Reading>(resolved.cacheCapacity);
   let local: Promise<avro.Type> | undefined;
 
-  const subjectFor = (topic: string, isKey: boolean): string =>
-    subjectName(resolved.subjectNameStrategy, { topic, isKey, recordName: resolved.recordName });
+  // The subject of the last (topic, side): records of one topic come in runs.
+  let last = { topic: '', isKey: false, subject: '' };
+  const subjectFor = (topic: string, isKey: boolean): string => {
+    if (topic === last.topic && isKey === last.isKey && last.subject !== '') return last.subject;
+    const subject = subjectName(resolved.subjectNameStrategy, {
+      topic,
+      isKey,
+      recordName: resolved.recordName,
+    });
+    last = { topic, isKey, subject };
+    return subject;
+  };
 
   const localType = (): Promise<avro.Type> => {
     if (resolved.localType !== undefined) return Promise.resolve(resolved.localType);

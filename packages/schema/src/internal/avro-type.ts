@@ -20,26 +20,30 @@ export interface CreateAvroTypeOptions {
   readonly namedTypes?: Record<string, AvroType>;
 }
 
-let buildingLogicalType = false;
+/** The logical type being built, while avsc builds its underlying type. */
+let buildingLogicalType: string | undefined;
 
 function typeHook(schema: unknown, opts: object): AvroType | undefined {
   if (schema === 'long') return bigintLongType;
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
   const { type, logicalType } = schema as { type?: unknown; logicalType?: unknown };
-  if (!buildingLogicalType && typeof logicalType === 'string') {
+  if (buildingLogicalType === undefined && typeof logicalType === 'string') {
     const logical = logicalTypes[logicalType];
     if (logical !== undefined && typeof type === 'string' && logical.underlying.includes(type)) {
-      buildingLogicalType = true;
+      buildingLogicalType = logicalType;
       try {
         return new logical.type(schema as avro.Schema, opts);
       } catch {
         // An invalid logical type (e.g. decimal without precision) is read as its underlying
         // type, as the Avro specification mandates.
       } finally {
-        buildingLogicalType = false;
+        buildingLogicalType = undefined;
       }
     }
   }
+  // timestamp-millis sits on avsc's own (number) long: milliseconds fit in 2^53 for any Date,
+  // and its long is faster than a bigint one.
+  if (buildingLogicalType === 'timestamp-millis') return undefined;
   return type === 'long' ? bigintLongType : undefined;
 }
 

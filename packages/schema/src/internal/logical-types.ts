@@ -17,20 +17,24 @@ const msPerDay = 86_400_000;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** `timestamp-millis`: a `Date`, written as milliseconds since the epoch (a bigint long underneath). */
+/**
+ * `timestamp-millis`: a `Date`, written as milliseconds since the epoch. Underneath is avsc's
+ * number long (every valid `Date` is within +-8.64e15 ms, below 2^53).
+ */
 export class TimestampMillisType extends avro.types.LogicalType {
-  protected override _fromValue(value: bigint): Date {
-    return new Date(Number(value));
+  protected override _fromValue(value: number): Date {
+    return new Date(value);
   }
-  protected override _toValue(value: unknown): bigint | undefined {
+  protected override _toValue(value: unknown): number | undefined {
     if (!(value instanceof Date)) return undefined;
     const ms = value.getTime();
-    return Number.isNaN(ms) ? undefined : BigInt(ms);
+    return Number.isNaN(ms) ? undefined : ms;
   }
   protected override _resolve(type: AvroType): ((value: unknown) => Date) | undefined {
     // A writer of the same logical type already decodes to a Date.
     if (type instanceof TimestampMillisType) return (value) => value as Date;
-    if (type.typeName === 'abstract:long') return (value) => new Date(Number(value));
+    if (type.typeName === 'abstract:long' || type.typeName === 'long')
+      return (value) => new Date(Number(value));
     return undefined;
   }
 }

@@ -18,12 +18,19 @@ export class LruCache<K, V> {
     return this.#entries.size;
   }
 
+  #lastKey: K | undefined;
+  #lastValue: V | undefined;
+
   /** The value under `key`, marking it most recently used; `undefined` when absent. */
   get(key: K): V | undefined {
+    // Hot path: the same key as last time is already the most recently used.
+    if (key === this.#lastKey && this.#lastValue !== undefined) return this.#lastValue;
     const value = this.#entries.get(key);
     if (value === undefined) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, value);
+    this.#lastKey = key;
+    this.#lastValue = value;
     return value;
   }
 
@@ -31,6 +38,8 @@ export class LruCache<K, V> {
   set(key: K, value: V): void {
     this.#entries.delete(key);
     this.#entries.set(key, value);
+    this.#lastKey = key;
+    this.#lastValue = value;
     if (this.#entries.size > this.capacity) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
@@ -45,11 +54,14 @@ export class LruCache<K, V> {
   /** Removes `key`. */
   delete(key: K): void {
     this.#entries.delete(key);
+    if (key === this.#lastKey) this.#lastValue = undefined;
   }
 
   /** Removes everything. */
   clear(): void {
     this.#entries.clear();
+    this.#lastKey = undefined;
+    this.#lastValue = undefined;
   }
 }
 

@@ -83,3 +83,37 @@ describe('producer send', () => {
     expect(await storedCount(kafka, topic)).toBe(51);
   });
 });
+
+describe('producer ordering', () => {
+  it('keeps per-partition order with several batches in flight and idempotence off', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('order-inflight');
+    await createTopic(kafka, topic, 3);
+    await using producer = createProducer({
+      brokers: cluster().brokers,
+      key: string(),
+      value: string(),
+      idempotent: false,
+      acks: 'leader',
+      maxInFlight: 5,
+      batchBytes: 2_048,
+      lingerMs: 0,
+    });
+    await producer.connect();
+    const total = 6_000;
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < total; i++) {
+      sends.push(producer.send({ topic, key: `k-${i % 13}`, value: String(i) }));
+      if (i % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(sends);
+    // Many small batches: far more requests than one, and still in order per partition.
+    expect(producer.stats.requests).toBeGreaterThan(20);
+    const stored = await readAll(kafka, topic, total);
+    const byPartition = new Map<number, number[]>();
+    for (const r of stored)
+      byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), Number(r.value)]);
+    for (const values of byPartition.values()) expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(stored).toHaveLength(total);
+  });
+});

@@ -1,6 +1,11 @@
 // Helpers for the producer's integration tests: reading back exactly what the broker stored.
+import { patchKafkajsNegativeTimeout } from '@cascade/producer';
 import type { Kafka } from 'kafkajs';
 import { uniqueName, waitFor } from '../support/kafka.js';
+
+// The raw kafkajs clients these tests read with get the same fix Cascade's clients get, so the
+// test output stays free of kafkajs' TimeoutNegativeWarning (tulios/kafkajs#1751).
+patchKafkajsNegativeTimeout();
 
 export interface StoredRecord {
   readonly partition: number;

@@ -5,6 +5,7 @@ import { DeserializationError, registryAvro, SchemaRegistry, SerializationError 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cluster, uniqueName } from '../support/kafka.js';
 import { caught } from './caught.js';
+import { rest } from './registry-rest.js';
 
 const schema = {
   type: 'record',
@@ -88,6 +89,22 @@ describe('deserializing bad bytes', () => {
     const error = await poisonPill(trailing);
     expect(error.reason).toBe('corrupt-payload');
     expect(error.message).toContain('2 unread bytes follow the Avro value');
+  });
+});
+
+describe('deserializing with a schema id that is not Avro', () => {
+  it('says incompatible schema for an id of a JSON schema', async () => {
+    const { status, json } = await rest('POST', `subjects/${uniqueName('json-schema')}-value/versions`, {
+      schemaType: 'JSON',
+      schema: JSON.stringify({ type: 'object', properties: { id: { type: 'string' } } }),
+    });
+    expect(status).toBe(200);
+    const jsonId = (json as { id: number }).id;
+    const bytes = Buffer.from(valid);
+    bytes.writeInt32BE(jsonId, 1);
+    const error = await poisonPill(bytes);
+    expect(error).toMatchObject({ reason: 'incompatible-schema', schemaId: jsonId });
+    expect(error.message).toContain(`Schema id ${jsonId} is a JSON schema, not Avro`);
   });
 });
 

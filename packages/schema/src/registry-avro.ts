@@ -6,7 +6,7 @@
 import { ConfigError, cascadeChannel, DiagnosticChannels, requireInteger } from '@cascade/core';
 import type avro from 'avsc';
 import { type AvroValue, parseSchema } from './avro-serde.js';
-import { SchemaNotFoundError } from './errors.js';
+import { InvalidSchemaError, SchemaNotFoundError } from './errors.js';
 import type { AvroSchema } from './infer-avro.js';
 import { parseWithReferences } from './internal/avro-references.js';
 import { decodeAvro, deserializationError, encodeAvro, messageOf } from './internal/codec.js';
@@ -211,7 +211,7 @@ export function registryAvro<T = undefined, const S extends AvroSchema = AvroSch
   const writerType = async (id: number, subject?: string): Promise<avro.Type> => {
     const definition = await registry.getSchemaById(id);
     if ((definition.schemaType ?? 'AVRO') !== 'AVRO') {
-      throw new SchemaNotFoundError(`Schema id ${id} is a ${definition.schemaType} schema, not Avro.`, {
+      throw new InvalidSchemaError(`Schema id ${id} is a ${definition.schemaType} schema, not Avro.`, {
         schemaId: id,
       });
     }
@@ -266,6 +266,15 @@ export function registryAvro<T = undefined, const S extends AvroSchema = AvroSch
       return deserializationError(
         'unknown-schema-id',
         `schema id ${id} is not in registry ${registry.url} (was the subject deleted, or the record written against another registry?).`,
+        context,
+        { schemaId: id },
+        error,
+      );
+    }
+    if (error instanceof InvalidSchemaError && error.schemaId === id) {
+      return deserializationError(
+        'incompatible-schema',
+        `the writer's schema (id ${id}) cannot be used: ${error.message}`,
         context,
         { schemaId: id },
         error,

@@ -20,6 +20,13 @@ import { backoffDelayMs } from './internal/backoff.js';
 import { HttpNetworkError, type HttpResponse, HttpTlsError, sendHttp } from './internal/http.js';
 import { LoadingCache } from './internal/lru-cache.js';
 import {
+  errorBody,
+  parseJson,
+  parseReferences,
+  parseSchemaType,
+  parseSubjectVersion,
+} from './internal/registry-responses.js';
+import {
   type ResolvedSchemaRegistryOptions,
   resolveSchemaRegistryOptions,
   type SchemaRegistryOptions,
@@ -375,64 +382,4 @@ function body(definition: SchemaDefinition): string {
     out.references = definition.references;
   }
   return JSON.stringify(out);
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return { message: text.slice(0, 200) };
-  }
-}
-
-function errorBody(json: unknown): { code: number | undefined; message: string } {
-  if (typeof json !== 'object' || json === null) return { code: undefined, message: '' };
-  const { error_code: code, message } = json as { error_code?: unknown; message?: unknown };
-  return {
-    code: typeof code === 'number' ? code : undefined,
-    message: typeof message === 'string' ? message : '',
-  };
-}
-
-function parseSchemaType(value: unknown): 'AVRO' | 'JSON' | 'PROTOBUF' {
-  return value === 'JSON' || value === 'PROTOBUF' ? value : 'AVRO';
-}
-
-function parseReferences(value: unknown): SchemaReference[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((item: unknown) => {
-    if (typeof item !== 'object' || item === null) return [];
-    const { name, subject, version } = item as Record<string, unknown>;
-    return typeof name === 'string' && typeof subject === 'string' && typeof version === 'number'
-      ? [{ name, subject, version }]
-      : [];
-  });
-}
-
-function parseSubjectVersion(
-  json: unknown,
-  subject: string,
-  url: string,
-  fallback?: SchemaDefinition,
-): SubjectVersion {
-  const value = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-  const { id, version, schema } = value;
-  if (typeof id !== 'number' || typeof version !== 'number') {
-    throw new RegistryRequestError(
-      url,
-      'read a subject version',
-      200,
-      undefined,
-      'the registry answered without an id or version',
-    );
-  }
-  return {
-    subject,
-    version,
-    id,
-    schema: typeof schema === 'string' ? schema : (fallback?.schema ?? ''),
-    schemaType: parseSchemaType(value.schemaType),
-    references: parseReferences(value.references),
-  };
 }

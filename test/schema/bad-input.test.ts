@@ -1,7 +1,13 @@
 // Every bad input of the issue, against the real registry: each fails with its own error class,
 // `code`, `reason` and the record location, and a poison pill is never retriable.
 import { isRetriable } from '@cascade/core';
-import { DeserializationError, registryAvro, SchemaRegistry, SerializationError } from '@cascade/schema';
+import {
+  DeserializationError,
+  InvalidSchemaError,
+  registryAvro,
+  SchemaRegistry,
+  SerializationError,
+} from '@cascade/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cluster, uniqueName } from '../support/kafka.js';
 import { caught } from './caught.js';
@@ -105,6 +111,15 @@ describe('deserializing with a schema id that is not Avro', () => {
     const error = await poisonPill(bytes);
     expect(error).toMatchObject({ reason: 'incompatible-schema', schemaId: jsonId });
     expect(error.message).toContain(`Schema id ${jsonId} is a JSON schema, not Avro`);
+  });
+});
+
+describe('registering a schema the registry finds invalid', () => {
+  it('fails with InvalidSchemaError carrying the subject', async () => {
+    const subject = `${uniqueName('invalid')}-value`;
+    const error = await caught(() => registry.register(subject, { schema: '{"type":"recordx","name":"X"}' }));
+    expect(error).toBeInstanceOf(InvalidSchemaError);
+    expect(error).toMatchObject({ code: 'CASCADE_SCHEMA_INVALID', subject, retriable: false });
   });
 });
 

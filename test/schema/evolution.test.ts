@@ -74,6 +74,10 @@ describe('schema evolution', () => {
       retriable: false,
     });
     expect((error as Error).message).toContain(`subject ${topic}-value`);
+    // Apicurio's check gives no reasons; Cascade words the one that applies under BACKWARD.
+    expect((error as SchemaIncompatibleError).reasons).toEqual([
+      'the new schema cannot read data written with version 1 (no matching field for default-less com.acme.crm.Customer.age) [diagnosed by Cascade; the registry gave no reasons]',
+    ]);
     expect(await versions(`${topic}-value`)).toEqual([1]);
   });
 

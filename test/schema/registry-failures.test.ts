@@ -96,6 +96,23 @@ describe('registry outages', () => {
   });
 });
 
+describe('registry refusals', () => {
+  it('does not retry a client error and carries the registry error code', async () => {
+    const p = await proxy();
+    p.failNext(1, 400);
+    const registry = client({ url: p.url, retry: fastRetry });
+    const error = await caught(() => registry.getSchemaById(1));
+    expect(error).toBeInstanceOf(RegistryRequestError);
+    expect(error).toMatchObject({
+      code: 'CASCADE_REGISTRY_REQUEST',
+      status: 400,
+      registryErrorCode: 50301,
+      retriable: false,
+    });
+    expect(p.requests).toHaveLength(1);
+  });
+});
+
 describe('registry credentials', () => {
   const password = 'pa55-w0rd-NEVER-PRINTED';
   const token = 'tok-NEVER-PRINTED-123';

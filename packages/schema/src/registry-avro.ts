@@ -6,10 +6,11 @@
 import { ConfigError, cascadeChannel, DiagnosticChannels, requireInteger } from '@cascade/core';
 import type avro from 'avsc';
 import { type AvroValue, parseSchema } from './avro-serde.js';
-import { InvalidSchemaError, SchemaNotFoundError } from './errors.js';
+import { InvalidSchemaError, SchemaIncompatibleError, SchemaNotFoundError } from './errors.js';
 import type { AvroSchema } from './infer-avro.js';
 import { parseWithReferences } from './internal/avro-references.js';
 import { decodeAvro, deserializationError, encodeAvro, messageOf } from './internal/codec.js';
+import { diagnoseIncompatibility } from './internal/diagnose-incompatibility.js';
 import { LoadingCache } from './internal/lru-cache.js';
 import type { SchemaRegistryOptions } from './options.js';
 import { type SchemaReference, SchemaRegistry } from './schema-registry.js';
@@ -231,12 +232,19 @@ export function registryAvro<T = undefined, const S extends AvroSchema = AvroSch
       return { id: latest.id, type: await writerType(latest.id, subject) };
     }
     const type = await localType();
-    const id = await registry.getOrRegisterId(
-      subject,
-      { schema: JSON.stringify(resolved.schema), references: resolved.references },
-      { autoRegister: mode === 'auto-register' },
-    );
-    return { id, type };
+    try {
+      const id = await registry.getOrRegisterId(
+        subject,
+        { schema: JSON.stringify(resolved.schema), references: resolved.references },
+        { autoRegister: mode === 'auto-register' },
+      );
+      return { id, type };
+    } catch (error) {
+      if (!(error instanceof SchemaIncompatibleError) || error.reasons.length > 0) throw error;
+      throw new SchemaIncompatibleError(subject, await diagnoseIncompatibility(registry, subject, type), {
+        cause: error,
+      });
+    }
   };
 
   const encode = (writer: Writer, value: unknown, context: SerdeContext, subject: string): Buffer => {

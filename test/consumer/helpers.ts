@@ -1,7 +1,11 @@
 // Helpers for the consumer's integration tests: producing raw records, reading a topic back,
 // and reading a group's committed offsets.
+import { patchKafkajsNegativeTimeout } from '@cascade/producer';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import { waitFor } from '../support/kafka.js';
+
+// The tests' own kafkajs clients get the same Node 24 fix as Cascade's (no TimeoutNegativeWarning).
+patchKafkajsNegativeTimeout();
 
 /** Produces raw records (acks = all). */
 export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {

@@ -69,6 +69,7 @@ export class Consumer {
   #generation: Generation = { dispatch: new AbortController(), abandon: new AbortController() };
   #heartbeat: (() => Promise<void>) | undefined;
   #timers: NodeJS.Timeout[] = [];
+  readonly #resumeTimers = new Set<NodeJS.Timeout>();
   #committing: Promise<void> | undefined;
   #commitQueued: Promise<void> | undefined;
   #eos: TransactionalOutputs | undefined;
@@ -76,8 +77,8 @@ export class Consumer {
   constructor(options: ConsumerOptions) {
     this.#options = resolveConsumerOptions(options);
     this.#logger = this.#options.logger.child({ groupId: this.#options.groupId });
-    this.#kafka = createClient(this.#options.brokers, this.#options.clientId, this.#logger);
-    this.#publisher = createPublisher(this.#kafka);
+    this.#kafka = createClient(this.#options.kafka);
+    this.#publisher = createPublisher(this.#options.kafka);
     this.#inFlight = new InFlightLimit(this.#options.maxInFlight, (paused) =>
       this.#logger.debug(paused ? 'In-flight bound reached: fetching paused.' : 'Drained: fetching resumed.'),
     );
@@ -177,6 +178,7 @@ export class Consumer {
       sessionTimeout: opts.sessionTimeoutMs,
       heartbeatInterval: opts.heartbeatIntervalMs,
       rebalanceTimeout: opts.rebalanceTimeoutMs,
+      maxWaitTimeInMs: opts.fetchMaxWaitMs,
       maxBytesPerPartition: opts.maxBytesPerPartition,
       maxBytes: opts.maxBytes,
       readUncommitted: false,
@@ -273,6 +275,13 @@ export class Consumer {
       commit: () => this.commit(),
       useHeartbeat: (heartbeat: () => Promise<void>) => {
         this.#heartbeat = heartbeat;
+      },
+      resumeLater: (resume: () => void, ms: number) => {
+        const timer = setTimeout(() => {
+          this.#resumeTimers.delete(timer);
+          resume();
+        }, ms);
+        this.#resumeTimers.add(timer);
       },
       seek: (topic: string, partition: number, offset: string) => {
         this.#consumer?.seek({ topic, partition, offset });
@@ -408,6 +417,8 @@ export class Consumer {
   async #stop(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    for (const timer of this.#resumeTimers) clearTimeout(timer);
+    this.#resumeTimers.clear();
     const generation = this.#generation;
     generation.dispatch.abort();
     const consumer = this.#consumer;

@@ -53,8 +53,8 @@ describe('resolveConsumerOptions', () => {
 
   it('fills in the documented defaults', () => {
     const resolved = resolveConsumerOptions(base);
+    expect(resolved.kafka.clientId).toBe('cascade');
     expect(resolved).toMatchObject({
-      clientId: 'cascade',
       fromBeginning: false,
       maxInFlight: 1000,
       sessionTimeoutMs: 30_000,

@@ -56,7 +56,6 @@ export {
   retryTopicName,
 } from './internal/subscription.js';
 export {
-  type ConsumerKafkaConfig,
   type ConsumerOptions,
   type EosOptions,
   type ResolvedConsumerOptions,

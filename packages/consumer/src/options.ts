@@ -6,22 +6,14 @@
 import {
   ConfigError,
   type Logger,
-  requireBrokers,
   requireDurationMs,
   requireInteger,
   requireNonEmptyString,
   safeLogger,
 } from '@cascade/core';
+import { type KafkaConfig, type ResolvedKafkaConfig, resolveKafkaConfig } from '@cascade/producer';
 import type { PartitionAssigner } from 'kafkajs';
 import type { ConsumerInterceptor, TopicPartition } from './types.js';
-
-/** How to reach the cluster. Mirrors the connection part of the producer's `KafkaConfig`. */
-export interface ConsumerKafkaConfig {
-  /** Bootstrap brokers, `host:port`. Required. */
-  readonly brokers: readonly string[];
-  /** @default 'cascade' */
-  readonly clientId?: string;
-}
 
 /** Exactly-once processing. */
 export interface EosOptions {
@@ -41,11 +33,11 @@ export interface EosOptions {
 
 /** Options of {@link createConsumer}. */
 export interface ConsumerOptions {
-  /** The cluster. Required. */
-  readonly kafka: ConsumerKafkaConfig;
+  /** The cluster: the same `KafkaConfig` producers take (brokers, TLS, SASL, client id, logger). Required. */
+  readonly kafka: KafkaConfig;
   /** The consumer group. Required. */
   readonly groupId: string;
-  /** Where the consumer logs (redacted). @default noopLogger */
+  /** Where the consumer logs (redacted). @default kafka.logger, else noopLogger */
   readonly logger?: Logger;
   /**
    * Where a group with no committed offset starts: the earliest record (`true`) or new records only.
@@ -91,6 +83,13 @@ export interface ConsumerOptions {
    * @default 1000
    */
   readonly commitIntervalMs?: number;
+  /**
+   * How long the broker may hold a fetch that has no data yet, in milliseconds (Java's
+   * `fetch.max.wait.ms`). Also bounds how late a paused partition (a retry topic waiting for its
+   * delay) is fetched again after it resumes.
+   * @default 500
+   */
+  readonly fetchMaxWaitMs?: number;
   /** Largest fetch per partition, in bytes. @default 1048576 */
   readonly maxBytesPerPartition?: number;
   /** Largest fetch response, in bytes. @default 10485760 */
@@ -116,8 +115,7 @@ export interface ConsumerOptions {
 
 /** {@link ConsumerOptions} with every default filled in. */
 export interface ResolvedConsumerOptions {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
+  readonly kafka: ResolvedKafkaConfig;
   readonly groupId: string;
   readonly logger: Logger;
   readonly fromBeginning: boolean;
@@ -129,6 +127,7 @@ export interface ResolvedConsumerOptions {
   readonly handlerTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly commitIntervalMs: number;
+  readonly fetchMaxWaitMs: number;
   readonly maxBytesPerPartition: number;
   readonly maxBytes: number;
   readonly interceptors: readonly ConsumerInterceptor[];
@@ -145,9 +144,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError('consumer', 'expected an object with at least `kafka` and `groupId`.');
   }
-  if (typeof input.kafka !== 'object' || input.kafka === null) {
-    throw new ConfigError('consumer.kafka', 'expected an object with `brokers`.');
-  }
+  const kafka = resolveKafkaConfig(input.kafka, 'consumer.kafka');
   const groupId = requireNonEmptyString('consumer.groupId', input.groupId);
   const sessionTimeoutMs = requireDurationMs(
     'consumer.sessionTimeoutMs',
@@ -167,10 +164,9 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
   }
   const eos = input.eos;
   return Object.freeze({
-    brokers: Object.freeze(requireBrokers('consumer.kafka.brokers', input.kafka.brokers)),
-    clientId: requireNonEmptyString('consumer.kafka.clientId', input.kafka.clientId ?? 'cascade'),
+    kafka,
     groupId,
-    logger: safeLogger(input.logger),
+    logger: input.logger === undefined ? kafka.logger : safeLogger(input.logger),
     fromBeginning: input.fromBeginning ?? false,
     maxInFlight: requireInteger('consumer.maxInFlight', input.maxInFlight ?? 1000, 1),
     partitionsConsumedConcurrently: requireInteger(
@@ -188,6 +184,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
     handlerTimeoutMs: requireDurationMs('consumer.handlerTimeoutMs', input.handlerTimeoutMs ?? 0),
     stopTimeoutMs: requireDurationMs('consumer.stopTimeoutMs', input.stopTimeoutMs ?? 30_000),
     commitIntervalMs: requireDurationMs('consumer.commitIntervalMs', input.commitIntervalMs ?? 1_000, 1),
+    fetchMaxWaitMs: requireDurationMs('consumer.fetchMaxWaitMs', input.fetchMaxWaitMs ?? 500),
     maxBytesPerPartition: requireInteger(
       'consumer.maxBytesPerPartition',
       input.maxBytesPerPartition ?? 1_048_576,

@@ -8,7 +8,7 @@
 import { backoffDelayMs, delay, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { OriginalRecord } from '../dlt-headers.js';
+import { type OriginalRecord, RetryHeaders } from '../dlt-headers.js';
 import type { Message } from '../types.js';
 import { decideFailure } from './failure-policy.js';
 import type { InFlightLimit } from './in-flight.js';
@@ -28,6 +28,17 @@ export interface BatchHost {
   commit(): Promise<void>;
   /** Remembers kafkajs' heartbeat so the consumer can heartbeat while handlers run. */
   useHeartbeat(heartbeat: () => Promise<void>): void;
+  /** Calls `resume` after `ms` (cancelled when the consumer stops). */
+  resumeLater(resume: () => void, ms: number): void;
+}
+
+/** Records of a retry topic due later than this are left unread (partition paused) instead of awaited. */
+const pauseThresholdMs = 20;
+
+function dueAtOf(message: KafkaMessage): number {
+  const value = message.headers?.[RetryHeaders.dueAt];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? 0 : Number(first.toString());
 }
 
 /** The key a record is ordered by in key mode; null keys are unordered. */
@@ -40,7 +51,7 @@ function orderingKey(state: PartitionState, message: KafkaMessage): string {
 
 /** Runs one kafkajs batch in at-least-once mode. */
 export async function runBatch(host: BatchHost, payload: EachBatchPayload): Promise<void> {
-  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
   host.useHeartbeat(heartbeat);
   const state = host.state(batch.topic, batch.partition);
   if (state === undefined) return;
@@ -57,10 +68,20 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   const tasks: Promise<void>[] = [];
   let dispatchedAll = true;
   let lastDispatched: string | undefined;
+  let dueIn = 0;
   for (const message of batch.messages) {
     if (signals.dispatch.aborted || !isRunning() || isStale()) {
       dispatchedAll = false;
       break;
+    }
+    if (state.source.retryStage > 0) {
+      // A retry-topic record not yet due: pause this partition instead of blocking the fetch loop.
+      const wait = dueAtOf(message) - Date.now();
+      if (wait > pauseThresholdMs) {
+        dispatchedAll = false;
+        dueIn = wait;
+        break;
+      }
     }
     if (!(await host.inFlight.acquire(signals.dispatch))) {
       dispatchedAll = false;
@@ -98,6 +119,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
     resolveOffset(lastDispatched);
   }
   await host.commit();
+  if (dueIn > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), dueIn);
 }
 
 function waitOrAbandon(work: Promise<unknown>, abandon: AbortSignal): Promise<void> {

@@ -1,11 +1,11 @@
 /**
- * Publishes failed records to retry and dead-letter topics. Runs on an idempotent kafkajs
- * producer behind this small interface until `@cascade/producer`'s `createProducer` lands.
+ * Publishes failed records to retry and dead-letter topics through a Cascade producer
+ * (idempotent, acks = all), with the original key and value bytes.
  * @module
  */
 
-import type { Headers } from '@cascade/schema';
-import type { Kafka, Producer } from 'kafkajs';
+import { createProducer, type Producer, type ResolvedKafkaConfig } from '@cascade/producer';
+import { bytes, type Headers } from '@cascade/schema';
 
 /** A record to republish: the original bytes with new headers. */
 export interface RepublishRecord {
@@ -13,7 +13,6 @@ export interface RepublishRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: Headers;
-  readonly timestamp?: string;
 }
 
 /** Sends records and waits for acks=all. */
@@ -22,39 +21,35 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-/** A publisher on an idempotent kafkajs producer, connected on first use. */
-export function createPublisher(kafka: Kafka): Publisher {
-  let producer: Producer | undefined;
-  let connecting: Promise<Producer> | undefined;
-  const connect = (): Promise<Producer> => {
-    connecting ??= (async () => {
-      const created = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-      });
-      await created.connect();
-      producer = created;
-      return created;
-    })().catch((error: unknown) => {
-      connecting = undefined;
-      throw error;
+/**
+ * A publisher on a Cascade producer, created on first use. `maxBlockMs` bounds how long one
+ * attempt waits for a missing topic's metadata before the caller retries.
+ */
+export function createPublisher(kafka: ResolvedKafkaConfig, maxBlockMs = 5_000): Publisher {
+  let producer: Producer<string | Buffer, Buffer> | undefined;
+  const get = (): Producer<string | Buffer, Buffer> => {
+    const { sasl, ...connection } = kafka;
+    producer ??= createProducer({
+      ...connection,
+      ...(sasl === undefined ? {} : { sasl }),
+      value: bytes(),
+      lingerMs: 0,
+      maxBlockMs,
+      deliveryTimeoutMs: Math.max(maxBlockMs, kafka.requestTimeoutMs) + 5_000,
     });
-    return connecting;
+    return producer;
   };
   return {
     async send(record) {
-      const p = await connect();
-      await p.send({
+      await get().send({
         topic: record.topic,
-        acks: -1,
-        messages: [{ key: record.key, value: record.value, headers: record.headers }],
+        key: record.key,
+        value: record.value as Buffer,
+        headers: record.headers,
       });
     },
     async close() {
-      if (connecting) await connecting.catch(() => undefined);
-      await producer?.disconnect();
+      await producer?.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import { registryAvro, SchemaRegistry } from '@cascade/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cluster, uniqueName } from '../support/kafka.js';
 import { type RegistryProxy, startRegistryProxy } from './registry-proxy.js';
-import { versions } from './registry-rest.js';
+import { registerDirect, versions } from './registry-rest.js';
 
 const schema = {
   type: 'record',
@@ -65,6 +65,24 @@ describe('single flight', () => {
     expect(values).toEqual(Array.from({ length: 50 }, () => ({ id: 's-1', weightGrams: 2n ** 60n })));
     expect(proxy.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /apis/ccompat/v7/schemas/ids/${bytes.readInt32BE(1)}`,
+    ]);
+  });
+
+  it('asks for the latest version once when 50 useLatestVersion serdes start at once', async () => {
+    const topic = uniqueName('latest-burst');
+    const id = await registerDirect(`${topic}-value`, schema);
+    const serdes = Array.from({ length: 50 }, () =>
+      registryAvro({ registry, schema, useLatestVersion: true }),
+    );
+    const encoded = await Promise.all(
+      serdes.map((serde) =>
+        serde.serialize({ id: 's', weightGrams: 1n }, { topic, headers: {}, isKey: false }),
+      ),
+    );
+    expect(encoded.every((bytes) => bytes.readInt32BE(1) === id)).toBe(true);
+    expect(proxy.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /apis/ccompat/v7/subjects/${topic}-value/versions/latest`,
+      `GET /apis/ccompat/v7/schemas/ids/${id}`,
     ]);
   });
 

@@ -17,6 +17,7 @@
 
 export { type AvroSerde, type AvroValue, avro } from './avro-serde.js';
 export { bytes } from './bytes-serde.js';
+export { type AvroSourceFile, type GeneratedModule, generateAvroTypes } from './codegen.js';
 export {
   DeserializationError,
   type DeserializationErrorOptions,

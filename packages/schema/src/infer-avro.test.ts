@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { avro } from './avro-serde.js';
-import type { InferAvro } from './infer-avro.js';
+import type { AvroSchema, InferAvro } from './infer-avro.js';
+import { json } from './json-serde.js';
 import type { Serde, SerdeType } from './types.js';
 
 const order = {
@@ -98,6 +99,23 @@ describe('InferAvro', () => {
       void serde.serialize({ id: 'x' }, ctx);
     };
     expectTypeOf(check).toBeFunction();
+  });
+
+  it('gives unknown for a schema that is not a literal', () => {
+    const loaded: AvroSchema = JSON.parse('"string"') as AvroSchema;
+    expectTypeOf(avro(loaded)).toExtend<Serde<unknown>>();
+    expectTypeOf<InferAvro<AvroSchema>>().toEqualTypeOf<unknown>();
+  });
+
+  it('infers a json serde type from its type guard', () => {
+    interface Order {
+      id: string;
+    }
+    const isOrder = (value: unknown): value is Order =>
+      typeof value === 'object' && value !== null && 'id' in value;
+    expectTypeOf(json({ validate: isOrder })).toEqualTypeOf<Serde<Order>>();
+    const parse = (value: unknown): Order => value as Order;
+    expectTypeOf(json<Order>({ validate: parse })).toEqualTypeOf<Serde<Order>>();
   });
 
   it('lets an explicit type parameter win over inference', () => {

@@ -11,13 +11,15 @@ import type { Serde, SerdeContext } from './types.js';
 /** Options of {@link json}. */
 export interface JsonSerdeOptions<T> {
   /**
-   * Checks a value: a type guard (`(value): value is Order => ...`) or a function that throws on
-   * a bad value (a zod `parse`, ...). Runs on both sides: a value it refuses fails serializing
-   * with a `SerializationError`, and bytes whose JSON it refuses fail deserializing with a
-   * `DeserializationError` (`reason: 'invalid-value'`).
+   * Checks a value: a type guard (`(value): value is Order => ...`), or a function that throws on
+   * a bad value (a zod `parse`, ...). A value is refused when the function returns `false` or
+   * throws; any other return value accepts it (and is otherwise ignored: transforms are not
+   * applied). Runs on both sides: a refused value fails serializing with a `SerializationError`,
+   * and bytes whose JSON is refused fail deserializing with a `DeserializationError`
+   * (`reason: 'invalid-value'`).
    * @default undefined (no check: the parsed JSON is trusted to be a `T`)
    */
-  readonly validate?: ((value: unknown) => value is T) | ((value: unknown) => boolean | undefined);
+  readonly validate?: ((value: unknown) => value is T) | ((value: unknown) => unknown);
 }
 
 /**

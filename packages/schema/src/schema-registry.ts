@@ -98,6 +98,7 @@ export class SchemaRegistry {
   readonly #byId: LoadingCache<number, SchemaDefinition>;
   readonly #versions: LoadingCache<string, SubjectVersion>;
   readonly #ids: LoadingCache<string, number>;
+  readonly #latestInFlight = new Map<string, Promise<SubjectVersion>>();
 
   constructor(options: SchemaRegistryOptions) {
     this.#options = resolveSchemaRegistryOptions(options);
@@ -130,7 +131,15 @@ export class SchemaRegistry {
    * cached; `'latest'` asks the registry every time). Throws {@link SchemaNotFoundError}.
    */
   getSubjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
-    if (version === 'latest') return this.#fetchVersion(subject, 'latest');
+    if (version === 'latest') {
+      // Not cached (the latest version changes), but one request at a time per subject.
+      let pending = this.#latestInFlight.get(subject);
+      if (pending === undefined) {
+        pending = this.#fetchVersion(subject, 'latest').finally(() => this.#latestInFlight.delete(subject));
+        this.#latestInFlight.set(subject, pending);
+      }
+      return pending;
+    }
     return this.#versions.get(JSON.stringify([subject, version]), () => this.#fetchVersion(subject, version));
   }
 

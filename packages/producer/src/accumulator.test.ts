@@ -11,6 +11,7 @@ import {
   BufferFullError,
   DeliveryTimeoutError,
   KafkaConnectionError,
+  KafkaFatalError,
   type ProducerError,
   RecordTooLargeError,
 } from './errors.js';
@@ -118,14 +119,14 @@ describe('Accumulator', () => {
   it('rejects exactly the records of the batch a non-retriable error belongs to', async () => {
     const broker = fakeBroker();
     const acc = accumulator({ sink: broker.sink, batchBytes: 1_000_000 });
-    const tooLarge = Object.assign(new Error('too large'), {
+    const invalid = Object.assign(new Error('invalid record'), {
       name: 'KafkaJSProtocolError',
-      type: 'MESSAGE_TOO_LARGE',
+      type: 'INVALID_RECORD',
       retriable: false,
     });
     // Fails any request that holds partition 1.
     for (let i = 0; i < 3; i++)
-      broker.failWith((batches) => (batches.some((b) => b.partition === 1) ? tooLarge : undefined));
+      broker.failWith((batches) => (batches.some((b) => b.partition === 1) ? invalid : undefined));
     const outcomes = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) => acc.append(wire(`r${i}`), at(i % 3))),
     );
@@ -133,11 +134,40 @@ describe('Accumulator', () => {
     expect(rejected).toEqual(Array.from({ length: 10 }, (_, i) => i * 3 + 1));
     for (const i of rejected) {
       const reason = (outcomes[i] as PromiseRejectedResult).reason;
-      expect(reason).toBeInstanceOf(RecordTooLargeError);
-      expect(reason).toMatchObject({ code: 'CASCADE_PRODUCER_RECORD_TOO_LARGE', topic: 't', partition: 1 });
+      expect(reason).toBeInstanceOf(KafkaFatalError);
+      expect(reason).toMatchObject({
+        code: 'CASCADE_PRODUCER_FATAL',
+        topic: 't',
+        partition: 1,
+        kafkaType: 'INVALID_RECORD',
+      });
     }
     expect(broker.log.get('t/0')).toHaveLength(10);
     expect(broker.log.get('t/2')).toHaveLength(10);
+  });
+
+  it('splits a batch the broker finds too large and sends the halves, failing only a single record that is too large', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, batchBytes: 1_000_000 });
+    const tooLarge = Object.assign(new Error('too large'), {
+      name: 'KafkaJSProtocolError',
+      type: 'MESSAGE_TOO_LARGE',
+      retriable: false,
+    });
+    // The "topic" takes at most 3 records per batch, and no record named 'huge'.
+    for (let i = 0; i < 20; i++) {
+      broker.failWith((batches) =>
+        batches.some((b) => b.records.length > 3 || b.records.some((r) => r.value?.toString() === 'huge'))
+          ? tooLarge
+          : undefined,
+      );
+    }
+    const names = ['r0', 'r1', 'r2', 'r3', 'huge', 'r5', 'r6', 'r7', 'r8', 'r9'];
+    const outcomes = await Promise.allSettled(names.map((n) => acc.append(wire(n), at(0))));
+    expect(outcomes.map((o) => o.status)).toEqual(
+      names.map((n) => (n === 'huge' ? 'rejected' : 'fulfilled')),
+    );
+    expect(broker.log.get('t/0')).toEqual(names.filter((n) => n !== 'huge'));
   });
 
   it('fails records with DeliveryTimeoutError once deliveryTimeoutMs has passed', async () => {

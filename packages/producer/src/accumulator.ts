@@ -109,8 +109,11 @@ interface PartitionQueue {
 
 interface Waiter {
   readonly sizeBytes: number;
+  readonly since: number;
+  readonly deadline: number;
+  done: boolean;
   readonly admit: () => void;
-  readonly fail: (error: ProducerError | AbortedError) => void;
+  readonly fail: (error: Error) => void;
   readonly settled: Promise<void>;
 }
 
@@ -139,7 +142,11 @@ export class Accumulator {
   readonly #now: () => number;
   readonly #queues = new Map<string, PartitionQueue>();
   readonly #inFlightByLeader = new Map<number, number>();
+  /** FIFO of sends waiting for buffer space; settled ones are skipped lazily from `#waiterHead`. */
   readonly #waiters: Waiter[] = [];
+  #waiterHead = 0;
+  #waitingCount = 0;
+  #waitTimer: NodeJS.Timeout | undefined;
   #usedBytes = 0;
   #records = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
@@ -200,10 +207,7 @@ export class Accumulator {
         }
         this.#add(placement, { record, resolve, reject });
       };
-      if (
-        this.#waiters.length === 0 &&
-        this.#usedBytes + record.sizeBytes <= this.#options.bufferMemoryBytes
-      ) {
+      if (this.#waitingCount === 0 && this.#usedBytes + record.sizeBytes <= this.#options.bufferMemoryBytes) {
         add();
         return;
       }
@@ -214,59 +218,99 @@ export class Accumulator {
   #wait(
     sizeBytes: number,
     add: () => void,
-    reject: (error: ProducerError) => void,
+    reject: (error: Error) => void,
     signal: AbortSignal | undefined,
   ): void {
-    const started = this.#now();
     let markSettled: () => void = () => {};
     const settled = new Promise<void>((resolve) => {
       markSettled = resolve;
     });
-    const cleanup = (): void => {
-      clearTimeout(timer);
+    const onAbort = (): void => waiter.fail(new AbortedError('send', { cause: signal?.reason }));
+    const finish = (): boolean => {
+      if (waiter.done) return false;
+      waiter.done = true;
+      this.#waitingCount -= 1;
       signal?.removeEventListener('abort', onAbort);
-      const index = this.#waiters.indexOf(waiter);
-      if (index >= 0) this.#waiters.splice(index, 1);
       markSettled();
+      return true;
     };
     const waiter: Waiter = {
       sizeBytes,
+      since: this.#now(),
+      deadline: this.#now() + this.#options.maxBlockMs,
+      done: false,
       admit: () => {
-        cleanup();
-        add();
+        if (finish()) add();
       },
       fail: (error) => {
-        cleanup();
-        reject(error as ProducerError);
+        if (!finish()) return;
+        reject(error);
         // Whoever waited behind this one may fit now.
         this.#admitWaiters();
       },
       settled,
     };
-    const timer = setTimeout(() => {
-      waiter.fail(
-        new BufferFullError(
-          `The producer buffer (bufferMemoryBytes ${this.#options.bufferMemoryBytes}) stayed full for maxBlockMs (${this.#options.maxBlockMs} ms): the brokers do not keep up. Slow down, or raise bufferMemoryBytes / maxBlockMs.`,
-          this.#now() - started,
-        ),
-      );
-    }, this.#options.maxBlockMs);
-    const onAbort = (): void => waiter.fail(new AbortedError('send', { cause: signal?.reason }));
     if (signal?.aborted) {
-      onAbort();
+      reject(new AbortedError('send', { cause: signal.reason }));
+      markSettled();
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#waiters.push(waiter);
+    this.#waitingCount += 1;
+    this.#armWaitTimer();
     // A full buffer makes every batch ready, like the Java client does.
     this.#scheduleDrain();
   }
 
+  /** The first waiter still waiting (drops settled ones from the front). */
+  #headWaiter(): Waiter | undefined {
+    while (this.#waiterHead < this.#waiters.length) {
+      const head = this.#waiters[this.#waiterHead];
+      if (head !== undefined && !head.done) return head;
+      this.#waiterHead += 1;
+    }
+    this.#waiters.length = 0;
+    this.#waiterHead = 0;
+    return undefined;
+  }
+
+  /** One timer for the earliest deadline: waiters share maxBlockMs, so deadlines are in queue order. */
+  #armWaitTimer(): void {
+    if (this.#waitTimer !== undefined) return;
+    const head = this.#headWaiter();
+    if (head === undefined) return;
+    this.#waitTimer = setTimeout(
+      () => {
+        this.#waitTimer = undefined;
+        const now = this.#now();
+        for (let w = this.#headWaiter(); w !== undefined && w.deadline <= now; w = this.#headWaiter()) {
+          w.fail(
+            new BufferFullError(
+              `The producer buffer (bufferMemoryBytes ${this.#options.bufferMemoryBytes}) stayed full for maxBlockMs (${this.#options.maxBlockMs} ms): the brokers do not keep up. Slow down, or raise bufferMemoryBytes / maxBlockMs.`,
+              now - w.since,
+            ),
+          );
+        }
+        this.#armWaitTimer();
+      },
+      Math.max(0, head.deadline - this.#now()),
+    );
+  }
+
   #admitWaiters(): void {
-    while (this.#waiters.length > 0) {
-      const head = this.#waiters[0];
-      if (head === undefined || this.#usedBytes + head.sizeBytes > this.#options.bufferMemoryBytes) break;
+    for (let head = this.#headWaiter(); head !== undefined; head = this.#headWaiter()) {
+      if (this.#usedBytes + head.sizeBytes > this.#options.bufferMemoryBytes) break;
       head.admit();
+    }
+    if (this.#headWaiter() === undefined) {
+      clearTimeout(this.#waitTimer);
+      this.#waitTimer = undefined;
+    }
+    // Compact the queue now and then.
+    if (this.#waiterHead > 1_024 && this.#waiterHead * 2 > this.#waiters.length) {
+      this.#waiters.splice(0, this.#waiterHead);
+      this.#waiterHead = 0;
     }
   }
 
@@ -352,7 +396,7 @@ export class Accumulator {
       batch.closed ||
       batch.forced ||
       batch.attempts > 0 ||
-      this.#waiters.length > 0 ||
+      this.#waitingCount > 0 ||
       now - batch.createdAt >= this.#options.lingerMs
     );
   }
@@ -500,6 +544,11 @@ export class Accumulator {
         continue;
       }
       const perBatch = batches.length > 1 ? this.#options.toError(raw, batch) : error;
+      if (perBatch instanceof RecordTooLargeError && batch.pending.length > 1) {
+        // The topic takes smaller batches than batchBytes: split this one and send the halves.
+        this.#split(batch);
+        continue;
+      }
       const expired = now - batch.createdAt >= this.#options.deliveryTimeoutMs;
       if (retriable && !expired && this.#failedWith === undefined) {
         batch.attempts += 1;
@@ -528,12 +577,45 @@ export class Accumulator {
     this.#drain();
   }
 
+  /** Replaces a failed batch at the head of its queue by its two halves, in order. */
+  #split(batch: Batch): void {
+    const queue = this.#queueOf(batch);
+    const index = queue?.batches.indexOf(batch) ?? -1;
+    if (queue === undefined || index < 0) return;
+    const middle = Math.ceil(batch.pending.length / 2);
+    const halves = [batch.pending.slice(0, middle), batch.pending.slice(middle)].map((pending) => {
+      const half = this.#newBatch(batch.topic, batch.partition);
+      half.pending.push(...pending);
+      half.bytes = pending.reduce((sum, p) => sum + p.record.sizeBytes, 0);
+      half.closed = true;
+      half.isolate = true;
+      return half;
+    });
+    queue.batches.splice(index, 1, ...halves);
+    // Whoever flushes waits on the old batch: it is done once both halves are.
+    Promise.all(halves.map((h) => h.done)).then(batch.markDone, batch.markDone);
+    this.#options.logger.debug('Split a batch the broker found too large', {
+      topic: batch.topic,
+      partition: batch.partition,
+      records: batch.pending.length,
+    });
+  }
+
+  /** Makes every batch queued now ready at once (no linger), without waiting for it. */
+  sendNow(): void {
+    for (const queue of this.#queues.values()) for (const batch of queue.batches) batch.forced = true;
+    this.#scheduleDrain();
+  }
+
   /**
    * Sends everything queued now, and resolves once every record queued (or waiting for buffer
    * space) at the time of the call has settled, whether stored or failed.
    */
   async flush(): Promise<void> {
-    const waiting = this.#waiters.map((w) => w.settled);
+    const waiting = this.#waiters
+      .slice(this.#waiterHead)
+      .filter((w) => !w.done)
+      .map((w) => w.settled);
     await this.#flushQueued(waiting);
     // Records that waited for buffer space at the time of the call are queued now: flush them too.
     if (waiting.length > 0) await this.#flushQueued([]);
@@ -558,7 +640,7 @@ export class Accumulator {
    */
   failAll(error: ProducerError): void {
     this.#failedWith = error;
-    for (const waiter of [...this.#waiters]) waiter.fail(error);
+    for (const waiter of this.#waiters.slice(this.#waiterHead)) waiter.fail(error);
     for (const queue of [...this.#queues.values()]) {
       const keep = queue.inFlight ? queue.batches.slice(0, 1) : [];
       for (const batch of [...queue.batches]) {
@@ -571,6 +653,8 @@ export class Accumulator {
 
   /** Stops the timers. Call after {@link flush}. */
   dispose(): void {
+    clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
     clearTimeout(this.#lingerTimer);
     clearTimeout(this.#retryTimer);
     this.#lingerTimer = undefined;

@@ -65,7 +65,9 @@ export interface ProducerOptions<K, V> extends KafkaConfig {
    * A batch is sent once it holds this many bytes; uniform sticky moves to another partition
    * after this many bytes (Java's `batch.size`). Larger than Java's 16 KiB because kafkajs sends
    * one produce request per broker at a time under idempotence, so each request should carry more.
-   * @default 262144
+   * Below the broker's default `message.max.bytes` (1 MiB); a batch a topic refuses as too large
+   * is split in two and sent again, so only a single record that is too large fails.
+   * @default 524288
    */
   readonly batchBytes?: number;
   /**
@@ -181,7 +183,7 @@ export function resolveProducerOptions<K, V>(input: ProducerOptions<K, V>): Reso
       `must be at least lingerMs + requestTimeoutMs (${lingerMs + kafka.requestTimeoutMs}), got ${deliveryTimeoutMs}.`,
     );
   }
-  const batchBytes = requireInteger('producer.batchBytes', input.batchBytes ?? 262_144, 1);
+  const batchBytes = requireInteger('producer.batchBytes', input.batchBytes ?? 524_288, 1);
   const bufferMemoryBytes = requireInteger(
     'producer.bufferMemoryBytes',
     input.bufferMemoryBytes ?? 33_554_432,

@@ -236,7 +236,11 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
-    return Promise.all(records.map((record) => this.send(record, options)));
+    const sent = Promise.all(records.map((record) => this.send(record, options)));
+    // The caller batched already: send without lingering, once every record is queued.
+    this.#accumulator.sendNow();
+    this.#pipeline.settled().then(() => this.#accumulator.sendNow(), noop);
+    return sent;
   }
 
   async flush(): Promise<void> {
@@ -347,6 +351,8 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     return this.close();
   }
 }
+
+function noop(): void {}
 
 function isKafkajsError(error: unknown): boolean {
   return error instanceof Error && error.name.startsWith('KafkaJS');

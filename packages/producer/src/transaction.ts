@@ -102,7 +102,13 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
   }
 
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
-    return Promise.all(records.map((record) => this.send(record, options)));
+    const sent = Promise.all(records.map((record) => this.send(record, options)));
+    this.#accumulator.sendNow();
+    this.#pipeline.settled().then(
+      () => this.#accumulator.sendNow(),
+      () => undefined,
+    );
+    return sent;
   }
 
   async sendOffsets(offsets: TransactionOffsets): Promise<void> {

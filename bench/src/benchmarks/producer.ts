@@ -1,0 +1,233 @@
+/**
+ * producer: the Cascade producer against raw kafkajs 2.2.4 on the same broker, 1 KB records.
+ * (a) 100,000 concurrent single-record send() calls: Cascade's accumulator batches them; the
+ *     kafkajs baseline sends each as its own request (20,000 records, 1,000 in flight at a time,
+ *     non-idempotent: concurrent idempotent kafkajs sends lose records, tulios/kafkajs#1005).
+ * (b) explicit batches of 1,000: Cascade sendBatch vs kafkajs send of the same batch, awaited
+ *     one after another, both idempotent with acks = all.
+ * (c) null keys, linger 5 ms, 20 closed-loop senders: uniformSticky vs roundRobin.
+ * (d) transactions of 100 records: Cascade transaction() vs kafkajs transaction + sendBatch + commit.
+ */
+import { createProducer, Partitioners } from '@cascade/producer';
+import { string } from '@cascade/schema';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { type Benchmark, type BenchResult, result, timed } from '../harness.js';
+
+const recordBytes = 1024;
+const value = 'x'.repeat(recordBytes);
+const valueBuffer = Buffer.alloc(recordBytes, 'x');
+
+async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  await admin.disconnect();
+}
+
+async function concurrentSends(
+  kafka: Kafka,
+  brokers: string[],
+  log: (m: string) => void,
+): Promise<BenchResult[]> {
+  const topic = `bench-producer-a-${Date.now()}`;
+  await createTopic(kafka, topic, 3);
+  const records = 100_000;
+  await using producer = createProducer({ brokers, clientId: 'bench-cascade', value: string() });
+  await producer.connect();
+  await Promise.all(
+    Array.from({ length: 5_000 }, (_, i) => producer.send({ topic, key: `key-${i % 64}`, value })),
+  );
+  const before = producer.stats.requests;
+  const cascadeSeconds = await timed(async () => {
+    await Promise.all(
+      Array.from({ length: records }, (_, i) => producer.send({ topic, key: `key-${i % 64}`, value })),
+    );
+  });
+  const requests = producer.stats.requests - before;
+  log(`(a) cascade: ${Math.round(records / cascadeSeconds)} records/s in ${requests} requests`);
+
+  const raw = kafka.producer();
+  await raw.connect();
+  const baselineRecords = 20_000;
+  const window = 1_000;
+  const send = (i: number) =>
+    raw.send({ topic, acks: -1, messages: [{ key: `key-${i % 64}`, value: valueBuffer }] });
+  await Promise.all(Array.from({ length: 1_000 }, (_, i) => send(i)));
+  const rawSeconds = await timed(async () => {
+    for (let start = 0; start < baselineRecords; start += window) {
+      await Promise.all(Array.from({ length: window }, (_, i) => send(start + i)));
+    }
+  });
+  await raw.disconnect();
+  log(`(a) kafkajs: ${Math.round(baselineRecords / rawSeconds)} records/s, ${baselineRecords} requests`);
+  return [
+    result(
+      '(a) 100,000 concurrent send() of 1 KB vs kafkajs send() per record',
+      'records/s',
+      records / cascadeSeconds,
+      baselineRecords / rawSeconds,
+    ),
+    result('(a) produce requests per 1,000 records', 'requests', (requests / records) * 1_000, 1_000),
+  ];
+}
+
+async function explicitBatches(
+  kafka: Kafka,
+  brokers: string[],
+  log: (m: string) => void,
+): Promise<BenchResult[]> {
+  const topic = `bench-producer-b-${Date.now()}`;
+  await createTopic(kafka, topic, 3);
+  const batches = 100;
+  const batch = Array.from({ length: 1_000 }, (_, i) => ({ topic, key: `key-${i % 64}`, value }));
+  const rawBatch = batch.map((r) => ({ key: r.key, value: valueBuffer }));
+  await using producer = createProducer({ brokers, clientId: 'bench-cascade', value: string() });
+  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await Promise.all([producer.connect(), raw.connect()]);
+  for (let i = 0; i < 5; i++) {
+    await producer.sendBatch(batch);
+    await raw.send({ topic, acks: -1, messages: rawBatch });
+  }
+  // Interleave the two in rounds so drift on the shared machine hits both alike.
+  let cascadeSeconds = 0;
+  let rawSeconds = 0;
+  for (let round = 0; round < 4; round++) {
+    cascadeSeconds += await timed(async () => {
+      for (let i = 0; i < batches / 4; i++) await producer.sendBatch(batch);
+    });
+    rawSeconds += await timed(async () => {
+      for (let i = 0; i < batches / 4; i++) await raw.send({ topic, acks: -1, messages: rawBatch });
+    });
+  }
+  await raw.disconnect();
+  const records = batches * batch.length;
+  log(
+    `(b) cascade ${Math.round(records / cascadeSeconds)} vs kafkajs ${Math.round(records / rawSeconds)} records/s`,
+  );
+  return [
+    result(
+      '(b) sendBatch of 1,000 x 1 KB vs kafkajs send of the same batch',
+      'records/s',
+      records / cascadeSeconds,
+      records / rawSeconds,
+    ),
+  ];
+}
+
+async function nullKeys(kafka: Kafka, brokers: string[], log: (m: string) => void): Promise<BenchResult[]> {
+  const topic = `bench-producer-c-${Date.now()}`;
+  await createTopic(kafka, topic, 6);
+  const perSender = 1_000;
+  const senders = 20;
+  const run = async (partitioner: 'sticky' | 'roundRobin') => {
+    await using producer = createProducer({
+      brokers,
+      clientId: 'bench-cascade',
+      value: string(),
+      lingerMs: 5,
+      partitioner: partitioner === 'sticky' ? Partitioners.uniformSticky() : Partitioners.roundRobin(),
+    });
+    await producer.connect();
+    await producer.send({ topic, value });
+    const before = producer.stats;
+    const seconds = await timed(async () => {
+      await Promise.all(
+        Array.from({ length: senders }, async () => {
+          for (let i = 0; i < perSender; i++) await producer.send({ topic, value });
+        }),
+      );
+    });
+    const after = producer.stats;
+    return {
+      rate: (senders * perSender) / seconds,
+      requests: after.requests - before.requests,
+      batches: after.batches - before.batches,
+    };
+  };
+  const sticky = await run('sticky');
+  const roundRobin = await run('roundRobin');
+  log(`(c) sticky ${JSON.stringify(sticky)} roundRobin ${JSON.stringify(roundRobin)}`);
+  return [
+    result(
+      '(c) null keys, linger 5 ms: uniformSticky vs roundRobin',
+      'records/s',
+      sticky.rate,
+      roundRobin.rate,
+    ),
+    result('(c) produce requests (20,000 records)', 'requests', sticky.requests, roundRobin.requests),
+    result('(c) partition batches (20,000 records)', 'batches', sticky.batches, roundRobin.batches),
+  ];
+}
+
+async function transactions(
+  kafka: Kafka,
+  brokers: string[],
+  log: (m: string) => void,
+): Promise<BenchResult[]> {
+  const topic = `bench-producer-d-${Date.now()}`;
+  await createTopic(kafka, topic, 3);
+  const count = 100;
+  const perTx = 100;
+  const records = Array.from({ length: perTx }, (_, i) => ({ topic, key: `key-${i % 64}`, value }));
+  await using producer = createProducer({
+    brokers,
+    clientId: 'bench-cascade',
+    value: string(),
+    transactionalId: `bench-cascade-${Date.now()}`,
+  });
+  const raw = kafka.producer({
+    transactionalId: `bench-kafkajs-${Date.now()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await raw.connect();
+  const rawTx = async () => {
+    const tx = await raw.transaction();
+    await tx.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.None,
+      messages: records.map((r) => ({ key: r.key, value: valueBuffer })),
+    });
+    await tx.commit();
+  };
+  const cascadeTx = () => producer.transaction((tx) => tx.sendBatch(records));
+  await cascadeTx();
+  await rawTx();
+  const cascadeSeconds = await timed(async () => {
+    for (let i = 0; i < count; i++) await cascadeTx();
+  });
+  const rawSeconds = await timed(async () => {
+    for (let i = 0; i < count; i++) await rawTx();
+  });
+  await raw.disconnect();
+  log(
+    `(d) cascade ${Math.round(count / cascadeSeconds)} tx/s vs kafkajs ${Math.round(count / rawSeconds)} tx/s`,
+  );
+  return [
+    result('(d) transactions of 100 x 1 KB', 'transactions/s', count / cascadeSeconds, count / rawSeconds),
+    result(
+      '(d) transactions of 100 x 1 KB',
+      'records/s',
+      (count * perTx) / cascadeSeconds,
+      (count * perTx) / rawSeconds,
+    ),
+  ];
+}
+
+const benchmark: Benchmark = {
+  name: 'producer',
+  description:
+    'Cascade producer vs raw kafkajs 2.2.4 on the same broker, 1 KB records, acks = all: (a) 100,000 concurrent send() vs kafkajs send() per record (20,000, 1,000 in flight, non-idempotent); (b) sendBatch of 1,000 vs kafkajs send of the same batch (both idempotent); (c) null keys at linger 5 ms, 20 closed-loop senders: uniformSticky vs roundRobin (baseline); (d) transactions of 100 records vs kafkajs transactions.',
+  async run({ brokers, log }) {
+    const kafka = new Kafka({ brokers, clientId: 'bench-producer', logLevel: logLevel.NOTHING });
+    return [
+      ...(await concurrentSends(kafka, brokers, log)),
+      ...(await explicitBatches(kafka, brokers, log)),
+      ...(await nullKeys(kafka, brokers, log)),
+      ...(await transactions(kafka, brokers, log)),
+    ];
+  },
+};
+
+export default benchmark;

@@ -14,7 +14,7 @@ import {
 import type { EachBatchPayload, Kafka, Consumer as KafkajsConsumer } from 'kafkajs';
 import { CommitError, ConsumerCrashedError, UnknownTopicError } from './errors.js';
 import { runBatch } from './internal/batch-runner.js';
-import { runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
+import { createTransactionalOutputs, runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
 import { InFlightLimit } from './internal/in-flight.js';
 import { createClient } from './internal/kafka-client.js';
 import { newPartitionState, type PartitionState, partitionKey } from './internal/partition-state.js';
@@ -188,8 +188,7 @@ export class Consumer {
     });
     this.#consumer = consumer;
     if (opts.eos !== undefined) {
-      const { createTransactionalOutputs } = await import('./internal/eos-runner.js');
-      this.#eos = createTransactionalOutputs(this.#kafka, opts.groupId, opts.eos, this.#logger);
+      this.#eos = createTransactionalOutputs(this.#kafka, opts.kafka, opts.groupId, opts.eos, this.#logger);
     }
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {

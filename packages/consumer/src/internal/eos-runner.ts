@@ -10,18 +10,27 @@
  */
 
 import type { Logger } from '@cascade/core';
-import type { EachBatchPayload, Kafka, Message as KafkajsMessage, Producer } from 'kafkajs';
+import {
+  createProducer,
+  type Producer,
+  ProducerFencedError,
+  type ResolvedKafkaConfig,
+} from '@cascade/producer';
+import { bytes } from '@cascade/schema';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { OutputRecord, TopicPartition } from '../types.js';
 import type { BatchHost } from './batch-runner.js';
 import { Abandoned } from './record-processor.js';
 
+type TxProducer = Producer<string | Buffer, Buffer>;
+
 /** The transactional producers of an exactly-once consumer. */
 export interface TransactionalOutputs {
   /** The producer of an input partition, and whether it was initialised in this generation. */
-  producerFor(topic: string, partition: number): Promise<{ producer: Producer; fresh: boolean }>;
+  producerFor(topic: string, partition: number): Promise<{ producer: TxProducer; fresh: boolean }>;
   /** The group's committed offset of a partition, read after fencing. */
   committedOffset(topic: string, partition: number): Promise<string | undefined>;
-  /** Forgets a producer (after it was fenced). */
+  /** Forgets a producer (after it was fenced or its transaction failed). */
   discard(topic: string, partition: number): Promise<void>;
   /** A new assignment: producers of partitions no longer owned are closed; the rest re-check offsets. */
   onAssigned(partitions: readonly TopicPartition[]): Promise<void>;
@@ -36,18 +45,19 @@ export function transactionalIdFor(prefix: string, topic: string, partition: num
 /** Creates the producers' registry. */
 export function createTransactionalOutputs(
   kafka: Kafka,
+  config: ResolvedKafkaConfig,
   groupId: string,
   options: { readonly transactionalIdPrefix: string; readonly transactionTimeoutMs: number },
   logger: Logger,
 ): TransactionalOutputs {
-  const producers = new Map<string, Promise<Producer>>();
+  const producers = new Map<string, Promise<TxProducer>>();
   let checked = new Set<string>();
   const keyOf = (topic: string, partition: number): string => `${topic}:${partition}`;
   const closeOne = async (key: string): Promise<void> => {
     const pending = producers.get(key);
     producers.delete(key);
     const producer = await pending?.catch(() => undefined);
-    await producer?.disconnect().catch(() => undefined);
+    await producer?.close().catch(() => undefined);
   };
   return {
     async producerFor(topic, partition) {
@@ -55,12 +65,14 @@ export function createTransactionalOutputs(
       let pending = producers.get(key);
       if (pending === undefined) {
         pending = (async () => {
-          const producer = kafka.producer({
+          const { sasl, ...connection } = config;
+          const producer: TxProducer = createProducer({
+            ...connection,
+            ...(sasl === undefined ? {} : { sasl }),
+            value: bytes(),
+            lingerMs: 0,
             transactionalId: transactionalIdFor(options.transactionalIdPrefix, topic, partition),
-            idempotent: true,
-            maxInFlightRequests: 1,
-            transactionTimeout: options.transactionTimeoutMs,
-            allowAutoTopicCreation: false,
+            transactionTimeoutMs: options.transactionTimeoutMs,
           });
           await producer.connect();
           return producer;
@@ -72,8 +84,7 @@ export function createTransactionalOutputs(
       const fresh = !checked.has(key);
       if (fresh) {
         // Initialise the transactional id now: fences the previous owner and aborts its open transaction.
-        const tx = await producer.transaction();
-        await tx.abort();
+        await producer.transaction(async () => undefined);
         checked.add(key);
       }
       return { producer, fresh };
@@ -107,13 +118,9 @@ export function createTransactionalOutputs(
   };
 }
 
-function toKafkajs(record: OutputRecord): KafkajsMessage {
-  return <KafkajsMessage>{
-    key: record.key ?? null,
-    value: record.value,
-    ...(record.headers === undefined ? {} : { headers: record.headers as KafkajsMessage['headers'] }),
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
-  };
+function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }
 
 /** Runs one batch exactly once: outputs and the next offset in one transaction. */
@@ -156,35 +163,32 @@ export async function runEosBatch(
   if (lastDone === undefined) return;
   const all = lastDone === batch.messages[batch.messages.length - 1]?.offset;
   const resolved = all ? batch.lastOffset() : lastDone;
-  const tx = await producer.transaction();
   try {
-    const byTopic = new Map<string, KafkajsMessage[]>();
-    for (const record of queued)
-      byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), toKafkajs(record)]);
-    if (byTopic.size > 0) {
-      await tx.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    await producer.transaction(async (tx) => {
+      if (queued.length > 0) {
+        await tx.sendBatch(
+          queued.map((record) => ({
+            topic: record.topic,
+            key: toBuffer(record.key),
+            value: toBuffer(record.value) as Buffer,
+            ...(record.headers === undefined ? {} : { headers: record.headers }),
+            ...(record.partition === undefined ? {} : { partition: record.partition }),
+          })),
+        );
+      }
+      await tx.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: (BigInt(resolved) + 1n).toString() }],
+          },
+        ],
       });
-    }
-    await tx.sendOffsets({
-      consumerGroupId: groupId,
-      topics: [
-        {
-          topic: batch.topic,
-          partitions: [{ partition: batch.partition, offset: (BigInt(resolved) + 1n).toString() }],
-        },
-      ],
     });
-    await tx.commit();
     resolveOffset(resolved);
   } catch (error) {
-    await tx.abort().catch(() => undefined);
-    const type = (error as { type?: unknown }).type;
-    const fenced =
-      type === 'INVALID_PRODUCER_EPOCH' ||
-      type === 'PRODUCER_FENCED' ||
-      (error as { code?: unknown }).code === 90;
+    const fenced = error instanceof ProducerFencedError;
     host.logger.warn(
       fenced
         ? 'Exactly-once producer fenced: another member owns this partition now. The batch is left to it.'

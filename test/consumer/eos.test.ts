@@ -1,0 +1,128 @@
+// Exactly-once processing, proven by killing the consumer process at random points while it
+// transforms 20,000 records, restarting it, and counting the output: equal to the input, with no
+// duplicates.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { transactionalIdFor } from '@cascade/consumer';
+import { describe, expect, it } from 'vitest';
+import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
+import { committed, produce } from './helpers.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/eos-transform.ts', import.meta.url));
+
+function startTransformer(args: string[]): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@cascade/source', fixture, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout });
+  return new Promise((resolve, reject) => {
+    lines.once('line', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`transformer exited with ${code} before it was ready`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+describe('exactly-once', () => {
+  it('names one transactional id per input partition', () => {
+    expect(transactionalIdFor('billing', 'orders', 3)).toBe('billing-orders-3');
+  });
+
+  it('outputs each of 20,000 records exactly once although the process is killed three times mid-stream', async () => {
+    const kafka = kafkaClient();
+    const input = uniqueName('eos-in');
+    const output = uniqueName('eos-out');
+    const groupId = uniqueName('eos');
+    await createTopic(kafka, input, 4);
+    await createTopic(kafka, output, 4);
+    const total = 20_000;
+    await produce(
+      kafka,
+      input,
+      Array.from({ length: total }, (_, i) => ({ key: `k${i % 97}`, value: String(i) })),
+    );
+    const args = [cluster().brokers.join(','), input, output, groupId];
+    const progress = async (): Promise<number> =>
+      Object.values(await committed(kafka, groupId, input)).reduce((n, o) => n + Math.max(0, Number(o)), 0);
+
+    let kills = 0;
+    const killedAt: number[] = [];
+    let lastProgress = -1;
+    while (kills < 3) {
+      const child = await startTransformer(args);
+      const before = await progress();
+      // Kill at a random point after some progress was committed in this run.
+      const target = before + 1 + Math.floor(Math.random() * 1_500);
+      await waitFor(
+        async () => (await progress()) >= Math.min(target, total) || child.exitCode !== null,
+        () => `progress past ${target}`,
+        60_000,
+        10,
+      );
+      child.kill('SIGKILL');
+      await exited(child);
+      kills++;
+      const now = await progress();
+      killedAt.push(now);
+      expect(now).toBeGreaterThan(lastProgress);
+      lastProgress = now;
+      if (now >= total) break;
+    }
+    const last = await startTransformer(args);
+    await waitFor(
+      async () => (await progress()) >= total,
+      () => `all ${total} input records committed`,
+      120_000,
+      200,
+    );
+    last.kill('SIGTERM');
+    await exited(last);
+
+    // Read the whole output, read_committed, up to its high watermarks.
+    const admin = kafka.admin();
+    await admin.connect();
+    const highs = await admin.fetchTopicOffsets(output);
+    await admin.disconnect();
+    const counts = new Map<string, number>();
+    let received = 0;
+    const reachedEnd = new Map<number, boolean>();
+    const reader = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+    await reader.connect();
+    await reader.subscribe({ topic: output, fromBeginning: true });
+    reader.on(reader.events.END_BATCH_PROCESS, ({ payload }) => {
+      const high = Number(highs.find((h) => h.partition === payload.partition)?.high ?? 0);
+      if (Number(payload.lastOffset) >= high - 1) reachedEnd.set(payload.partition, true);
+    });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        received++;
+        const value = message.value?.toString() ?? '';
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+      },
+    });
+    await waitFor(
+      () => reachedEnd.size === highs.filter((h) => Number(h.high) > 0).length && received >= total,
+      () => `the end of every output partition; ${received} records so far`,
+      60_000,
+    );
+    await reader.disconnect();
+    // Three kills, each mid-stream (after some progress, before the end).
+    expect(kills).toBe(3);
+    expect(killedAt.every((n) => n > 0 && n < total)).toBe(true);
+    process.stderr.write(`[eos] killed at committed input ${killedAt.join(', ')} of ${total}\n`);
+    expect(received).toBe(total);
+    expect(counts.size).toBe(total);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(counts.has('out-0') && counts.has(`out-${total - 1}`)).toBe(true);
+  });
+});

@@ -115,6 +115,33 @@ describe('schema evolution', () => {
     });
   });
 
+  it('refuses to read a decimal written with another scale instead of shifting its value', async () => {
+    const amount = (scale: number) =>
+      ({
+        type: 'record',
+        name: 'Amount',
+        fields: [{ name: 'v', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale } }],
+      }) as const;
+    const topic = uniqueName('scale');
+    const written = await registryAvro({ registry, schema: amount(2) }).serialize({ v: '1.50' }, ctx(topic));
+    const error = await caught(() =>
+      registryAvro({ registry, schema: amount(3), autoRegister: false }).deserialize(written, ctx(topic)),
+    );
+    expect(error).toBeInstanceOf(DeserializationError);
+    expect(error).toMatchObject({ reason: 'incompatible-schema', schemaId: written.readInt32BE(1) });
+    // The same scale with a larger precision reads the value unchanged.
+    const wider = {
+      type: 'record',
+      name: 'Amount',
+      fields: [{ name: 'v', type: { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 } }],
+    } as const;
+    expect(
+      await registryAvro({ registry, schema: wider, autoRegister: false }).deserialize(written, ctx(topic)),
+    ).toEqual({
+      v: '1.50',
+    });
+  });
+
   it('fetches each writer schema once and caches the resolver per (writer id, reader)', async () => {
     const topic = uniqueName('resolver-cache');
     const fromV1 = await registryAvro({ registry, schema: v1 }).serialize(

@@ -137,6 +137,10 @@ export interface RegistryAvroSerde<T> extends Serde<T> {
   subjectFor(topic: string, isKey: boolean): string;
 }
 
+function exportSchema(type: avro.Type): string {
+  return JSON.stringify(type.schema({ exportAttrs: true }));
+}
+
 /** The reader's schema cannot resolve the writer's (internal; surfaces as a DeserializationError). */
 class UnreadableWriterError extends Error {}
 
@@ -261,7 +265,9 @@ export function registryAvro<T = undefined, const S extends AvroSchema = AvroSch
     const writer = await writerType(id);
     if (resolved.schema === undefined) return { type: writer, resolver: undefined };
     const reader = await localType();
-    if (reader.equals(writer)) return { type: reader, resolver: undefined };
+    // Same schema, logical types and their attributes included (avsc's equals() compares the
+    // canonical form, which drops them: decimal(10,2) would equal decimal(10,3)).
+    if (exportSchema(reader) === exportSchema(writer)) return { type: reader, resolver: undefined };
     try {
       return { type: reader, resolver: reader.createResolver(writer) };
     } catch (error) {

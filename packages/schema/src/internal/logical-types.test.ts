@@ -40,9 +40,41 @@ describe('decimal', () => {
     expect(decimal(9, 0, 2).isValid('40000')).toBe(false);
   });
 
+  it('resolves plain bytes to a decimal reader, and refuses another scale', () => {
+    const reader = decimal(9, 2);
+    const bytes = createAvroType('bytes');
+    expect(reader.fromBuffer(bytes.toBuffer(Buffer.from([0x02, 0xbc])), reader.createResolver(bytes))).toBe(
+      '7.00',
+    );
+    expect(() => reader.createResolver(decimal(9, 3))).toThrow(/cannot read/);
+    const wider = decimal(12, 2);
+    expect(wider.fromBuffer(reader.toBuffer('1.25'), wider.createResolver(reader))).toBe('1.25');
+  });
+
   it('falls back to bytes when the decimal attributes are invalid, as the spec says', () => {
     const type = createAvroType({ type: 'bytes', logicalType: 'decimal', scale: 2 });
     expect(type.typeName).toBe('bytes');
+  });
+});
+
+describe('exported schemas', () => {
+  it('keep the logical type and its attributes', () => {
+    expect(decimal(9, 2).schema({ exportAttrs: true })).toEqual({
+      type: 'bytes',
+      logicalType: 'decimal',
+      precision: 9,
+      scale: 2,
+    });
+    expect(
+      createAvroType({ type: 'long', logicalType: 'timestamp-millis' }).schema({ exportAttrs: true }),
+    ).toEqual({
+      type: 'long',
+      logicalType: 'timestamp-millis',
+    });
+    expect(createAvroType({ type: 'int', logicalType: 'date' }).schema({ exportAttrs: true })).toEqual({
+      type: 'int',
+      logicalType: 'date',
+    });
   });
 });
 

@@ -22,6 +22,9 @@ const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
  * number long (every valid `Date` is within +-8.64e15 ms, below 2^53).
  */
 export class TimestampMillisType extends avro.types.LogicalType {
+  protected override _export(schema: avro.Schema): void {
+    (schema as Record<string, unknown>).logicalType = 'timestamp-millis';
+  }
   protected override _fromValue(value: number): Date {
     return new Date(value);
   }
@@ -41,6 +44,9 @@ export class TimestampMillisType extends avro.types.LogicalType {
 
 /** `date`: a `'YYYY-MM-DD'` string, written as days since 1970-01-01. */
 export class DateType extends avro.types.LogicalType {
+  protected override _export(schema: avro.Schema): void {
+    (schema as Record<string, unknown>).logicalType = 'date';
+  }
   protected override _fromValue(days: number): string {
     return new Date(days * msPerDay).toISOString().slice(0, 10);
   }
@@ -62,6 +68,9 @@ export class DateType extends avro.types.LogicalType {
 
 /** `uuid`: a string in the 8-4-4-4-12 hex form. */
 export class UuidType extends avro.types.LogicalType {
+  protected override _export(schema: avro.Schema): void {
+    (schema as Record<string, unknown>).logicalType = 'uuid';
+  }
   protected override _fromValue(value: string): string {
     return value;
   }
@@ -106,6 +115,12 @@ export class DecimalType extends avro.types.LogicalType {
     this.#pattern = new RegExp(`^(-?)(\\d+)(?:\\.(\\d{1,${Math.max(scale, 1)}}))?$`);
   }
 
+  protected override _export(schema: avro.Schema): void {
+    (schema as Record<string, unknown>).logicalType = 'decimal';
+    (schema as Record<string, unknown>).precision = this.precision;
+    (schema as Record<string, unknown>).scale = this.scale;
+  }
+
   protected override _fromValue(bytes: Buffer): string {
     let unscaled = 0n;
     for (const byte of bytes) unscaled = (unscaled << 8n) | BigInt(byte);
@@ -131,8 +146,17 @@ export class DecimalType extends avro.types.LogicalType {
 
   protected override _resolve(type: AvroType): ((value: unknown) => string) | undefined {
     // The writer's decimal type already decodes to a string with the same scale.
-    if (type instanceof DecimalType && type.scale === this.scale && type.precision <= this.precision) {
-      return (value) => value as string;
+    if (type instanceof DecimalType) {
+      return type.scale === this.scale && type.precision <= this.precision
+        ? (value) => value as string
+        : undefined;
+    }
+    // Plain bytes or fixed of the same size: read as this decimal (the reader's logical type applies).
+    if (
+      type.typeName === 'bytes' ||
+      (type.typeName === 'fixed' && (type as avro.types.FixedType).size === this.#fixedSize)
+    ) {
+      return (value) => this._fromValue(value as Buffer);
     }
     return undefined;
   }

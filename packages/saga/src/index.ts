@@ -19,6 +19,17 @@
  */
 
 export {
+  type CommandRecord,
+  decodeCommand,
+  decodeInboxEvent,
+  decodeState,
+  encodeCommand,
+  encodeInboxEvent,
+  encodeState,
+  type InboxEvent,
+  recordFormat,
+} from './codec.js';
+export {
   type CompensationContext,
   defineSaga,
   type LocalStepOptions,
@@ -36,6 +47,14 @@ export {
   type StepOptions,
 } from './definition.js';
 export { decide, type TransitionEnv } from './engine.js';
+export {
+  DuplicateSagaDefinitionError,
+  MalformedSagaRecordError,
+  type SagaErrorCode,
+  SagaErrorCodes,
+  UnknownSagaError,
+} from './errors.js';
+export { SagaRegistry } from './registry.js';
 export {
   type AuditEntry,
   commandId,
@@ -57,3 +76,4 @@ export {
   terminalStatuses,
   timerId,
 } from './state.js';
+export { type TimerFired, TimerScheduler } from './timers.js';

@@ -12,6 +12,7 @@ import {
   type Logger,
 } from '@cascade/core';
 import type { EachBatchPayload, Kafka, Consumer as KafkajsConsumer } from 'kafkajs';
+import { subscriptionsOf } from './decorators.js';
 import { CommitError, ConsumerCrashedError, UnknownTopicError } from './errors.js';
 import { runBatch } from './internal/batch-runner.js';
 import { createTransactionalOutputs, runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
@@ -122,6 +123,15 @@ export class Consumer {
       throw new TypeError('subscribe() must be called before start().');
     }
     this.#subscriptions.push(resolveSubscription(options, this.#subscriptions.length));
+    return this;
+  }
+
+  /**
+   * Subscribes every `@Subscribe` method of a `@Handler` class instance. Call before {@link start}.
+   * @throws DecoratorError when the instance's class is not decorated.
+   */
+  register(instance: object): this {
+    for (const subscription of subscriptionsOf(instance)) this.subscribe(subscription);
     return this;
   }
 

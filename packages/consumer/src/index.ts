@@ -25,6 +25,20 @@
 
 export { Consumer, type ConsumerStats, createConsumer } from './consumer.js';
 export {
+  Handler,
+  type HandlerClassInfo,
+  type HandlerClassOptions,
+  type HandlerDecorator,
+  type HandlerMethod,
+  type HandlerMethodFn,
+  handlerInfo,
+  Subscribe,
+  type SubscribeDecorator,
+  type SubscribeOptions,
+  type SubscribeTarget,
+  subscriptionsOf,
+} from './decorators.js';
+export {
   buildDltHeaders,
   buildRetryHeaders,
   type DltHeaderInput,
@@ -49,6 +63,13 @@ export {
   SkipRecord,
   UnknownTopicError,
 } from './errors.js';
+export {
+  type RunningHandlers,
+  type StopOnSignalsOptions,
+  type Stoppable,
+  startHandlers,
+  stopOnSignals,
+} from './handlers.js';
 export { transactionalIdFor } from './internal/eos-runner.js';
 export {
   defaultNonRetryableErrors,

@@ -49,6 +49,19 @@ describe('registryAvro', () => {
     expect(await serde.serialize({ id: 'Zé', quantity: -2 }, ctx(topic))).toEqual(payload);
   });
 
+  it('takes the schema as JSON text (an .avsc file) and registers it as the same schema', async () => {
+    const topic = uniqueName('avsc-text');
+    const serde = registryAvro({
+      registry,
+      schema: JSON.stringify(orderSchema, null, 2),
+      subjectNameStrategy: 'record',
+    });
+    const bytes = await serde.serialize({ id: 'o-1', quantity: 3 }, ctx(topic));
+    const latest = await rest('GET', `subjects/${topic}-value/versions/latest`);
+    expect(JSON.parse((latest.json as { schema: string }).schema)).toEqual(orderSchema);
+    expect(bytes.readInt32BE(1)).toBe((latest.json as { id: number }).id);
+  });
+
   it('keys go under <topic>-key', async () => {
     const topic = uniqueName('keys');
     const serde = registryAvro({ registry, schema: 'string' });

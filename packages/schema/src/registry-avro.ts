@@ -91,10 +91,10 @@ export function resolveRegistryAvroOptions(input: RegistryAvroOptions): Resolved
     throw new ConfigError('subjectNameStrategy', `expected 'topic', 'record', 'topic-record' or a function.`);
   }
   const references = input.references ?? [];
+  const schema = schemaValue(input.schema);
   // A schema with references is parsed once its referenced types are fetched (on first use).
-  const localType =
-    input.schema !== undefined && references.length === 0 ? parseSchema(input.schema) : undefined;
-  const recordName = input.schema === undefined ? undefined : topLevelName(input.schema);
+  const localType = schema !== undefined && references.length === 0 ? parseSchema(schema) : undefined;
+  const recordName = schema === undefined ? undefined : topLevelName(schema);
   if (strategy !== 'topic' && typeof strategy !== 'function' && recordName === undefined) {
     throw new ConfigError(
       'subjectNameStrategy',
@@ -103,7 +103,7 @@ export function resolveRegistryAvroOptions(input: RegistryAvroOptions): Resolved
   }
   return {
     registry: input.registry instanceof SchemaRegistry ? input.registry : new SchemaRegistry(input.registry),
-    schema: input.schema,
+    schema,
     localType,
     recordName,
     references,
@@ -118,6 +118,16 @@ export function resolveRegistryAvroOptions(input: RegistryAvroOptions): Resolved
     schemaId,
     cacheCapacity: requireInteger('cacheCapacity', input.cacheCapacity ?? 1_000, 1),
   };
+}
+
+/** The schema as a JSON value: schema text (e.g. an .avsc file's content) is parsed. */
+function schemaValue(schema: unknown): unknown {
+  if (typeof schema !== 'string' || !/^\s*[[{"]/.test(schema)) return schema;
+  try {
+    return JSON.parse(schema) as unknown;
+  } catch {
+    throw new ConfigError('schema', 'the schema text is not valid JSON.');
+  }
 }
 
 function topLevelName(schema: unknown): string | undefined {

@@ -68,12 +68,16 @@ export function runWithTraceContext<T>(context: TraceContext | undefined, body: 
   return storage.run(context, body);
 }
 
-/** The message's trace context, set by the interceptor. */
-const contexts = new WeakMap<object, TraceContext>();
+/**
+ * Where the interceptor keeps a message's trace context: an enumerable symbol property, so it
+ * survives later interceptors copying the message with `{ ...message }`.
+ */
+const traceContextKey: unique symbol = Symbol.for('cascade.consumer.trace-context');
 
 /** The trace context {@link traceContextInterceptor} attached to `message`, if any. */
 export function traceContextOf(message: object): TraceContext | undefined {
-  return contexts.get(message);
+  const value = (message as { [traceContextKey]?: unknown })[traceContextKey];
+  return typeof value === 'object' && value !== null ? (value as TraceContext) : undefined;
 }
 
 /**
@@ -89,12 +93,11 @@ export function traceContextInterceptor(): ConsumerInterceptor {
   return {
     onConsume<K, V>(message: Message<K, V>): Message<K, V> {
       const context = continueTrace(message.headers);
-      const next: Message<K, V> = {
+      return {
         ...message,
         headers: { ...message.headers, traceparent: context.traceparent },
-      };
-      contexts.set(next, context);
-      return next;
+        [traceContextKey]: context,
+      } as Message<K, V>;
     },
   };
 }

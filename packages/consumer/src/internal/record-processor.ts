@@ -319,6 +319,7 @@ export class RecordProcessor {
     const onAbandon = (): void => controller.abort(abandon.reason);
     abandon.addEventListener('abort', onAbandon, { once: true });
     const withSignal: Message<unknown, unknown> = { ...message, signal: controller.signal };
+    const trace = traceContextOf(message);
     const context: HandlerContext = {
       send: (record) => {
         if (!transactional) {
@@ -326,10 +327,14 @@ export class RecordProcessor {
             'context.send() is for exactly-once mode (the eos option); use a producer instead.',
           );
         }
-        outputs.push(record);
+        // Outputs continue the trace of the record they came from.
+        const traced =
+          trace === undefined || record.headers?.traceparent !== undefined
+            ? record
+            : { ...record, headers: { ...record.headers, traceparent: trace.traceparent } };
+        outputs.push(traced);
       },
     };
-    const trace = traceContextOf(message);
     const call = (): Promise<void> =>
       runWithTraceContext(trace, async () => {
         await handler(withSignal, context);

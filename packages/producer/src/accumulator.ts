@@ -137,6 +137,15 @@ export interface AccumulatorStats {
   readonly bufferedRecords: number;
 }
 
+/** Offsets of a batch's records as strings: plain numbers while safe, BigInt beyond 2^53. */
+function offsetsFrom(baseOffset: string, count: number): (index: number) => string {
+  if (baseOffset === '-1') return () => '-1';
+  const base = Number(baseOffset);
+  if (Number.isSafeInteger(base + count)) return (index) => String(base + index);
+  const big = BigInt(baseOffset);
+  return (index) => (big + BigInt(index)).toString();
+}
+
 export class Accumulator {
   readonly #options: AccumulatorOptions;
   readonly #now: () => number;
@@ -504,8 +513,9 @@ export class Accumulator {
     this.#finishRequest(leader, batches);
     for (const batch of batches) {
       const result = results.find((r) => r.topic === batch.topic && r.partition === batch.partition);
-      const base = result === undefined || result.baseOffset === '-1' ? undefined : BigInt(result.baseOffset);
+      const offsetAt = offsetsFrom(result?.baseOffset ?? '-1', batch.pending.length);
       const appendTime = result?.logAppendTime ?? '-1';
+      const logAppendTime = appendTime === '-1' ? undefined : Number(appendTime);
       this.#complete(batch);
       for (let i = 0; i < batch.pending.length; i++) {
         const pending = batch.pending[i];
@@ -513,8 +523,8 @@ export class Accumulator {
         pending.resolve({
           topic: batch.topic,
           partition: batch.partition,
-          offset: base === undefined ? '-1' : (base + BigInt(i)).toString(),
-          timestamp: appendTime === '-1' ? pending.record.timestamp : Number(appendTime),
+          offset: offsetAt(i),
+          timestamp: logAppendTime ?? pending.record.timestamp,
         });
       }
     }

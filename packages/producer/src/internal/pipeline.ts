@@ -28,10 +28,17 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-function toWireHeaders(headers: Headers | undefined): { headers: WireRecord['headers']; bytes: number } {
+const noHeaders = { headers: Object.freeze({}) as WireRecord['headers'], bytes: 0 };
+
+function toWireHeaders(headers: Headers): { headers: WireRecord['headers']; bytes: number } {
+  let empty = true;
+  for (const _ in headers) {
+    empty = false;
+    break;
+  }
+  if (empty) return noHeaders;
   const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
   let bytes = 0;
-  if (headers === undefined) return { headers: out, bytes };
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     out[name] = value;
@@ -61,7 +68,7 @@ export class RecordPipeline<K, V> {
 
   /** Sends one record through `accumulator`. Records are buffered in call order. */
   send(accumulator: Accumulator, input: ProducerRecord<K, V>, signal?: AbortSignal): Promise<RecordMetadata> {
-    const startedAt = performance.now();
+    const startedAt = this.#options.interceptors.length === 0 ? 0 : performance.now();
     // A record that fails before it reaches the accumulator is acknowledged (with its error) too.
     const fail = (error: unknown): Promise<never> => {
       if (this.#options.interceptors.length > 0) {
@@ -105,8 +112,13 @@ export class RecordPipeline<K, V> {
         'the record names no topic and the producer has no defaultTopic.',
       );
     }
-    const record = runOnSend(this.#options.interceptors, { ...input, topic }, this.#logger);
-    const headers: Headers = { ...record.headers };
+    const outgoing = input.topic === topic ? (input as OutgoingRecord<K, V>) : { ...input, topic };
+    const record =
+      this.#options.interceptors.length === 0
+        ? outgoing
+        : runOnSend(this.#options.interceptors, { ...outgoing }, this.#logger);
+    // Serdes may add headers (a schema id, say): give them a copy, never the caller's object.
+    const headers: Headers = record.headers === undefined ? {} : { ...record.headers };
     const keyBytes = this.#serializeKey(record, headers);
     const valueBytes = this.#serialize(
       () => this.#options.value.serialize(record.value, { topic: record.topic, headers, isKey: false }),

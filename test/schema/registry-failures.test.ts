@@ -133,6 +133,7 @@ describe('registry credentials', () => {
     });
     await good.serialize({ n: 1n }, ctx(uniqueName('auth')));
     expect(p.requests.every((r) => r.authorization === basic)).toBe(true);
+    expect(lines.filter((line) => line.startsWith('debug registered schema'))).toHaveLength(1);
 
     const wrong = 'wrong-NEVER-PRINTED';
     const bad = registryAvro({
@@ -147,6 +148,7 @@ describe('registry credentials', () => {
     const error = await caught(() => bad.serialize({ n: 1n }, ctx(uniqueName('auth'))));
     expect(error).toBeInstanceOf(RegistryAuthError);
     expect(error).toMatchObject({ code: 'CASCADE_REGISTRY_AUTH', status: 401, retriable: false });
+    expect(lines.some((line) => line.startsWith('debug retrying'))).toBe(false); // 401 is not retried
     expectNoSecret([password, wrong, basic], error, lines);
   });
 

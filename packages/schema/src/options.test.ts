@@ -2,6 +2,7 @@ import { ConfigError } from '@cascade/core';
 import { describe, expect, it } from 'vitest';
 import { resolveSchemaRegistryOptions } from './options.js';
 import { resolveRegistryAvroOptions } from './registry-avro.js';
+import { SchemaRegistry } from './schema-registry.js';
 
 const schema = { type: 'record', name: 'R', namespace: 'n', fields: [{ name: 'a', type: 'int' }] } as const;
 
@@ -72,5 +73,16 @@ describe('resolveRegistryAvroOptions', () => {
     expect(() =>
       resolveRegistryAvroOptions(input as Parameters<typeof resolveRegistryAvroOptions>[0]),
     ).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('SchemaRegistry', () => {
+  it('exposes its URL without credentials and is disposable', () => {
+    let url = '';
+    {
+      using registry = new SchemaRegistry({ url: 'http://svc:secret@127.0.0.1:1/apis/ccompat/v7' });
+      url = registry.url;
+    }
+    expect(url).toBe('http://127.0.0.1:1/apis/ccompat/v7');
   });
 });

@@ -220,6 +220,16 @@ export class SchemaRegistry {
     this.#agent.destroy();
   }
 
+  /** `using registry = new SchemaRegistry(...)` closes its connections at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using registry = new SchemaRegistry(...)` closes its connections at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   async #resolveId(subject: string, definition: SchemaDefinition, autoRegister: boolean): Promise<number> {
     const found = await this.lookupSchema(subject, definition);
     if (found !== undefined) return found.id;

@@ -18,145 +18,40 @@
  * @module
  */
 
-import { AbortedError, backoffDelayMs, type Logger, type ResolvedRetryPolicy } from '@cascade/core';
-import { BufferFullError, DeliveryTimeoutError, type ProducerError, RecordTooLargeError } from './errors.js';
+import { backoffDelayMs } from '@cascade/core';
+import { DeliveryTimeoutError, type ProducerError, RecordTooLargeError } from './errors.js';
+import {
+  type AccumulatorOptions,
+  type AccumulatorStats,
+  type Batch,
+  offsetsFrom,
+  type PartitionQueue,
+  type Pending,
+  type Placement,
+  type SinkBatch,
+  type SinkResult,
+  type WireRecord,
+} from './internal/accumulator-types.js';
+import { BufferPool } from './internal/buffer-pool.js';
+
+export type {
+  AccumulatorOptions,
+  AccumulatorStats,
+  Placement,
+  Sink,
+  SinkBatch,
+  SinkResult,
+  WireRecord,
+} from './internal/accumulator-types.js';
+
 import type { RecordMetadata } from './types.js';
-
-/** A record ready for the wire. */
-export interface WireRecord {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: Record<string, Buffer | string | (Buffer | string)[]>;
-  /** Epoch ms. */
-  readonly timestamp: number;
-  readonly sizeBytes: number;
-}
-
-/** One batch handed to the sink. */
-export interface SinkBatch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly records: readonly WireRecord[];
-}
-
-/** The broker's answer for one batch. */
-export interface SinkResult {
-  readonly topic: string;
-  readonly partition: number;
-  /** The offset of the batch's first record; `'-1'` when acks = 0. */
-  readonly baseOffset: string;
-  /** `'-1'` unless the topic uses LogAppendTime. */
-  readonly logAppendTime: string;
-}
-
-/** Sends batches (all led by one broker) in one request. */
-export type Sink = (batches: readonly SinkBatch[]) => Promise<readonly SinkResult[]>;
-
-/** Settings of an {@link Accumulator}. */
-export interface AccumulatorOptions {
-  readonly lingerMs: number;
-  readonly batchBytes: number;
-  readonly bufferMemoryBytes: number;
-  readonly maxBlockMs: number;
-  readonly maxInFlight: number;
-  readonly deliveryTimeoutMs: number;
-  readonly retryBackoff: ResolvedRetryPolicy;
-  readonly sink: Sink;
-  /** The broker id leading a partition, for grouping and in-flight limits; undefined if unknown. */
-  readonly leaderOf: (topic: string, partition: number) => number | undefined;
-  /** Turns a sink failure into a producer error for the batch. */
-  readonly toError: (error: unknown, batch: { topic: string; partition: number }) => ProducerError;
-  /** Whether a failed batch should be sent again (before its delivery timeout). */
-  readonly shouldRetry: (error: ProducerError) => boolean;
-  /** Called on each failed request, e.g. to refresh metadata. */
-  readonly onRequestError?: (error: ProducerError, batches: readonly SinkBatch[]) => void;
-  readonly logger: Logger;
-  /** For tests. @default Date.now */
-  readonly now?: () => number;
-}
-
-interface Pending {
-  readonly record: WireRecord;
-  readonly resolve: (metadata: RecordMetadata) => void;
-  readonly reject: (error: ProducerError) => void;
-}
-
-interface Batch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly pending: Pending[];
-  bytes: number;
-  readonly createdAt: number;
-  /** Full: no more records go in. */
-  closed: boolean;
-  /** Asked for by flush/close: ready whatever its age. */
-  forced: boolean;
-  /** Send alone (after a multi-batch request failed). */
-  isolate: boolean;
-  attempts: number;
-  retryAt: number;
-  readonly done: Promise<void>;
-  readonly markDone: () => void;
-}
-
-interface PartitionQueue {
-  readonly topic: string;
-  readonly partition: number;
-  readonly batches: Batch[];
-  inFlight: boolean;
-  queuedBytes: number;
-}
-
-interface Waiter {
-  readonly sizeBytes: number;
-  readonly since: number;
-  readonly deadline: number;
-  done: boolean;
-  readonly admit: () => void;
-  readonly fail: (error: Error) => void;
-  readonly settled: Promise<void>;
-}
-
-/** Where a record goes, decided when it is admitted to the buffer (so sticky sees current state). */
-export interface Placement {
-  readonly topic: string;
-  readonly partition: number;
-}
-
-/** Counters for tests, benchmarks and metrics. */
-export interface AccumulatorStats {
-  /** Produce requests sent (including retries). */
-  readonly requests: number;
-  /** Batches sent (including retries). */
-  readonly batches: number;
-  /** Batches retried. */
-  readonly retries: number;
-  /** Bytes queued or in flight. */
-  readonly bufferedBytes: number;
-  /** Records queued or in flight. */
-  readonly bufferedRecords: number;
-}
-
-/** Offsets of a batch's records as strings: plain numbers while safe, BigInt beyond 2^53. */
-function offsetsFrom(baseOffset: string, count: number): (index: number) => string {
-  if (baseOffset === '-1') return () => '-1';
-  const base = Number(baseOffset);
-  if (Number.isSafeInteger(base + count)) return (index) => String(base + index);
-  const big = BigInt(baseOffset);
-  return (index) => (big + BigInt(index)).toString();
-}
 
 export class Accumulator {
   readonly #options: AccumulatorOptions;
   readonly #now: () => number;
   readonly #queues = new Map<string, PartitionQueue>();
   readonly #inFlightByLeader = new Map<number, number>();
-  /** FIFO of sends waiting for buffer space; settled ones are skipped lazily from `#waiterHead`. */
-  readonly #waiters: Waiter[] = [];
-  #waiterHead = 0;
-  #waitingCount = 0;
-  #waitTimer: NodeJS.Timeout | undefined;
-  #usedBytes = 0;
+  readonly #pool: BufferPool;
   #records = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -170,6 +65,13 @@ export class Accumulator {
   constructor(options: AccumulatorOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#pool = new BufferPool({
+      capacityBytes: options.bufferMemoryBytes,
+      maxBlockMs: options.maxBlockMs,
+      now: this.#now,
+      // A full buffer makes every batch ready, like the Java client does.
+      onWait: () => this.#scheduleDrain(),
+    });
   }
 
   /** Counters since creation. */
@@ -178,7 +80,7 @@ export class Accumulator {
       requests: this.#requests,
       batches: this.#batchesSent,
       retries: this.#retries,
-      bufferedBytes: this.#usedBytes,
+      bufferedBytes: this.#pool.usedBytes,
       bufferedRecords: this.#records,
     };
   }
@@ -211,116 +113,14 @@ export class Accumulator {
         try {
           placement = place();
         } catch (error) {
+          this.#pool.release(record.sizeBytes);
           reject(this.#options.toError(error, { topic: '?', partition: -1 }));
           return;
         }
         this.#add(placement, { record, resolve, reject });
       };
-      if (this.#waitingCount === 0 && this.#usedBytes + record.sizeBytes <= this.#options.bufferMemoryBytes) {
-        add();
-        return;
-      }
-      this.#wait(record.sizeBytes, add, reject, signal);
+      this.#pool.reserve(record.sizeBytes, add, reject, signal);
     });
-  }
-
-  #wait(
-    sizeBytes: number,
-    add: () => void,
-    reject: (error: Error) => void,
-    signal: AbortSignal | undefined,
-  ): void {
-    let markSettled: () => void = () => {};
-    const settled = new Promise<void>((resolve) => {
-      markSettled = resolve;
-    });
-    const onAbort = (): void => waiter.fail(new AbortedError('send', { cause: signal?.reason }));
-    const finish = (): boolean => {
-      if (waiter.done) return false;
-      waiter.done = true;
-      this.#waitingCount -= 1;
-      signal?.removeEventListener('abort', onAbort);
-      markSettled();
-      return true;
-    };
-    const waiter: Waiter = {
-      sizeBytes,
-      since: this.#now(),
-      deadline: this.#now() + this.#options.maxBlockMs,
-      done: false,
-      admit: () => {
-        if (finish()) add();
-      },
-      fail: (error) => {
-        if (!finish()) return;
-        reject(error);
-        // Whoever waited behind this one may fit now.
-        this.#admitWaiters();
-      },
-      settled,
-    };
-    if (signal?.aborted) {
-      reject(new AbortedError('send', { cause: signal.reason }));
-      markSettled();
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#waiters.push(waiter);
-    this.#waitingCount += 1;
-    this.#armWaitTimer();
-    // A full buffer makes every batch ready, like the Java client does.
-    this.#scheduleDrain();
-  }
-
-  /** The first waiter still waiting (drops settled ones from the front). */
-  #headWaiter(): Waiter | undefined {
-    while (this.#waiterHead < this.#waiters.length) {
-      const head = this.#waiters[this.#waiterHead];
-      if (head !== undefined && !head.done) return head;
-      this.#waiterHead += 1;
-    }
-    this.#waiters.length = 0;
-    this.#waiterHead = 0;
-    return undefined;
-  }
-
-  /** One timer for the earliest deadline: waiters share maxBlockMs, so deadlines are in queue order. */
-  #armWaitTimer(): void {
-    if (this.#waitTimer !== undefined) return;
-    const head = this.#headWaiter();
-    if (head === undefined) return;
-    this.#waitTimer = setTimeout(
-      () => {
-        this.#waitTimer = undefined;
-        const now = this.#now();
-        for (let w = this.#headWaiter(); w !== undefined && w.deadline <= now; w = this.#headWaiter()) {
-          w.fail(
-            new BufferFullError(
-              `The producer buffer (bufferMemoryBytes ${this.#options.bufferMemoryBytes}) stayed full for maxBlockMs (${this.#options.maxBlockMs} ms): the brokers do not keep up. Slow down, or raise bufferMemoryBytes / maxBlockMs.`,
-              now - w.since,
-            ),
-          );
-        }
-        this.#armWaitTimer();
-      },
-      Math.max(0, head.deadline - this.#now()),
-    );
-  }
-
-  #admitWaiters(): void {
-    for (let head = this.#headWaiter(); head !== undefined; head = this.#headWaiter()) {
-      if (this.#usedBytes + head.sizeBytes > this.#options.bufferMemoryBytes) break;
-      head.admit();
-    }
-    if (this.#headWaiter() === undefined) {
-      clearTimeout(this.#waitTimer);
-      this.#waitTimer = undefined;
-    }
-    // Compact the queue now and then.
-    if (this.#waiterHead > 1_024 && this.#waiterHead * 2 > this.#waiters.length) {
-      this.#waiters.splice(0, this.#waiterHead);
-      this.#waiterHead = 0;
-    }
   }
 
   #add(placement: Placement, pending: Pending): void {
@@ -346,7 +146,6 @@ export class Accumulator {
     batch.pending.push(pending);
     batch.bytes += size;
     queue.queuedBytes += size;
-    this.#usedBytes += size;
     this.#records += 1;
     if (batch.bytes >= this.#options.batchBytes) {
       batch.closed = true;
@@ -405,7 +204,7 @@ export class Accumulator {
       batch.closed ||
       batch.forced ||
       batch.attempts > 0 ||
-      this.#waitingCount > 0 ||
+      this.#pool.waiting > 0 ||
       now - batch.createdAt >= this.#options.lingerMs
     );
   }
@@ -504,8 +303,8 @@ export class Accumulator {
         this.#queues.delete(`${batch.topic}\u0000${batch.partition}`);
       }
     }
-    this.#usedBytes -= batch.bytes;
     this.#records -= batch.pending.length;
+    this.#pool.release(batch.bytes);
     batch.markDone();
   }
 
@@ -528,7 +327,6 @@ export class Accumulator {
         });
       }
     }
-    this.#admitWaiters();
     this.#drain();
   }
 
@@ -583,7 +381,6 @@ export class Accumulator {
       this.#complete(batch);
       for (const pending of batch.pending) pending.reject(final);
     }
-    this.#admitWaiters();
     this.#drain();
   }
 
@@ -622,10 +419,7 @@ export class Accumulator {
    * space) at the time of the call has settled, whether stored or failed.
    */
   async flush(): Promise<void> {
-    const waiting = this.#waiters
-      .slice(this.#waiterHead)
-      .filter((w) => !w.done)
-      .map((w) => w.settled);
+    const waiting = this.#pool.waitingNow();
     await this.#flushQueued(waiting);
     // Records that waited for buffer space at the time of the call are queued now: flush them too.
     if (waiting.length > 0) await this.#flushQueued([]);
@@ -650,7 +444,7 @@ export class Accumulator {
    */
   failAll(error: ProducerError): void {
     this.#failedWith = error;
-    for (const waiter of this.#waiters.slice(this.#waiterHead)) waiter.fail(error);
+    this.#pool.failAll(error);
     for (const queue of [...this.#queues.values()]) {
       const keep = queue.inFlight ? queue.batches.slice(0, 1) : [];
       for (const batch of [...queue.batches]) {
@@ -663,8 +457,7 @@ export class Accumulator {
 
   /** Stops the timers. Call after {@link flush}. */
   dispose(): void {
-    clearTimeout(this.#waitTimer);
-    this.#waitTimer = undefined;
+    this.#pool.dispose();
     clearTimeout(this.#lingerTimer);
     clearTimeout(this.#retryTimer);
     this.#lingerTimer = undefined;

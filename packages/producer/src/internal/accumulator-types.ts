@@ -1,0 +1,122 @@
+/**
+ * The types the accumulator works with: records on the wire, batches, the sink, options, stats.
+ * @module
+ */
+
+import type { Logger, ResolvedRetryPolicy } from '@cascade/core';
+import type { ProducerError } from '../errors.js';
+import type { RecordMetadata } from '../types.js';
+
+/** A record ready for the wire. */
+export interface WireRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, Buffer | string | (Buffer | string)[]>;
+  /** Epoch ms. */
+  readonly timestamp: number;
+  readonly sizeBytes: number;
+}
+
+/** One batch handed to the sink. */
+export interface SinkBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly WireRecord[];
+}
+
+/** The broker's answer for one batch. */
+export interface SinkResult {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset of the batch's first record; `'-1'` when acks = 0. */
+  readonly baseOffset: string;
+  /** `'-1'` unless the topic uses LogAppendTime. */
+  readonly logAppendTime: string;
+}
+
+/** Sends batches (all led by one broker) in one request. */
+export type Sink = (batches: readonly SinkBatch[]) => Promise<readonly SinkResult[]>;
+
+/** Settings of an `Accumulator`. */
+export interface AccumulatorOptions {
+  readonly lingerMs: number;
+  readonly batchBytes: number;
+  readonly bufferMemoryBytes: number;
+  readonly maxBlockMs: number;
+  readonly maxInFlight: number;
+  readonly deliveryTimeoutMs: number;
+  readonly retryBackoff: ResolvedRetryPolicy;
+  readonly sink: Sink;
+  /** The broker id leading a partition, for grouping and in-flight limits; undefined if unknown. */
+  readonly leaderOf: (topic: string, partition: number) => number | undefined;
+  /** Turns a sink failure into a producer error for the batch. */
+  readonly toError: (error: unknown, batch: { topic: string; partition: number }) => ProducerError;
+  /** Whether a failed batch should be sent again (before its delivery timeout). */
+  readonly shouldRetry: (error: ProducerError) => boolean;
+  /** Called on each failed request, e.g. to refresh metadata. */
+  readonly onRequestError?: (error: ProducerError, batches: readonly SinkBatch[]) => void;
+  readonly logger: Logger;
+  /** For tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface Pending {
+  readonly record: WireRecord;
+  readonly resolve: (metadata: RecordMetadata) => void;
+  readonly reject: (error: ProducerError) => void;
+}
+
+export interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly pending: Pending[];
+  bytes: number;
+  readonly createdAt: number;
+  /** Full: no more records go in. */
+  closed: boolean;
+  /** Asked for by flush/close: ready whatever its age. */
+  forced: boolean;
+  /** Send alone (after a multi-batch request failed). */
+  isolate: boolean;
+  attempts: number;
+  retryAt: number;
+  readonly done: Promise<void>;
+  readonly markDone: () => void;
+}
+
+export interface PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  readonly batches: Batch[];
+  inFlight: boolean;
+  queuedBytes: number;
+}
+
+/** Where a record goes, decided when it is admitted to the buffer (so sticky sees current state). */
+export interface Placement {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Counters for tests, benchmarks and metrics. */
+export interface AccumulatorStats {
+  /** Produce requests sent (including retries). */
+  readonly requests: number;
+  /** Batches sent (including retries). */
+  readonly batches: number;
+  /** Batches retried. */
+  readonly retries: number;
+  /** Bytes queued or in flight. */
+  readonly bufferedBytes: number;
+  /** Records queued or in flight. */
+  readonly bufferedRecords: number;
+}
+
+/** Offsets of a batch's records as strings: plain numbers while safe, BigInt beyond 2^53. */
+export function offsetsFrom(baseOffset: string, count: number): (index: number) => string {
+  if (baseOffset === '-1') return () => '-1';
+  const base = Number(baseOffset);
+  if (Number.isSafeInteger(base + count)) return (index) => String(base + index);
+  const big = BigInt(baseOffset);
+  return (index) => (big + BigInt(index)).toString();
+}

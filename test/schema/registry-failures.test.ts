@@ -14,7 +14,7 @@ import {
   SchemaRegistry,
 } from '@cascade/schema';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cluster, uniqueName } from '../support/kafka.js';
+import { cluster, uniqueName, waitFor } from '../support/kafka.js';
 import { caught } from './caught.js';
 import { type RegistryProxy, startRegistryProxy } from './registry-proxy.js';
 
@@ -110,6 +110,41 @@ describe('registry refusals', () => {
       retriable: false,
     });
     expect(p.requests).toHaveLength(1);
+  });
+});
+
+describe('cancellation', () => {
+  it('stops retrying when the signal aborts, and stops waiting on a shared load without cancelling it', async () => {
+    const p = await proxy();
+    p.failAll(503);
+    const registry = client({
+      url: p.url,
+      retry: { retries: 5, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const controller = new AbortController();
+    const lookup = caught(() =>
+      registry.lookupSchema('any-value', { schema: '"string"' }, { signal: controller.signal }),
+    );
+    await waitFor(
+      () => p.requests.length === 1,
+      () => 'the first attempt',
+    );
+    controller.abort();
+    const error = await lookup;
+    expect(error).toMatchObject({ code: 'CASCADE_ABORTED', retriable: false });
+    expect((error as Error).message).toBe('look up a schema was aborted.');
+    expect(p.requests).toHaveLength(1);
+
+    p.heal();
+    const id = await registerDirectString(uniqueName('shared'));
+    p.failNext(1, 503);
+    const fast = client({ url: p.url, retry: { retries: 1, initialDelayMs: 200, maxDelayMs: 200 } });
+    const waiting = new AbortController();
+    const impatient = caught(() => fast.getSchemaById(id, { signal: waiting.signal }));
+    const patient = fast.getSchemaById(id);
+    waiting.abort();
+    expect(await impatient).toMatchObject({ code: 'CASCADE_ABORTED' });
+    expect((await patient).schema).toBe('"string"');
   });
 });
 
@@ -239,6 +274,15 @@ describe('registry TLS', () => {
     }
   });
 });
+
+async function registerDirectString(subject: string): Promise<number> {
+  const response = await fetch(`${cluster().registryUrl}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: '"string"' }),
+  });
+  return ((await response.json()) as { id: number }).id;
+}
 
 function expectNoSecret(secrets: readonly string[], error: unknown, logLines: readonly string[]): void {
   const texts: string[] = [...logLines];

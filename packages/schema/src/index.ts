@@ -56,6 +56,7 @@ export {
 export {
   type CompatibilityResult,
   type GetIdOptions,
+  type RegistryCallOptions,
   type SchemaDefinition,
   type SchemaReference,
   SchemaRegistry,

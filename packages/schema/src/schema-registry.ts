@@ -7,7 +7,14 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import { cascadeChannel, DiagnosticChannels, delay, type Logger } from '@cascade/core';
+import {
+  AbortedError,
+  cascadeChannel,
+  DiagnosticChannels,
+  delay,
+  type Logger,
+  throwIfAborted,
+} from '@cascade/core';
 import {
   InvalidSchemaError,
   RegistryAuthError,
@@ -64,8 +71,18 @@ export interface CompatibilityResult {
   readonly messages: readonly string[];
 }
 
+/** Options every registry call accepts. */
+export interface RegistryCallOptions {
+  /**
+   * Stops waiting (and, for calls that are not shared, the HTTP request and retries): the call
+   * rejects with `AbortedError`. A load shared with other callers keeps running for them.
+   * @default undefined
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** Options of {@link SchemaRegistry.getOrRegisterId}. */
-export interface GetIdOptions {
+export interface GetIdOptions extends RegistryCallOptions {
   /** Register the schema when the subject does not have it yet. @default true */
   readonly autoRegister?: boolean;
 }
@@ -122,15 +139,27 @@ export class SchemaRegistry {
    * The schema with global id `id` (cached). Throws {@link SchemaNotFoundError} when the registry
    * does not know the id.
    */
-  getSchemaById(id: number): Promise<SchemaDefinition> {
-    return this.#byId.get(id, () => this.#fetchSchemaById(id));
+  getSchemaById(id: number, options: RegistryCallOptions = {}): Promise<SchemaDefinition> {
+    return abortable(
+      this.#byId.get(id, () => this.#fetchSchemaById(id)),
+      options.signal,
+      'fetch a schema by id',
+    );
   }
 
   /**
    * Version `version` of `subject`, or its latest version with `'latest'` (numbered versions are
    * cached; `'latest'` asks the registry every time). Throws {@link SchemaNotFoundError}.
    */
-  getSubjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
+  getSubjectVersion(
+    subject: string,
+    version: number | 'latest',
+    options: RegistryCallOptions = {},
+  ): Promise<SubjectVersion> {
+    return abortable(this.#subjectVersion(subject, version), options.signal, 'fetch a subject version');
+  }
+
+  #subjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
     if (version === 'latest') {
       // Not cached (the latest version changes), but one request at a time per subject.
       let pending = this.#latestInFlight.get(subject);
@@ -144,13 +173,13 @@ export class SchemaRegistry {
   }
 
   /** The id and version of `definition` under `subject`, or `undefined` when not registered there. */
-  async lookupSchema(subject: string, definition: SchemaDefinition): Promise<SubjectVersion | undefined> {
-    const reply = await this.#request(
-      'look up a schema',
-      'POST',
-      `subjects/${enc(subject)}`,
-      body(definition),
-    );
+  async lookupSchema(
+    subject: string,
+    definition: SchemaDefinition,
+    options: RegistryCallOptions = {},
+  ): Promise<SubjectVersion | undefined> {
+    const path = `subjects/${enc(subject)}`;
+    const reply = await this.#request('look up a schema', 'POST', path, body(definition), options.signal);
     if (reply.status === 404) return undefined;
     this.#expectOk(reply, 'look up a schema', subject);
     return parseSubjectVersion(reply.json, subject, this.url, definition);
@@ -160,13 +189,13 @@ export class SchemaRegistry {
    * Whether `definition` is compatible with the latest version of `subject` under the subject's
    * compatibility level. A subject that does not exist yet accepts anything.
    */
-  async checkCompatibility(subject: string, definition: SchemaDefinition): Promise<CompatibilityResult> {
-    const reply = await this.#request(
-      'check compatibility',
-      'POST',
-      `compatibility/subjects/${enc(subject)}/versions/latest?verbose=true`,
-      body(definition),
-    );
+  async checkCompatibility(
+    subject: string,
+    definition: SchemaDefinition,
+    options: RegistryCallOptions = {},
+  ): Promise<CompatibilityResult> {
+    const path = `compatibility/subjects/${enc(subject)}/versions/latest?verbose=true`;
+    const reply = await this.#request('check compatibility', 'POST', path, body(definition), options.signal);
     if (reply.status === 404) return { compatible: true, messages: [] };
     this.#expectOk(reply, 'check compatibility', subject);
     const json = reply.json as { is_compatible?: unknown; messages?: unknown };
@@ -179,13 +208,13 @@ export class SchemaRegistry {
    * written: never the subject's compatibility config. Throws {@link SchemaIncompatibleError}
    * when the registry refuses it as incompatible, {@link InvalidSchemaError} when invalid.
    */
-  async register(subject: string, definition: SchemaDefinition): Promise<number> {
-    const reply = await this.#request(
-      'register a schema',
-      'POST',
-      `subjects/${enc(subject)}/versions`,
-      body(definition),
-    );
+  async register(
+    subject: string,
+    definition: SchemaDefinition,
+    options: RegistryCallOptions = {},
+  ): Promise<number> {
+    const path = `subjects/${enc(subject)}/versions`;
+    const reply = await this.#request('register a schema', 'POST', path, body(definition), options.signal);
     this.#expectOk(reply, 'register a schema', subject);
     const id = (reply.json as { id?: unknown }).id;
     if (typeof id !== 'number') throw this.#unexpected('register a schema', reply);
@@ -212,7 +241,8 @@ export class SchemaRegistry {
       definition.references ?? [],
       autoRegister,
     ]);
-    return this.#ids.get(key, () => this.#resolveId(subject, definition, autoRegister));
+    const shared = this.#ids.get(key, () => this.#resolveId(subject, definition, autoRegister));
+    return abortable(shared, options.signal, 'get or register a schema id');
   }
 
   /** Closes idle keep-alive connections. The client stays usable (new connections are opened). */
@@ -303,10 +333,12 @@ export class SchemaRegistry {
     method: 'GET' | 'POST',
     path: string,
     payload?: string,
+    signal?: AbortSignal,
   ): Promise<RegistryReply> {
     const channel = cascadeChannel<object>(DiagnosticChannels.schemaRegistryRequest);
-    if (!channel.hasSubscribers) return this.#requestWithRetries(operation, method, path, payload);
-    return channel.tracePromise(() => this.#requestWithRetries(operation, method, path, payload), {
+    const send = () => this.#requestWithRetries(operation, method, path, payload, signal);
+    if (!channel.hasSubscribers) return send();
+    return channel.tracePromise(send, {
       operation,
       method,
       url: `${this.url}/${path}`,
@@ -318,6 +350,7 @@ export class SchemaRegistry {
     method: 'GET' | 'POST',
     path: string,
     payload: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<RegistryReply> {
     const options = this.#options;
     const url = new URL(path, options.baseUrl);
@@ -328,8 +361,11 @@ export class SchemaRegistry {
       if (attempt > 1) {
         const waitMs = backoffDelayMs(options, attempt - 1);
         this.#logger.debug('retrying registry request', { operation, attempt, waitMs, failure: lastFailure });
-        await delay(waitMs);
+        await delay(waitMs, signal).catch((error: unknown) => {
+          throw new AbortedError(operation, { cause: error });
+        });
       }
+      throwIfAborted(signal, operation);
       let response: HttpResponse;
       try {
         response = await sendHttp({
@@ -339,8 +375,10 @@ export class SchemaRegistry {
           body: payload,
           agent: this.#agent,
           timeoutMs: options.requestTimeoutMs,
+          signal,
         });
       } catch (error) {
+        if (signal?.aborted) throw new AbortedError(operation, { cause: signal.reason });
         if (error instanceof HttpTlsError) {
           throw new RegistryRequestError(
             this.url,
@@ -401,4 +439,24 @@ function body(definition: SchemaDefinition): string {
     out.references = definition.references;
   }
   return JSON.stringify(out);
+}
+
+/** Settles like `promise`, or rejects with `AbortedError` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, operation: string): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new AbortedError(operation, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError(operation, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

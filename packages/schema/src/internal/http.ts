@@ -21,6 +21,8 @@ export interface HttpRequest {
   readonly body?: string | undefined;
   readonly agent: http.Agent;
   readonly timeoutMs: number;
+  /** Aborts the request. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A network-level failure (connection refused/reset, timeout): no HTTP status was received. */
@@ -52,7 +54,13 @@ export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     const req = transport.request(
       url,
-      { method: request.method, headers, agent: request.agent, timeout: request.timeoutMs },
+      {
+        method: request.method,
+        headers,
+        agent: request.agent,
+        timeout: request.timeoutMs,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -72,6 +72,40 @@ describe('producer across broker failures', () => {
     }
   });
 
+  it('stores exactly 20,000 records when the broker is killed (SIGKILL) in the middle of idempotent sends', async () => {
+    const topic = uniqueName('crash');
+    await createTopic(kafka, topic, 2);
+    await using producer = createProducer({
+      brokers: own.brokers,
+      value: string(),
+      retry: { initialIntervalMs: 100, maximumIntervalMs: 1_000 },
+    });
+    await producer.connect();
+    const total = 20_000;
+    const sends: Promise<unknown>[] = [];
+    let crash: Promise<void> | undefined;
+    for (let i = 0; i < total; i++) {
+      sends.push(producer.send({ topic, key: `k-${i % 31}`, value: `r-${i}` }));
+      if (i % 500 === 499) await tick();
+      if (i === 5_000) {
+        await waitFor(
+          async () => (await storedCount(kafka, topic)) > 1_000,
+          () => 'first records stored',
+        );
+        crash = (async () => {
+          await own.killBroker();
+          await own.startBroker();
+        })();
+      }
+    }
+    await crash;
+    const outcomes = await Promise.allSettled(sends);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    expect(await storedCount(kafka, topic)).toBe(total);
+    const stored = await readAll(kafka, topic, total, { timeoutMs: 90_000 });
+    expect(new Set(stored.map((r) => r.value)).size).toBe(total);
+  });
+
   it('makes send() wait while the buffer is full, and fail with BufferFullError after maxBlockMs', async () => {
     const patientTopic = uniqueName('buffer-wait');
     const impatientTopic = uniqueName('buffer-full');

@@ -208,6 +208,23 @@ describe('Accumulator', () => {
     expect(broker.log.get('t/0')).toEqual([...Array.from({ length: 10 }, (_, i) => `r${i}`), 'after']);
   });
 
+  it('stops a send waiting for buffer space when its AbortSignal aborts', async () => {
+    const broker = fakeBroker();
+    let release!: () => void;
+    broker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const acc = accumulator({ sink: broker.sink, bufferMemoryBytes: 1_000, maxBlockMs: 60_000 });
+    const first = Array.from({ length: 10 }, (_, i) => acc.append(wire(`r${i}`), at(0)));
+    const controller = new AbortController();
+    const waiting = acc.append(wire('waiting'), at(0), controller.signal);
+    controller.abort(new Error('shutting down'));
+    await expect(waiting).rejects.toMatchObject({ code: 'CASCADE_ABORTED' });
+    release();
+    broker.holdUntil(undefined);
+    await Promise.all(first);
+    expect(broker.log.get('t/0')).toHaveLength(10);
+    acc.dispose();
+  });
+
   it('rejects a record larger than the whole buffer at once', async () => {
     const acc = accumulator({ sink: fakeBroker().sink, bufferMemoryBytes: 1_000 });
     await expect(acc.append(wire('big', 5_000), at(0))).rejects.toBeInstanceOf(RecordTooLargeError);

@@ -136,7 +136,8 @@ export class RecordProcessor {
     }
     const attemptsBefore = retryInfo?.attempts ?? 0;
     for (let inPlace = 1; ; inPlace++) {
-      if (signals.dispatch.aborted && inPlace > 1) throw new Abandoned('abandoned');
+      // Stopping or rebalancing: records not started yet (or between attempts) stay uncommitted.
+      if (signals.dispatch.aborted) throw new Abandoned('abandoned');
       const attempt = attemptsBefore + inPlace;
       const outputs: OutputRecord[] = [];
       let failure: unknown;

@@ -30,6 +30,12 @@ export {
   recordFormat,
 } from './codec.js';
 export {
+  createSagaCoordinator,
+  type SagaCoordinator,
+  type SagaCoordinatorOptions,
+  type SagaOutcome,
+} from './coordinator.js';
+export {
   type CompensationContext,
   defineSaga,
   type LocalStepOptions,
@@ -54,6 +60,17 @@ export {
   SagaErrorCodes,
   UnknownSagaError,
 } from './errors.js';
+export { SagaLogReader } from './log-reader.js';
+export {
+  BusinessFailure,
+  type CommandContext,
+  type CommandHandlers,
+  createSagaParticipant,
+  type IdempotencyStore,
+  memoryIdempotencyStore,
+  type SagaParticipant,
+  type SagaParticipantOptions,
+} from './participant.js';
 export { SagaRegistry } from './registry.js';
 export {
   type AuditEntry,
@@ -77,3 +94,4 @@ export {
   timerId,
 } from './state.js';
 export { type TimerFired, TimerScheduler } from './timers.js';
+export { ensureSagaTopics, type SagaTopics, sagaTopics } from './topics.js';

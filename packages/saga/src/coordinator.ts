@@ -1,0 +1,306 @@
+/**
+ * The saga coordinator: a consumer group on the saga inbox, in exactly-once mode. Each inbox
+ * batch is decided in order, and the new states (to the saga log), the commands they emit and the
+ * inbox offsets are written in one transaction, per inbox partition, with that partition's own
+ * transactional producer — so a crash replays a batch, never repeating or losing a transition, and
+ * a zombie coordinator is fenced. See docs/saga.md for the whole protocol.
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { type Consumer, createConsumer, type HandlerContext, type Message } from '@cascade/consumer';
+import { Lifecycle, type Logger, safeLogger } from '@cascade/core';
+import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
+import { bytes, string } from '@cascade/schema';
+import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
+import type { SagaDefinition, SagaInput } from './definition.js';
+import { decide } from './engine.js';
+import { SagaLogReader } from './log-reader.js';
+import { SagaRegistry } from './registry.js';
+import type { OperatorAction, SagaEffect, SagaEvent, SagaNotification, SagaState } from './state.js';
+import { terminalStatuses } from './state.js';
+import { TimerScheduler } from './timers.js';
+import { type SagaTopics, sagaTopics } from './topics.js';
+
+/** Options of {@link createSagaCoordinator}. */
+export interface SagaCoordinatorOptions {
+  readonly kafka: KafkaConfig;
+  /** Every definition (and every version still in flight) this coordinator runs. */
+  readonly sagas: readonly SagaDefinition<never, never>[];
+  /** The topics, or a prefix for them. @default sagaTopics('cascade') */
+  readonly topics?: SagaTopics;
+  /** The coordinators' consumer group. @default `${topics.inbox}.coordinator` */
+  readonly groupId?: string;
+  /** How long a coordinator may be silent before its sagas move to another. @default 10000 */
+  readonly sessionTimeoutMs?: number;
+  /** Called when a saga needs an operator (a compensation exhausted its budget). */
+  readonly onNeedsAttention?: (state: SagaState) => void;
+  readonly logger?: Logger;
+}
+
+/** Where a finished (or stuck) saga ended. */
+export type SagaOutcome = 'completed' | 'compensated' | 'failed' | 'needs-attention';
+
+/** A running coordinator. */
+export interface SagaCoordinator extends AsyncDisposable {
+  start(): Promise<void>;
+  /**
+   * Starts a saga on the newest registered version of its definition. Idempotent per `sagaId`:
+   * beginning the same id twice runs one saga.
+   * @returns the saga id.
+   */
+  begin<D extends SagaDefinition<never, never>>(
+    saga: D,
+    input: SagaInput<D>,
+    options?: { readonly sagaId?: string },
+  ): Promise<string>;
+  /** Resolves when the saga is terminal or needs attention. */
+  result(sagaId: string, options?: { readonly signal?: AbortSignal }): Promise<SagaOutcome>;
+  /** The latest committed state of a saga, as this coordinator knows it. */
+  status(sagaId: string): SagaState | undefined;
+  /** Every known saga, optionally in one status. */
+  list(filter?: { readonly status?: SagaState['status'] }): SagaState[];
+  /** An operator action, logged as a transition with who and why. */
+  resolve(
+    sagaId: string,
+    action: OperatorAction,
+    details: { readonly by: string; readonly reason: string; readonly step?: string },
+  ): Promise<void>;
+  /** Listens to transitions of the sagas this coordinator drives. Returns an unsubscribe function. */
+  onNotification(listener: (notification: SagaNotification) => void): () => void;
+  stop(): Promise<void>;
+}
+
+interface OwnedPartition {
+  readonly states: Map<string, SagaState>;
+  lastOffset: bigint | undefined;
+}
+
+const outcomes: ReadonlySet<string> = new Set(['completed', 'compensated', 'failed', 'needs-attention']);
+
+/** Creates a saga coordinator. Call `start()`; many coordinators in one group share the sagas. */
+export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoordinator {
+  const logger = safeLogger(options.logger).child({ component: 'saga-coordinator' });
+  const topics = options.topics ?? sagaTopics('cascade');
+  const groupId = options.groupId ?? `${topics.inbox}.coordinator`;
+  const registry = new SagaRegistry(options.sagas as unknown as SagaDefinition<unknown, unknown>[]);
+  const lifecycle = new Lifecycle('saga coordinator');
+  const owned = new Map<number, OwnedPartition>();
+  const listeners = new Set<(notification: SagaNotification) => void>();
+  const waiters = new Map<string, Set<(outcome: SagaOutcome) => void>>();
+
+  const producer: Producer<string, Buffer> = createProducer({
+    ...options.kafka,
+    key: string(),
+    value: bytes(),
+    lingerMs: 2,
+  });
+  const reader = new SagaLogReader({
+    kafka: options.kafka,
+    topic: topics.log,
+    groupPrefix: groupId,
+    producer,
+    logger,
+  });
+  reader.onState((state) => {
+    if (!outcomes.has(state.status)) return;
+    for (const wake of waiters.get(state.sagaId) ?? []) wake(state.status as SagaOutcome);
+    waiters.delete(state.sagaId);
+  });
+
+  const partitionOf = (sagaId: string): number | undefined => {
+    for (const [partition, entry] of owned) if (entry.states.has(sagaId)) return partition;
+    return undefined;
+  };
+  const toInbox = async (sagaId: string, event: InboxEvent, partition?: number): Promise<void> => {
+    await producer.send({
+      topic: topics.inbox,
+      key: sagaId,
+      value: encodeInboxEvent(event),
+      ...(partition === undefined ? {} : { partition }),
+    });
+  };
+  const timers = new TimerScheduler((sagaId, timerId) => {
+    const partition = partitionOf(sagaId);
+    if (partition === undefined) return;
+    toInbox(sagaId, { type: 'timer', timerId }, partition).catch((error: unknown) =>
+      logger.warn('Could not send a timer firing; it fires again after recovery.', {
+        sagaId,
+        timerId,
+        error,
+      }),
+    );
+  });
+
+  const runLocal = (
+    state: SagaState,
+    effect: Extract<SagaEffect, { type: 'run-local' }>,
+    partition: number,
+  ): void => {
+    const definition = registry.get(state.saga, state.version);
+    const step = definition.steps.get(effect.step);
+    const results: Record<string, unknown> = {};
+    for (const [name, s] of Object.entries(state.steps)) if (s.result !== undefined) results[name] = s.result;
+    const context = { sagaId: state.sagaId, input: state.input, results, attempt: effect.attempt };
+    const base = { type: 'reply', step: effect.step, phase: effect.phase, attempt: effect.attempt } as const;
+    void (async () => {
+      let reply: InboxEvent;
+      try {
+        const result =
+          effect.phase === 'invoke'
+            ? await step?.invoke(context)
+            : await step?.compensate?.({ ...context, reply: state.steps[effect.step]?.result });
+        reply = { ...base, outcome: 'success', result: result ?? null };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        reply = {
+          ...base,
+          outcome: 'error',
+          error: { type: error instanceof Error ? error.name : 'Error', message },
+        };
+      }
+      await toInbox(state.sagaId, reply, partition);
+    })().catch((error: unknown) => logger.warn('Could not report a local step; it is retried.', { error }));
+  };
+
+  const afterTransition = (state: SagaState, effects: readonly SagaEffect[], partition: number): void => {
+    if (terminalStatuses.has(state.status)) timers.clear(state.sagaId);
+    else timers.sync(state);
+    for (const effect of effects) {
+      if (effect.type === 'run-local') runLocal(state, effect, partition);
+      if (effect.type !== 'emit') continue;
+      for (const listener of listeners) listener(effect.notification);
+      if (effect.notification.kind === 'needs-attention') options.onNeedsAttention?.(state);
+    }
+  };
+
+  const handle = async (message: Message<string, Buffer>, context: HandlerContext): Promise<void> => {
+    const partition = message.partition;
+    const offset = BigInt(message.offset);
+    let entry = owned.get(partition);
+    if (entry === undefined || (entry.lastOffset !== undefined && offset <= entry.lastOffset)) {
+      // Newly assigned, or a batch read again after its transaction aborted: rebuild from the log.
+      const states = await reader.catchUp(partition);
+      entry = { states, lastOffset: undefined };
+      owned.set(partition, entry);
+      for (const state of states.values()) if (!terminalStatuses.has(state.status)) timers.sync(state);
+      logger.info('Sagas restored from the log.', { partition, sagas: states.size });
+    }
+    entry.lastOffset = offset;
+    const sagaId = message.key;
+    let inbox: InboxEvent;
+    try {
+      if (sagaId === null || sagaId === '') throw new Error('the record has no saga id key');
+      inbox = decodeInboxEvent(message.value);
+    } catch (error) {
+      logger.error('Skipping an inbox record that cannot be read.', {
+        partition,
+        offset: message.offset,
+        error,
+      });
+      return;
+    }
+    const state = entry.states.get(sagaId);
+    let definition: SagaDefinition;
+    try {
+      definition = state
+        ? registry.get(state.saga, state.version, sagaId)
+        : registry.latest(inbox.type === 'begin' ? inbox.saga : '');
+    } catch (error) {
+      logger.error('Skipping an inbox record for an unknown saga.', { sagaId, event: inbox.type, error });
+      return;
+    }
+    if (state === undefined && inbox.type !== 'begin') {
+      logger.warn('Skipping an event for a saga that has not begun.', { sagaId, event: inbox.type });
+      return;
+    }
+    const event: SagaEvent = inbox.type === 'begin' ? { type: 'begin', sagaId, input: inbox.input } : inbox;
+    const decision = decide(definition, state, event, { now: Date.now() });
+    if (!decision.applied) {
+      logger.debug('Event not applied.', { sagaId, event: inbox.type, reason: decision.ignored });
+      return;
+    }
+    entry.states.set(sagaId, decision.state);
+    context.send({ topic: topics.log, key: sagaId, value: encodeState(decision.state), partition });
+    for (const effect of decision.effects) {
+      if (effect.type !== 'send-command') continue;
+      const { type: _type, ...command } = effect;
+      context.send({
+        topic: topics.commands(effect.participant),
+        key: sagaId,
+        value: encodeCommand({ ...command, saga: decision.state.saga, replyTo: topics.inbox }),
+      });
+    }
+    setImmediate(() => afterTransition(decision.state, decision.effects, partition));
+  };
+
+  const consumer: Consumer = createConsumer({
+    kafka: options.kafka,
+    groupId,
+    fromBeginning: true,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    eos: { transactionalIdPrefix: groupId },
+    logger,
+    onPartitionsRevoked: (partitions) => {
+      for (const { topic, partition } of partitions) {
+        if (topic !== topics.inbox) continue;
+        for (const sagaId of owned.get(partition)?.states.keys() ?? []) timers.clear(sagaId);
+        owned.delete(partition);
+      }
+    },
+  });
+  consumer.subscribe({ topic: topics.inbox, value: bytes(), dlt: false, handler: handle });
+
+  const coordinator: SagaCoordinator = {
+    start: () =>
+      lifecycle.start(async () => {
+        await producer.connect();
+        await reader.start();
+        await consumer.start();
+      }),
+    async begin(saga, input, beginOptions) {
+      lifecycle.assertUsable('begin a saga');
+      const definition = saga as unknown as SagaDefinition;
+      registry.latest(definition.name);
+      const sagaId = beginOptions?.sagaId ?? randomUUID();
+      await toInbox(sagaId, { type: 'begin', saga: definition.name, input });
+      return sagaId;
+    },
+    result(sagaId, resultOptions) {
+      const known = coordinator.status(sagaId);
+      if (known && outcomes.has(known.status)) return Promise.resolve(known.status as SagaOutcome);
+      return new Promise((resolve, reject) => {
+        const set = waiters.get(sagaId) ?? new Set();
+        waiters.set(sagaId, set);
+        set.add(resolve);
+        resultOptions?.signal?.addEventListener('abort', () => {
+          set.delete(resolve);
+          reject(resultOptions.signal?.reason);
+        });
+      });
+    },
+    status: (sagaId) => {
+      const partition = partitionOf(sagaId);
+      return partition === undefined ? reader.get(sagaId) : owned.get(partition)?.states.get(sagaId);
+    },
+    list: (filter) =>
+      [...reader.all()].filter((state) => filter?.status === undefined || state.status === filter.status),
+    async resolve(sagaId, action, details) {
+      lifecycle.assertUsable('resolve a saga');
+      await toInbox(sagaId, { type: 'operator', action, ...details });
+    },
+    onNotification(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () =>
+      lifecycle.close(async () => {
+        timers.clearAll();
+        await consumer.stop();
+        await reader.stop();
+        await producer.close();
+      }),
+    [Symbol.asyncDispose]: () => coordinator.stop(),
+  };
+  return coordinator;
+}

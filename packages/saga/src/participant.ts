@@ -1,0 +1,214 @@
+/**
+ * Saga participants over Kafka: a service's handlers for the commands of the steps it carries
+ * out. Each command is handled once per idempotency key (a redelivered or retried command gets
+ * the first outcome again), and answered on the coordinator's inbox with success, a business
+ * failure (the saga compensates, no retry) or an error (the saga retries).
+ * @module
+ */
+
+import { type Consumer, createConsumer } from '@cascade/consumer';
+import {
+  brandErrorClass,
+  CascadeError,
+  type CascadeErrorOptions,
+  type Logger,
+  safeLogger,
+} from '@cascade/core';
+import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
+import { bytes, string } from '@cascade/schema';
+import { type CommandRecord, decodeCommand, encodeInboxEvent, type InboxEvent } from './codec.js';
+import type { Phase } from './state.js';
+import { type SagaTopics, sagaTopics } from './topics.js';
+
+/**
+ * Thrown by a participant's handler to refuse a command for a business reason (out of stock,
+ * card declined): nothing was done, and the saga compensates without retrying.
+ */
+export class BusinessFailure extends CascadeError {
+  readonly code = 'CASCADE_SAGA_BUSINESS_FAILURE' as const;
+  /** The reason's type, e.g. `OutOfStock`. */
+  readonly type: string;
+  readonly details: unknown;
+
+  constructor(type: string, message: string, details?: unknown, options?: CascadeErrorOptions) {
+    super(message, false, options);
+    this.type = type;
+    this.details = details;
+  }
+}
+brandErrorClass(BusinessFailure);
+
+/** What a command handler sees besides the payload. */
+export interface CommandContext {
+  readonly sagaId: string;
+  readonly saga: string;
+  readonly step: string;
+  readonly phase: Phase;
+  readonly attempt: number;
+  /** The same for every attempt of this phase of this step. */
+  readonly idempotencyKey: string;
+}
+
+/** A participant's handlers for one command: do it, and undo it. */
+export interface CommandHandlers {
+  invoke(payload: unknown, context: CommandContext): unknown;
+  /** Undo. Must accept a compensation for a command that was never applied (answer success). */
+  compensate?(payload: unknown, context: CommandContext): unknown;
+}
+
+/** Remembers the outcome of each idempotency key. */
+export interface IdempotencyStore {
+  get(key: string): Promise<InboxEvent | undefined> | InboxEvent | undefined;
+  set(key: string, outcome: InboxEvent): Promise<void> | void;
+}
+
+/** An in-memory store of the last `capacity` outcomes. For tests and single-instance services. */
+export function memoryIdempotencyStore(capacity = 100_000): IdempotencyStore {
+  const outcomes = new Map<string, InboxEvent>();
+  return {
+    get: (key) => outcomes.get(key),
+    set: (key, outcome) => {
+      outcomes.delete(key);
+      outcomes.set(key, outcome);
+      if (outcomes.size > capacity) outcomes.delete(outcomes.keys().next().value as string);
+    },
+  };
+}
+
+/** Options of {@link createSagaParticipant}. */
+export interface SagaParticipantOptions {
+  readonly kafka: KafkaConfig;
+  /** The participant's name, as saga steps name it. */
+  readonly participant: string;
+  /** Handlers by command name. */
+  readonly commands: Readonly<Record<string, CommandHandlers>>;
+  /** @default sagaTopics('cascade') */
+  readonly topics?: SagaTopics;
+  /** @default `${topics.commands(participant)}.participant` */
+  readonly groupId?: string;
+  /** @default memoryIdempotencyStore() */
+  readonly store?: IdempotencyStore;
+  readonly logger?: Logger;
+}
+
+/** A running participant. */
+export interface SagaParticipant extends AsyncDisposable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Creates a participant that handles its commands and replies to the coordinator. */
+export function createSagaParticipant(options: SagaParticipantOptions): SagaParticipant {
+  const logger = safeLogger(options.logger).child({ participant: options.participant });
+  const topics = options.topics ?? sagaTopics('cascade');
+  const store = options.store ?? memoryIdempotencyStore();
+  const producer: Producer<string, Buffer> = createProducer({
+    ...options.kafka,
+    key: string(),
+    value: bytes(),
+    lingerMs: 2,
+  });
+
+  const outcomeOf = async (command: CommandRecord): Promise<InboxEvent> => {
+    const base = {
+      type: 'reply',
+      step: command.step,
+      phase: command.phase,
+      attempt: command.attempt,
+    } as const;
+    const handlers = options.commands[command.command];
+    if (handlers === undefined) {
+      return {
+        ...base,
+        outcome: 'error',
+        error: {
+          type: 'UnknownCommand',
+          message: `${options.participant} has no command ${command.command}`,
+          nonRetryable: true,
+        },
+      };
+    }
+    const context: CommandContext = {
+      sagaId: command.sagaId,
+      saga: command.saga,
+      step: command.step,
+      phase: command.phase,
+      attempt: command.attempt,
+      idempotencyKey: command.idempotencyKey,
+    };
+    try {
+      const result =
+        command.phase === 'invoke'
+          ? await handlers.invoke(command.payload, context)
+          : await handlers.compensate?.(command.payload, context);
+      return { ...base, outcome: 'success', result: result ?? null };
+    } catch (error) {
+      if (error instanceof BusinessFailure) {
+        return {
+          ...base,
+          outcome: 'business-failure',
+          error: {
+            type: error.type,
+            message: error.message,
+            ...(error.details === undefined ? {} : { details: error.details }),
+          },
+        };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        ...base,
+        outcome: 'error',
+        error: { type: error instanceof Error ? error.name : 'Error', message },
+      };
+    }
+  };
+
+  const consumer: Consumer = createConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId ?? `${topics.commands(options.participant)}.participant`,
+    fromBeginning: true,
+    logger,
+  });
+  consumer.subscribe({
+    topic: topics.commands(options.participant),
+    value: bytes(),
+    dlt: false,
+    handler: async (message) => {
+      let command: CommandRecord;
+      try {
+        command = decodeCommand(message.value);
+      } catch (error) {
+        logger.error('Skipping a command that cannot be read.', {
+          partition: message.partition,
+          offset: message.offset,
+          error,
+        });
+        return;
+      }
+      let outcome = await store.get(command.idempotencyKey);
+      if (outcome === undefined) {
+        const fresh = await outcomeOf(command);
+        // Errors are not remembered: the coordinator's retry runs the handler again.
+        if (fresh.type === 'reply' && fresh.outcome !== 'error')
+          await store.set(command.idempotencyKey, fresh);
+        outcome = fresh;
+      } else if (outcome.type === 'reply') {
+        outcome = { ...outcome, attempt: command.attempt };
+      }
+      await producer.send({ topic: command.replyTo, key: command.sagaId, value: encodeInboxEvent(outcome) });
+    },
+  });
+
+  const participant: SagaParticipant = {
+    async start() {
+      await producer.connect();
+      await consumer.start();
+    },
+    async stop() {
+      await consumer.stop();
+      await producer.close();
+    },
+    [Symbol.asyncDispose]: () => participant.stop(),
+  };
+  return participant;
+}

@@ -5,34 +5,22 @@
  * @module
  */
 
-import http from 'node:http';
-import https from 'node:https';
-import {
-  AbortedError,
-  cascadeChannel,
-  DiagnosticChannels,
-  delay,
-  type Logger,
-  throwIfAborted,
-} from '@cascade/core';
+import type { Logger } from '@cascade/core';
 import {
   InvalidSchemaError,
-  RegistryAuthError,
   RegistryRequestError,
-  RegistryUnavailableError,
   SchemaIncompatibleError,
   SchemaNotFoundError,
 } from './errors.js';
-import { backoffDelayMs } from './internal/backoff.js';
-import { HttpNetworkError, type HttpResponse, HttpTlsError, sendHttp } from './internal/http.js';
+import { abortable } from './internal/abortable.js';
 import { LoadingCache } from './internal/lru-cache.js';
 import {
   errorBody,
-  parseJson,
   parseReferences,
   parseSchemaType,
   parseSubjectVersion,
 } from './internal/registry-responses.js';
+import { type RegistryReply, RegistryTransport } from './internal/registry-transport.js';
 import {
   type ResolvedSchemaRegistryOptions,
   resolveSchemaRegistryOptions,
@@ -87,14 +75,6 @@ export interface GetIdOptions extends RegistryCallOptions {
   readonly autoRegister?: boolean;
 }
 
-const retriableStatus = new Set([408, 429, 500, 502, 503, 504]);
-const contentType = 'application/vnd.schemaregistry.v1+json';
-
-interface RegistryReply {
-  readonly status: number;
-  readonly json: unknown;
-}
-
 /**
  * A schema registry client. Create one per registry and share it between serdes: its caches and
  * its one-request-per-key guarantee are per client.
@@ -110,7 +90,7 @@ interface RegistryReply {
  */
 export class SchemaRegistry {
   readonly #options: ResolvedSchemaRegistryOptions;
-  readonly #agent: http.Agent;
+  readonly #transport: RegistryTransport;
   readonly #logger: Logger;
   readonly #byId: LoadingCache<number, SchemaDefinition>;
   readonly #versions: LoadingCache<string, SubjectVersion>;
@@ -119,12 +99,9 @@ export class SchemaRegistry {
 
   constructor(options: SchemaRegistryOptions) {
     this.#options = resolveSchemaRegistryOptions(options);
-    const { tls, cacheCapacity } = this.#options;
-    this.#agent =
-      this.#options.baseUrl.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ...(tls as https.AgentOptions) })
-        : new http.Agent({ keepAlive: true });
+    const { cacheCapacity } = this.#options;
     this.#logger = this.#options.logger.child({ registry: this.#options.displayUrl });
+    this.#transport = new RegistryTransport(this.#options, this.#logger);
     this.#byId = new LoadingCache(cacheCapacity);
     this.#versions = new LoadingCache(cacheCapacity);
     this.#ids = new LoadingCache(cacheCapacity);
@@ -179,7 +156,13 @@ export class SchemaRegistry {
     options: RegistryCallOptions = {},
   ): Promise<SubjectVersion | undefined> {
     const path = `subjects/${enc(subject)}`;
-    const reply = await this.#request('look up a schema', 'POST', path, body(definition), options.signal);
+    const reply = await this.#transport.request(
+      'look up a schema',
+      'POST',
+      path,
+      body(definition),
+      options.signal,
+    );
     if (reply.status === 404) return undefined;
     this.#expectOk(reply, 'look up a schema', subject);
     return parseSubjectVersion(reply.json, subject, this.url, definition);
@@ -195,7 +178,13 @@ export class SchemaRegistry {
     options: RegistryCallOptions = {},
   ): Promise<CompatibilityResult> {
     const path = `compatibility/subjects/${enc(subject)}/versions/latest?verbose=true`;
-    const reply = await this.#request('check compatibility', 'POST', path, body(definition), options.signal);
+    const reply = await this.#transport.request(
+      'check compatibility',
+      'POST',
+      path,
+      body(definition),
+      options.signal,
+    );
     if (reply.status === 404) return { compatible: true, messages: [] };
     this.#expectOk(reply, 'check compatibility', subject);
     const json = reply.json as { is_compatible?: unknown; messages?: unknown };
@@ -214,7 +203,13 @@ export class SchemaRegistry {
     options: RegistryCallOptions = {},
   ): Promise<number> {
     const path = `subjects/${enc(subject)}/versions`;
-    const reply = await this.#request('register a schema', 'POST', path, body(definition), options.signal);
+    const reply = await this.#transport.request(
+      'register a schema',
+      'POST',
+      path,
+      body(definition),
+      options.signal,
+    );
     this.#expectOk(reply, 'register a schema', subject);
     const id = (reply.json as { id?: unknown }).id;
     if (typeof id !== 'number') throw this.#unexpected('register a schema', reply);
@@ -247,7 +242,7 @@ export class SchemaRegistry {
 
   /** Closes idle keep-alive connections. The client stays usable (new connections are opened). */
   close(): void {
-    this.#agent.destroy();
+    this.#transport.close();
   }
 
   /** `using registry = new SchemaRegistry(...)` closes its connections at the end of the scope. */
@@ -275,7 +270,7 @@ export class SchemaRegistry {
   }
 
   async #fetchSchemaById(id: number): Promise<SchemaDefinition> {
-    const reply = await this.#request('fetch a schema by id', 'GET', `schemas/ids/${id}`);
+    const reply = await this.#transport.request('fetch a schema by id', 'GET', `schemas/ids/${id}`);
     if (reply.status === 404) {
       throw new SchemaNotFoundError(
         `Schema id ${id} not found in registry ${this.url}. Was the subject deleted?`,
@@ -295,7 +290,7 @@ export class SchemaRegistry {
   }
 
   async #fetchVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
-    const reply = await this.#request(
+    const reply = await this.#transport.request(
       'fetch a subject version',
       'GET',
       `subjects/${enc(subject)}/versions/${version}`,
@@ -327,103 +322,6 @@ export class SchemaRegistry {
   #unexpected(operation: string, reply: RegistryReply): RegistryRequestError {
     return new RegistryRequestError(this.url, operation, reply.status, undefined, 'unexpected response body');
   }
-
-  async #request(
-    operation: string,
-    method: 'GET' | 'POST',
-    path: string,
-    payload?: string,
-    signal?: AbortSignal,
-  ): Promise<RegistryReply> {
-    const channel = cascadeChannel<object>(DiagnosticChannels.schemaRegistryRequest);
-    const send = () => this.#requestWithRetries(operation, method, path, payload, signal);
-    if (!channel.hasSubscribers) return send();
-    return channel.tracePromise(send, {
-      operation,
-      method,
-      url: `${this.url}/${path}`,
-    });
-  }
-
-  async #requestWithRetries(
-    operation: string,
-    method: 'GET' | 'POST',
-    path: string,
-    payload: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<RegistryReply> {
-    const options = this.#options;
-    const url = new URL(path, options.baseUrl);
-    const attempts = options.retries + 1;
-    let lastFailure = '';
-    let lastCause: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) {
-        const waitMs = backoffDelayMs(options, attempt - 1);
-        this.#logger.debug('retrying registry request', { operation, attempt, waitMs, failure: lastFailure });
-        await delay(waitMs, signal).catch((error: unknown) => {
-          throw new AbortedError(operation, { cause: error });
-        });
-      }
-      throwIfAborted(signal, operation);
-      let response: HttpResponse;
-      try {
-        response = await sendHttp({
-          url,
-          method,
-          headers: await this.#headers(),
-          body: payload,
-          agent: this.#agent,
-          timeoutMs: options.requestTimeoutMs,
-          signal,
-        });
-      } catch (error) {
-        if (signal?.aborted) throw new AbortedError(operation, { cause: signal.reason });
-        if (error instanceof HttpTlsError) {
-          throw new RegistryRequestError(
-            this.url,
-            operation,
-            0,
-            undefined,
-            `TLS failed (${error.message}). Check the registry tls options (ca, servername).`,
-            { cause: error },
-          );
-        }
-        if (!(error instanceof HttpNetworkError)) throw error;
-        lastFailure = error.message;
-        lastCause = error;
-        continue;
-      }
-      if (retriableStatus.has(response.status)) {
-        lastFailure = `HTTP ${response.status}`;
-        lastCause = undefined;
-        continue;
-      }
-      if (response.status === 401 || response.status === 403) {
-        throw new RegistryAuthError(this.url, operation, response.status);
-      }
-      return { status: response.status, json: parseJson(response.body) };
-    }
-    this.#logger.warn('schema registry unavailable', { operation, attempts, failure: lastFailure });
-    throw new RegistryUnavailableError(this.url, operation, attempts, lastFailure, { cause: lastCause });
-  }
-
-  async #headers(): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {
-      ...this.#options.headers,
-      accept: `${contentType}, application/json`,
-      'content-type': contentType,
-    };
-    const { auth } = this.#options;
-    if (auth === undefined) return headers;
-    if ('token' in auth) {
-      const token = typeof auth.token === 'function' ? await auth.token() : auth.token;
-      headers.authorization = `Bearer ${token}`;
-    } else {
-      headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    }
-    return headers;
-  }
 }
 
 function enc(subject: string): string {
@@ -439,24 +337,4 @@ function body(definition: SchemaDefinition): string {
     out.references = definition.references;
   }
   return JSON.stringify(out);
-}
-
-/** Settles like `promise`, or rejects with `AbortedError` as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, operation: string): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError(operation, { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError(operation, { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,5 +1,6 @@
 // The producer's basic contract on the real broker: typed sends, metadata, batching, close.
-import { ClosedError } from '@cascade/core';
+import { tracingChannel } from 'node:diagnostics_channel';
+import { ClosedError, DiagnosticChannels } from '@cascade/core';
 import { createProducer } from '@cascade/producer';
 import { json, string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +82,36 @@ describe('producer send', () => {
     await expect(producer.send({ value: 'late' })).rejects.toBeInstanceOf(ClosedError);
     await expect(producer.send({ value: 'late' })).rejects.toMatchObject({ code: 'CASCADE_CLOSED' });
     expect(await storedCount(kafka, topic)).toBe(51);
+  });
+});
+
+describe('producer diagnostics', () => {
+  it('publishes each send on the cascade:producer:send tracing channel', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('send-diag');
+    await createTopic(kafka, topic, 1);
+    const events: string[] = [];
+    const handlers = {
+      start: (ctx: object) => {
+        events.push(`start ${(ctx as { topic?: string }).topic}`);
+      },
+      end: () => undefined,
+      asyncStart: () => undefined,
+      asyncEnd: (ctx: object) => {
+        events.push(`end ${(ctx as { result?: { offset: string } }).result?.offset}`);
+      },
+      error: () => undefined,
+    };
+    const channel = tracingChannel(DiagnosticChannels.producerSend);
+    channel.subscribe(handlers);
+    try {
+      await using producer = createProducer({ brokers: cluster().brokers, value: string() });
+      await producer.send({ topic, value: 'a' });
+      await producer.send({ topic, value: 'b' });
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(events).toEqual([`start ${topic}`, 'end 0', `start ${topic}`, 'end 1']);
   });
 });
 

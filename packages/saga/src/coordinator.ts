@@ -26,7 +26,7 @@ import { type SagaTopics, sagaTopics } from './topics.js';
 export interface SagaCoordinatorOptions {
   readonly kafka: KafkaConfig;
   /** Every definition (and every version still in flight) this coordinator runs. */
-  readonly sagas: readonly SagaDefinition<never, never>[];
+  readonly sagas: readonly SagaDefinition<unknown, unknown>[];
   /** The topics, or a prefix for them. @default sagaTopics('cascade') */
   readonly topics?: SagaTopics;
   /** The coordinators' consumer group. @default `${topics.inbox}.coordinator` */
@@ -49,7 +49,7 @@ export interface SagaCoordinator extends AsyncDisposable {
    * beginning the same id twice runs one saga.
    * @returns the saga id.
    */
-  begin<D extends SagaDefinition<never, never>>(
+  begin<D extends SagaDefinition<unknown, unknown>>(
     saga: D,
     input: SagaInput<D>,
     options?: { readonly sagaId?: string },
@@ -83,7 +83,7 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
   const logger = safeLogger(options.logger).child({ component: 'saga-coordinator' });
   const topics = options.topics ?? sagaTopics('cascade');
   const groupId = options.groupId ?? `${topics.inbox}.coordinator`;
-  const registry = new SagaRegistry(options.sagas as unknown as SagaDefinition<unknown, unknown>[]);
+  const registry = new SagaRegistry(options.sagas);
   const lifecycle = new Lifecycle('saga coordinator');
   const owned = new Map<number, OwnedPartition>();
   const listeners = new Set<(notification: SagaNotification) => void>();

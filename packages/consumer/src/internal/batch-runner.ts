@@ -65,52 +65,69 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
     await host.commit();
     return;
   }
+  const keyed = state.source.subscription.mode === 'key' && state.source.retryStage === 0;
   const tasks: Promise<void>[] = [];
   let dispatchedAll = true;
   let lastDispatched: string | undefined;
   let dueIn = 0;
-  for (const message of batch.messages) {
-    if (signals.dispatch.aborted || !isRunning() || isStale()) {
-      dispatchedAll = false;
-      break;
+  const runOne = async (message: KafkaMessage, offset: bigint): Promise<boolean> => {
+    try {
+      await host.processor.process(state.source, message, signals);
+      state.tracker.complete(offset);
+      return true;
+    } catch (error) {
+      if (!(error instanceof Abandoned)) {
+        host.logger.error('Record processing failed unexpectedly; it stays uncommitted.', {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          error,
+        });
+      }
+      return false;
+    } finally {
+      host.inFlight.release();
     }
-    if (state.source.retryStage > 0) {
-      // A retry-topic record not yet due: pause this partition instead of blocking the fetch loop.
-      const wait = dueAtOf(message) - Date.now();
-      if (wait > pauseThresholdMs) {
+  };
+  const dispatchAll = async (): Promise<void> => {
+    for (const message of batch.messages) {
+      if (signals.dispatch.aborted || !isRunning() || isStale()) {
         dispatchedAll = false;
-        dueIn = wait;
-        break;
+        return;
+      }
+      if (state.source.retryStage > 0) {
+        // A retry-topic record not yet due: pause this partition instead of blocking the fetch loop.
+        const wait = dueAtOf(message) - Date.now();
+        if (wait > pauseThresholdMs) {
+          dispatchedAll = false;
+          dueIn = wait;
+          return;
+        }
+      }
+      if (!host.inFlight.tryAcquire() && !(await host.inFlight.acquire(signals.dispatch))) {
+        dispatchedAll = false;
+        return;
+      }
+      const offset = BigInt(message.offset);
+      state.tracker.begin(offset);
+      lastDispatched = message.offset;
+      if (keyed) {
+        tasks.push(
+          state.scheduler.schedule(
+            orderingKey(state, message),
+            async () => void (await runOne(message, offset)),
+          ),
+        );
+      } else if (!(await runOne(message, offset))) {
+        dispatchedAll = false;
+        return;
       }
     }
-    if (!(await host.inFlight.acquire(signals.dispatch))) {
-      dispatchedAll = false;
-      break;
-    }
-    const offset = BigInt(message.offset);
-    state.tracker.begin(offset);
-    lastDispatched = message.offset;
-    tasks.push(
-      state.scheduler.schedule(orderingKey(state, message), async () => {
-        try {
-          await host.processor.process(state.source, message, signals);
-          state.tracker.complete(offset);
-        } catch (error) {
-          if (!(error instanceof Abandoned)) {
-            host.logger.error('Record processing failed unexpectedly; it stays uncommitted.', {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              error,
-            });
-          }
-        } finally {
-          host.inFlight.release();
-        }
-      }),
-    );
-  }
-  await waitOrAbandon(Promise.all(tasks), signals.abandon);
+  };
+  await waitOrAbandon(
+    dispatchAll().then(() => Promise.all(tasks)),
+    signals.abandon,
+  );
   if (dispatchedAll && !signals.dispatch.aborted) {
     // Past the control records that may end a transactional batch (they never reach handlers).
     state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);

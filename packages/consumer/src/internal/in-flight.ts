@@ -29,6 +29,14 @@ export class InFlightLimit {
     return this.#paused;
   }
 
+  /** Takes a slot if one is free, without waiting. */
+  tryAcquire(): boolean {
+    if (this.#count >= this.#max) return false;
+    this.#count++;
+    if (this.#count > this.peak) this.peak = this.#count;
+    return true;
+  }
+
   /** Takes one slot, waiting while the bound is reached. Resolves `false` if `signal` aborted. */
   async acquire(signal?: AbortSignal): Promise<boolean> {
     while (this.#count >= this.#max) {

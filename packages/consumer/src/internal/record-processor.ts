@@ -54,6 +54,7 @@ export interface Signals {
 /** Sends queued by a handler attempt (exactly-once mode). */
 export type OutputSink = (records: readonly OutputRecord[]) => void;
 
+const noOutputs: OutputRecord[] = [];
 const handleChannel = cascadeChannel<object>(DiagnosticChannels.consumerHandle);
 
 function untilAborted(signal: AbortSignal): Promise<never> {
@@ -139,11 +140,11 @@ export class RecordProcessor {
       // Stopping or rebalancing: records not started yet (or between attempts) stay uncommitted.
       if (signals.dispatch.aborted) throw new Abandoned('abandoned');
       const attempt = attemptsBefore + inPlace;
-      const outputs: OutputRecord[] = [];
+      const outputs: OutputRecord[] = sink === undefined ? noOutputs : [];
       let failure: unknown;
       try {
         const message = await this.#toMessage(source, raw, headers, attempt, original, signals.abandon);
-        const intercepted = await this.#onConsume(message);
+        const intercepted = this.#deps.interceptors.length === 0 ? message : await this.#onConsume(message);
         if (intercepted === undefined) return;
         await this.#runHandler(source, intercepted, outputs, sink !== undefined, signals.abandon);
         sink?.(outputs);
@@ -272,11 +273,28 @@ export class RecordProcessor {
     abandon: AbortSignal,
   ): Promise<Message<unknown, unknown>> {
     const { subscription, topic, partition } = source;
-    const base = { topic, headers, partition, offset: raw.offset };
-    const key =
-      raw.key === null ? null : await subscription.key.deserialize(raw.key, { ...base, isKey: true });
-    const value =
-      raw.value === null ? null : await subscription.value.deserialize(raw.value, { ...base, isKey: false });
+    let key: unknown = null;
+    let value: unknown = null;
+    if (raw.key !== null) {
+      key = subscription.key.deserialize(raw.key, {
+        topic,
+        headers,
+        partition,
+        offset: raw.offset,
+        isKey: true,
+      });
+      if (key instanceof Promise) key = await key;
+    }
+    if (raw.value !== null) {
+      value = subscription.value.deserialize(raw.value, {
+        topic,
+        headers,
+        partition,
+        offset: raw.offset,
+        isKey: false,
+      });
+      if (value instanceof Promise) value = await value;
+    }
     return {
       topic,
       partition,
@@ -286,7 +304,10 @@ export class RecordProcessor {
       headers,
       timestamp: Number(raw.timestamp),
       attempt,
-      original: { topic: original.topic, partition: original.partition, offset: original.offset },
+      original:
+        original.topic === topic && original.offset === raw.offset
+          ? { topic, partition, offset: raw.offset }
+          : { topic: original.topic, partition: original.partition, offset: original.offset },
       signal: abandon,
     };
   }
@@ -316,50 +337,65 @@ export class RecordProcessor {
     const handler = source.subscription.handler;
     if (handler === undefined) return;
     const timeoutMs = this.#deps.handlerTimeoutMs;
-    const controller = new AbortController();
-    const onAbandon = (): void => controller.abort(abandon.reason);
-    abandon.addEventListener('abort', onAbandon, { once: true });
-    const withSignal: Message<unknown, unknown> = { ...message, signal: controller.signal };
     const trace = traceContextOf(message);
-    const context: HandlerContext = {
-      send: (record) => {
-        if (!transactional) {
-          throw new TypeError(
-            'context.send() is for exactly-once mode (the eos option); use a producer instead.',
-          );
+    const context: HandlerContext = transactional
+      ? {
+          send: (record) => {
+            // Outputs continue the trace of the record they came from.
+            const traced =
+              trace === undefined || record.headers?.traceparent !== undefined
+                ? record
+                : { ...record, headers: { ...record.headers, traceparent: trace.traceparent } };
+            outputs.push(traced);
+          },
         }
-        // Outputs continue the trace of the record they came from.
-        const traced =
-          trace === undefined || record.headers?.traceparent !== undefined
-            ? record
-            : { ...record, headers: { ...record.headers, traceparent: trace.traceparent } };
-        outputs.push(traced);
-      },
-    };
-    const call = (): Promise<void> =>
-      runWithTraceContext(trace, async () => {
-        await handler(withSignal, context);
-      });
-    const traced = (): Promise<void> =>
-      handleChannel.hasSubscribers
-        ? handleChannel.tracePromise(call, {
+      : atLeastOnceContext;
+    // Without a timeout the handler's signal is the generation's abandon signal itself; with one,
+    // a per-attempt signal that also aborts on timeout.
+    let controller: AbortController | undefined;
+    let target = message;
+    const onAbandon = (): void => controller?.abort(abandon.reason);
+    if (timeoutMs > 0) {
+      controller = new AbortController();
+      abandon.addEventListener('abort', onAbandon, { once: true });
+      target = { ...message, signal: controller.signal };
+    }
+    const invoke = (): unknown =>
+      trace === undefined
+        ? handler(target, context)
+        : runWithTraceContext(trace, () => handler(target, context));
+    try {
+      const outcome = handleChannel.hasSubscribers
+        ? handleChannel.tracePromise(async () => void (await invoke()), {
             topic: message.topic,
             partition: message.partition,
             offset: message.offset,
           })
-        : call();
-    try {
-      await guard(traced(), abandon, timeoutMs, () => {
+        : invoke();
+      if (!(outcome instanceof Promise)) return;
+      if (controller === undefined) {
+        // Abandonment (stop or rebalance deadline) is handled by the batch, which stops waiting.
+        await outcome;
+        return;
+      }
+      const timeoutController = controller;
+      await guard(outcome, abandon, timeoutMs, () => {
         const error = new HandlerTimeoutError(timeoutMs, {
           topic: message.topic,
           partition: message.partition,
           offset: message.offset,
         });
-        controller.abort(error);
+        timeoutController.abort(error);
         return error;
       });
     } finally {
-      abandon.removeEventListener('abort', onAbandon);
+      if (controller !== undefined) abandon.removeEventListener('abort', onAbandon);
     }
   }
 }
+
+const atLeastOnceContext: HandlerContext = {
+  send: () => {
+    throw new TypeError('context.send() is for exactly-once mode (the eos option); use a producer instead.');
+  },
+};

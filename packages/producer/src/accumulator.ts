@@ -411,7 +411,7 @@ export class Accumulator {
   /** Makes every batch queued now ready at once (no linger), without waiting for it. */
   sendNow(): void {
     for (const queue of this.#queues.values()) for (const batch of queue.batches) batch.forced = true;
-    this.#scheduleDrain();
+    this.#drain();
   }
 
   /**

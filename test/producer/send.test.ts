@@ -73,6 +73,9 @@ describe('producer send', () => {
       defaultTopic: topic,
     });
     const pending = Array.from({ length: 50 }, (_, i) => producer.send({ value: `v${i}`, partition: i % 2 }));
+    await expect(producer.flush({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'CASCADE_ABORTED',
+    });
     await producer.flush();
     expect((await Promise.all(pending)).length).toBe(50);
     const more = producer.send({ value: 'last' });
@@ -82,6 +85,26 @@ describe('producer send', () => {
     await expect(producer.send({ value: 'late' })).rejects.toBeInstanceOf(ClosedError);
     await expect(producer.send({ value: 'late' })).rejects.toMatchObject({ code: 'CASCADE_CLOSED' });
     expect(await storedCount(kafka, topic)).toBe(51);
+  });
+});
+
+describe('producer tombstones', () => {
+  it('sends a null value as a tombstone, without calling the value serde', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('send-tombstone');
+    await createTopic(kafka, topic, 1);
+    await using producer = createProducer({
+      brokers: cluster().brokers,
+      key: string(),
+      value: json<Order | null>(),
+    });
+    await producer.send({ topic, key: 'o-1', value: { id: 'o-1', total: 1 } });
+    await producer.send({ topic, key: 'o-1', value: null });
+    const stored = await readAll(kafka, topic, 2);
+    expect(stored.map((r) => [r.key, r.value])).toEqual([
+      ['o-1', '{"id":"o-1","total":1}'],
+      ['o-1', null],
+    ]);
   });
 });
 

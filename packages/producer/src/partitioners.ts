@@ -125,7 +125,8 @@ function keyField<V>(
 ): Partitioner<unknown, V> {
   const fallback = uniformSticky<unknown, V>();
   return (record, partitionCount, context) => {
-    const selected = field(record.value);
+    // A tombstone (null value) has no field to read.
+    const selected = record.value === null ? undefined : field(record.value);
     if (selected === null || selected === undefined) return fallback(record, partitionCount, context);
     const bytes = Buffer.isBuffer(selected) ? selected : Buffer.from(String(selected), 'utf8');
     return murmur2Partition(bytes, partitionCount);

@@ -5,6 +5,7 @@
  */
 
 import {
+  AbortedError,
   cascadeChannel,
   DiagnosticChannels,
   isCascadeError,
@@ -56,8 +57,11 @@ export interface Producer<K, V> extends AsyncDisposable {
   send(record: ProducerRecord<K, V>, options?: SendOptions): Promise<RecordMetadata>;
   /** Sends records (batched like `send()`); resolves with their metadata in order, rejects with the first failure. */
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]>;
-  /** Sends everything queued and resolves once each record queued before the call has settled. */
-  flush(): Promise<void>;
+  /**
+   * Sends everything queued and resolves once each record queued before the call has settled.
+   * `signal` stops the waiting (with `AbortedError`), not the sending.
+   */
+  flush(options?: SendOptions): Promise<void>;
   /**
    * Runs `fn` in a Kafka transaction: commits when it returns, aborts when it (or any of its
    * sends) fails, and rethrows. Concurrent calls run one after another. Needs `transactionalId`.
@@ -243,7 +247,28 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     return sent;
   }
 
-  async flush(): Promise<void> {
+  flush(options?: SendOptions): Promise<void> {
+    const signal = options?.signal;
+    const done = this.#flush();
+    if (signal === undefined) return done;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortedError('flush', { cause: signal.reason }));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      done.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async #flush(): Promise<void> {
     // Sends made before the connection was up, or waiting on an async serde, are not in the
     // accumulator yet: let them in first (their callbacks were registered before ours).
     if (this.#lifecycle.state === 'connecting') await this.connect().catch(() => undefined);

@@ -11,7 +11,11 @@ export interface ProducerRecord<K, V> {
   readonly topic?: string;
   /** The key. `null` or absent: no key (placed by the null-key partitioner). */
   readonly key?: K | null;
-  /** The value. */
+  /**
+   * The value. At run time `null` is sent as a tombstone (a delete marker on compacted topics)
+   * without calling the serde; give the producer a `Serde<T | null>` to send tombstones without
+   * a cast. Partitioners and interceptors then see `null`.
+   */
   readonly value: V;
   /** Headers. Strings are sent as UTF-8. */
   readonly headers?: Headers;

@@ -120,13 +120,17 @@ export class RecordPipeline<K, V> {
     // Serdes may add headers (a schema id, say): give them a copy, never the caller's object.
     const headers: Headers = record.headers === undefined ? {} : { ...record.headers };
     const keyBytes = this.#serializeKey(record, headers);
-    const valueBytes = this.#serialize(
-      () => this.#options.value.serialize(record.value, { topic: record.topic, headers, isKey: false }),
-      record,
-      'value',
-    );
+    // A null value is a tombstone (a delete marker on compacted topics): it skips the serde.
+    const valueBytes: Buffer | null | Promise<Buffer> =
+      record.value === null
+        ? null
+        : this.#serialize(
+            () => this.#options.value.serialize(record.value, { topic: record.topic, headers, isKey: false }),
+            record,
+            'value',
+          );
     const info = this.#metadata.get(record.topic);
-    const finish = (key: Buffer | null, value: Buffer, topicInfo: TopicInfo): Prepared<K, V> => {
+    const finish = (key: Buffer | null, value: Buffer | null, topicInfo: TopicInfo): Prepared<K, V> => {
       const wireHeaders = toWireHeaders(headers);
       const timestamp =
         record.timestamp === undefined
@@ -134,7 +138,7 @@ export class RecordPipeline<K, V> {
           : record.timestamp instanceof Date
             ? record.timestamp.getTime()
             : record.timestamp;
-      const sizeBytes = (key?.length ?? 0) + value.length + wireHeaders.bytes + recordOverheadBytes;
+      const sizeBytes = (key?.length ?? 0) + (value?.length ?? 0) + wireHeaders.bytes + recordOverheadBytes;
       if (record.partition !== undefined) this.#checkPartition(record, topicInfo);
       return {
         record,

@@ -1,7 +1,7 @@
 // The consumer against the real broker: typed records, order, commits after processing,
 // unknown topics.
 import { createConsumer, type Message, UnknownTopicError } from '@cascade/consumer';
-import { json } from '@cascade/schema';
+import { json, string } from '@cascade/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 import { committed, produce } from './helpers.js';
@@ -111,4 +111,73 @@ describe('consumer', () => {
     );
     expect(seen.sort()).toEqual([`${prefix}-a:a`, `${prefix}-b:b`]);
   });
+
+  it('hands whole batches to a batch handler, retries a failed batch, and dead-letters it record by record', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('batches');
+    const groupId = uniqueName('group');
+    await createTopic(kafka, topic);
+    await createTopic(kafka, `${topic}.dlt`);
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 50 }, (_, id) => ({ value: JSON.stringify({ id, customer: 'c' }) })),
+    );
+    const batches: number[][] = [];
+    let failures = 0;
+    const consumer = createConsumer({ kafka: { brokers: cluster().brokers }, groupId, fromBeginning: true });
+    cleanups.push(() => consumer.stop());
+    consumer.subscribe({
+      topic,
+      value: json<Order>(),
+      retry: { maximumAttempts: 2, initialIntervalMs: 10, jitter: 0 },
+      batchHandler: async (messages) => {
+        if (messages.some((m) => m.value.id === 7)) {
+          failures++;
+          throw new Error('batch with order 7 fails');
+        }
+        batches.push(messages.map((m) => m.value.id));
+      },
+    });
+    await consumer.start();
+    const dead = await readTopicValues(kafka, `${topic}.dlt`);
+    await consumer.stop();
+    // The batch holding order 7 failed twice and went to the DLT record by record; the rest were handled.
+    expect(failures).toBe(2);
+    const handled = batches.flat();
+    const deadIds = dead.map((v) => (JSON.parse(v) as Order).id);
+    expect(deadIds).toContain(7);
+    expect([...handled, ...deadIds].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(await committed(kafka, groupId, topic)).toEqual({ 0: '50' });
+  });
 });
+
+async function readTopicValues(kafka: ReturnType<typeof kafkaClient>, topic: string): Promise<string[]> {
+  const values: string[] = [];
+  const reader = createConsumer({
+    kafka: { brokers: cluster().brokers },
+    groupId: uniqueName('reader'),
+    fromBeginning: true,
+    commitIntervalMs: 50,
+  });
+  reader.subscribe({ topic, value: string(), dlt: false, handler: (m) => void values.push(m.value) });
+  await reader.start();
+  await waitFor(
+    async () =>
+      values.length > 0 &&
+      (await committed(kafka, reader.groupId, topic))[0] === (await endOffset(kafka, topic)),
+    () => `the DLT read to its end, ${values.length} so far`,
+  );
+  await reader.stop();
+  return values;
+}
+
+async function endOffset(kafka: ReturnType<typeof kafkaClient>, topic: string): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic))[0]?.high ?? '0';
+  } finally {
+    await admin.disconnect();
+  }
+}

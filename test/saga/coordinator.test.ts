@@ -1,5 +1,7 @@
 // The saga coordinator and participants on the real broker: sagas complete, compensate in
 // reverse order, and survive a participant that is down for longer than the step timeout.
+import { createLogger, type LogMeta } from '@cascade/core';
+import { createProducer } from '@cascade/producer';
 import {
   BusinessFailure,
   createSagaCoordinator,
@@ -12,6 +14,7 @@ import {
   type SagaTopics,
   sagaTopics,
 } from '@cascade/saga';
+import { bytes } from '@cascade/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cluster, uniqueName, waitFor } from '../support/kafka.js';
 
@@ -102,11 +105,16 @@ async function deploy(options: { payment?: boolean; declined?: ReadonlySet<strin
       },
     },
   });
+  const logs: Array<{ level: string; message: string; meta: LogMeta }> = [];
+  const logger = createLogger((level, message, meta) => logs.push({ level, message, meta }), {
+    level: 'warn',
+  });
   const coordinator = createSagaCoordinator({
     kafka: kafka(),
     sagas: [placeOrder],
     topics,
     sessionTimeoutMs: 6_000,
+    logger,
   });
   running.push(coordinator, inventory);
   await Promise.all([coordinator.start(), inventory.start()]);
@@ -115,7 +123,7 @@ async function deploy(options: { payment?: boolean; declined?: ReadonlySet<strin
     await payment.start();
   };
   if (options.payment !== false) await startPayment();
-  return { coordinator, ledger, topics, startPayment };
+  return { coordinator, ledger, topics, startPayment, logs };
 }
 
 const order = (i: number): PlaceOrder => ({ orderId: `o-${i}`, sku: `SKU-${i % 3}`, amountCents: 100 * i });
@@ -181,5 +189,47 @@ describe('saga coordinator on Kafka', () => {
     const state = coordinator.status(id);
     expect(state?.steps['charge-card']).toMatchObject({ status: 'compensated', attempts: 2 });
     expect(state?.failure?.error.type).toBe('Timeout');
+  });
+
+  it('logs and skips malformed inbox records, replies for unknown sagas and unknown saga names, and goes on', async () => {
+    const { coordinator, topics, logs } = await deploy();
+    const raw = createProducer({ ...kafka(), value: bytes() });
+    await raw.connect();
+    const reply = {
+      v: 1,
+      type: 'reply',
+      step: 'reserve-stock',
+      phase: 'invoke',
+      attempt: 1,
+      outcome: 'success',
+    };
+    await raw.sendBatch([
+      { topic: topics.inbox, key: 'garbage-1', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) },
+      { topic: topics.inbox, key: 'ghost-1', value: Buffer.from(JSON.stringify(reply)) },
+      {
+        topic: topics.inbox,
+        key: 'refund-1',
+        value: Buffer.from(JSON.stringify({ v: 1, type: 'begin', saga: 'refund', input: {} })),
+      },
+    ]);
+    await raw.close();
+
+    const id = await coordinator.begin(placeOrder, order(1), { sagaId: 'after-bad-input' });
+    expect(await coordinator.result(id)).toBe('completed');
+
+    await waitFor(
+      () => logs.length >= 3,
+      () => `three warnings or errors logged, have ${JSON.stringify(logs.map((l) => l.message))}`,
+    );
+    const errorCodes = logs.map((log) => (log.meta.error as { code?: string } | undefined)?.code);
+    expect(logs.map((log) => log.message).sort()).toEqual([
+      'Skipping an event for a saga that has not begun.',
+      'Skipping an inbox record for an unknown saga.',
+      'Skipping an inbox record that cannot be read.',
+    ]);
+    expect(errorCodes).toEqual(
+      expect.arrayContaining(['CASCADE_SAGA_MALFORMED_RECORD', 'CASCADE_SAGA_UNKNOWN_DEFINITION']),
+    );
+    expect(coordinator.status('ghost-1')).toBeUndefined();
   });
 });

@@ -3,14 +3,18 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createProducer, murmur2Partition } from '@cascade/producer';
 import {
   BusinessFailure,
   createSagaCoordinator,
   createSagaParticipant,
+  decide,
+  encodeState,
   ensureSagaTopics,
   type SagaOutcome,
   sagaTopics,
 } from '@cascade/saga';
+import { bytes, string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
 import { cluster, uniqueName, waitFor } from '../support/kafka.js';
 import { declined, order, placeOrder } from './fixtures/place-order.js';
@@ -18,95 +22,158 @@ import { declined, order, placeOrder } from './fixtures/place-order.js';
 const fixture = fileURLToPath(new URL('./fixtures/coordinator-process.ts', import.meta.url));
 const sagas = 60;
 
+async function killMidFlight(options: { survivorRunning: boolean }): Promise<void> {
+  const kafka = { brokers: cluster().brokers, clientId: uniqueName('recovery') };
+  const prefix = uniqueName('crash');
+  const topics = sagaTopics(prefix);
+  await ensureSagaTopics(kafka, topics, { partitions: 3, participants: ['inventory', 'payment'] });
+  const applied: string[] = [];
+  const slowly = () => new Promise((resolve) => setImmediate(resolve));
+  await using inventory = createSagaParticipant({
+    kafka,
+    participant: 'inventory',
+    topics,
+    commands: {
+      'reserve-stock': {
+        invoke: async (payload) => {
+          await slowly();
+          applied.push(`reserve ${(payload as { orderId: string }).orderId}`);
+          return { reservationId: 'r' };
+        },
+        compensate: (payload) => void applied.push(`release ${(payload as { orderId: string }).orderId}`),
+      },
+    },
+  });
+  await using payment = createSagaParticipant({
+    kafka,
+    participant: 'payment',
+    topics,
+    commands: {
+      'charge-card': {
+        invoke: async (payload) => {
+          await slowly();
+          const { orderId, amountCents } = payload as { orderId: string; amountCents: number };
+          if (declined(amountCents)) throw new BusinessFailure('CardDeclined', 'declined');
+          applied.push(`charge ${orderId}`);
+          return { chargeId: `c-${orderId}` };
+        },
+        compensate: (payload) => void applied.push(`refund ${(payload as { orderId: string }).orderId}`),
+      },
+    },
+  });
+  await Promise.all([inventory.start(), payment.start()]);
+
+  await using survivor = createSagaCoordinator({
+    kafka,
+    sagas: [placeOrder],
+    topics,
+    sessionTimeoutMs: 6_000,
+  });
+  if (options.survivorRunning) await survivor.start();
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--conditions=@cascade/source',
+      fixture,
+      kafka.brokers.join(','),
+      prefix,
+      String(sagas),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', () => resolve());
+    child.once('exit', (code) => reject(new Error(`coordinator process exited with ${code}`)));
+  });
+  // Kill it while sagas are in flight: some steps applied, most sagas not finished.
+  await waitFor(
+    () => applied.length >= 10,
+    () => `participants to apply some effects, have ${applied.length}`,
+  );
+  child.kill('SIGKILL');
+  const appliedAtKill = applied.length;
+
+  if (!options.survivorRunning) await survivor.start();
+  const outcomes: SagaOutcome[] = await Promise.all(
+    Array.from({ length: sagas }, (_, i) =>
+      survivor.result(`crash-${i}`, { signal: AbortSignal.timeout(60_000) }),
+    ),
+  ).catch((error: unknown) => {
+    const unfinished = Array.from({ length: sagas }, (_, i) => survivor.status(`crash-${i}`)).filter(
+      (state) => state === undefined || !['completed', 'compensated'].includes(state.status),
+    );
+    console.error(`Unfinished sagas: ${unfinished.length}`, JSON.stringify(unfinished.slice(0, 3)));
+    throw error;
+  });
+
+  expect(appliedAtKill).toBeLessThan(sagas * 2);
+  for (let i = 0; i < sagas; i++) {
+    const { orderId, amountCents } = order(i);
+    const effects = applied.filter((entry) => entry.endsWith(` ${orderId}`));
+    if (declined(amountCents)) {
+      expect(outcomes[i]).toBe('compensated');
+      expect(effects).toEqual([`reserve ${orderId}`, `release ${orderId}`]);
+    } else {
+      expect(outcomes[i]).toBe('completed');
+      expect(effects).toEqual([`reserve ${orderId}`, `charge ${orderId}`]);
+    }
+  }
+}
+
 describe('saga coordinator crash recovery', () => {
-  it('finishes every saga after the coordinator is killed mid-flight, applying no effect twice', async () => {
-    const kafka = { brokers: cluster().brokers, clientId: uniqueName('recovery') };
-    const prefix = uniqueName('crash');
-    const topics = sagaTopics(prefix);
-    await ensureSagaTopics(kafka, topics, { partitions: 3, participants: ['inventory', 'payment'] });
-    const applied: string[] = [];
-    const slowly = () => new Promise((resolve) => setImmediate(resolve));
-    await using inventory = createSagaParticipant({
-      kafka,
-      participant: 'inventory',
-      topics,
-      commands: {
-        'reserve-stock': {
-          invoke: async (payload) => {
-            await slowly();
-            applied.push(`reserve ${(payload as { orderId: string }).orderId}`);
-            return { reservationId: 'r' };
-          },
-          compensate: (payload) => void applied.push(`release ${(payload as { orderId: string }).orderId}`),
-        },
-      },
+  it('resumes a saga whose local step was never reported, though its inbox stays quiet', async () => {
+    const kafka = { brokers: cluster().brokers, clientId: uniqueName('resume') };
+    const topics = sagaTopics(uniqueName('resume'));
+    await ensureSagaTopics(kafka, topics, { partitions: 3 });
+    // The log as a coordinator leaves it when it dies right after committing the transition that
+    // starts the local step confirm-order, before the step's outcome reached the inbox.
+    const sagaId = 'resume-1';
+    let state = decide(
+      placeOrder,
+      undefined,
+      { type: 'begin', sagaId, input: order(1) },
+      { now: Date.now() },
+    ).state;
+    for (const [step, result] of [
+      ['reserve-stock', { reservationId: 'r' }],
+      ['charge-card', { chargeId: 'c-o-1' }],
+    ] as const) {
+      const event = { type: 'reply', step, phase: 'invoke', attempt: 1, outcome: 'success', result } as const;
+      state = decide(placeOrder, state, event, { now: Date.now() }).state;
+    }
+    expect(state.steps['confirm-order']?.outstanding?.phase).toBe('invoke');
+    const log = createProducer({ ...kafka, key: string(), value: bytes() });
+    await log.connect();
+    await log.send({
+      topic: topics.log,
+      key: sagaId,
+      value: encodeState(state),
+      partition: murmur2Partition(sagaId, 3),
     });
-    await using payment = createSagaParticipant({
-      kafka,
-      participant: 'payment',
-      topics,
-      commands: {
-        'charge-card': {
-          invoke: async (payload) => {
-            await slowly();
-            const { orderId, amountCents } = payload as { orderId: string; amountCents: number };
-            if (declined(amountCents)) throw new BusinessFailure('CardDeclined', 'declined');
-            applied.push(`charge ${orderId}`);
-            return { chargeId: `c-${orderId}` };
-          },
-          compensate: (payload) => void applied.push(`refund ${(payload as { orderId: string }).orderId}`),
-        },
-      },
-    });
-    await Promise.all([inventory.start(), payment.start()]);
+    await log.close();
 
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@cascade/source',
-        fixture,
-        kafka.brokers.join(','),
-        prefix,
-        String(sagas),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout }).once('line', () => resolve());
-      child.once('exit', (code) => reject(new Error(`coordinator process exited with ${code}`)));
-    });
-    // Kill it while sagas are in flight: some steps applied, most sagas not finished.
-    await waitFor(
-      () => applied.length >= 10,
-      () => `participants to apply some effects, have ${applied.length}`,
-    );
-    child.kill('SIGKILL');
-    const appliedAtKill = applied.length;
-
-    await using successor = createSagaCoordinator({
+    await using coordinator = createSagaCoordinator({
       kafka,
       sagas: [placeOrder],
       topics,
       sessionTimeoutMs: 6_000,
     });
-    await successor.start();
-    const outcomes: SagaOutcome[] = await Promise.all(
-      Array.from({ length: sagas }, (_, i) => successor.result(`crash-${i}`)),
-    );
+    await coordinator.start();
 
-    expect(appliedAtKill).toBeLessThan(sagas * 2);
-    for (let i = 0; i < sagas; i++) {
-      const { orderId, amountCents } = order(i);
-      const effects = applied.filter((entry) => entry.endsWith(` ${orderId}`));
-      if (declined(amountCents)) {
-        expect(outcomes[i]).toBe('compensated');
-        expect(effects).toEqual([`reserve ${orderId}`, `release ${orderId}`]);
-      } else {
-        expect(outcomes[i]).toBe('completed');
-        expect(effects).toEqual([`reserve ${orderId}`, `charge ${orderId}`]);
-      }
-    }
+    expect(await coordinator.result(sagaId, { signal: AbortSignal.timeout(60_000) })).toBe('completed');
+    expect(coordinator.status(sagaId)?.steps['confirm-order']).toMatchObject({
+      status: 'succeeded',
+      result: { confirmed: 'c-o-1' },
+    });
+  });
+
+  it('finishes every saga after the only coordinator is killed mid-flight, applying no effect twice', async () => {
+    await killMidFlight({ survivorRunning: false });
+  });
+
+  it('moves the sagas of a killed coordinator to the other one in its group', async () => {
+    await killMidFlight({ survivorRunning: true });
   });
 });

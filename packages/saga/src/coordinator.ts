@@ -174,17 +174,53 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
     }
   };
 
+  // A partition's sagas, rebuilt from the log: on assignment (so sagas waiting only on a timer or
+  // on a local step resume even when their inbox is quiet) and when a batch is read again after
+  // its transaction aborted. Concurrent callers share one rebuild.
+  const restoring = new Map<number, Promise<OwnedPartition>>();
+  const restore = (partition: number): Promise<OwnedPartition> => {
+    let pending = restoring.get(partition);
+    if (pending === undefined) {
+      pending = (async () => {
+        const states = await reader.catchUp(partition);
+        const entry: OwnedPartition = { states, lastOffset: undefined };
+        owned.set(partition, entry);
+        for (const state of states.values()) {
+          if (terminalStatuses.has(state.status)) continue;
+          timers.sync(state);
+          // A local step whose outcome was never reported (the coordinator died after committing
+          // its transition): run it again. Local steps are at least once.
+          for (const [step, stepState] of Object.entries(state.steps)) {
+            const outstanding = stepState.outstanding;
+            if (
+              outstanding === undefined ||
+              registry.get(state.saga, state.version).steps.get(step)?.kind !== 'local'
+            ) {
+              continue;
+            }
+            const { phase, attempt, commandId } = outstanding;
+            runLocal(
+              state,
+              { type: 'run-local', sagaId: state.sagaId, step, phase, attempt, commandId },
+              partition,
+            );
+          }
+        }
+        logger.info('Sagas restored from the log.', { partition, sagas: states.size });
+        return entry;
+      })().finally(() => restoring.delete(partition));
+      restoring.set(partition, pending);
+    }
+    return pending;
+  };
+
   const handle = async (message: Message<string, Buffer>, context: HandlerContext): Promise<void> => {
     const partition = message.partition;
     const offset = BigInt(message.offset);
     let entry = owned.get(partition);
     if (entry === undefined || (entry.lastOffset !== undefined && offset <= entry.lastOffset)) {
-      // Newly assigned, or a batch read again after its transaction aborted: rebuild from the log.
-      const states = await reader.catchUp(partition);
-      entry = { states, lastOffset: undefined };
-      owned.set(partition, entry);
-      for (const state of states.values()) if (!terminalStatuses.has(state.status)) timers.sync(state);
-      logger.info('Sagas restored from the log.', { partition, sagas: states.size });
+      if (entry !== undefined) owned.delete(partition);
+      entry = await restore(partition);
     }
     entry.lastOffset = offset;
     const sagaId = message.key;
@@ -201,6 +237,10 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
       return;
     }
     const state = entry.states.get(sagaId);
+    if (state === undefined && inbox.type !== 'begin') {
+      logger.warn('Skipping an event for a saga that has not begun.', { sagaId, event: inbox.type });
+      return;
+    }
     let definition: SagaDefinition;
     try {
       definition = state
@@ -208,10 +248,6 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
         : registry.latest(inbox.type === 'begin' ? inbox.saga : '');
     } catch (error) {
       logger.error('Skipping an inbox record for an unknown saga.', { sagaId, event: inbox.type, error });
-      return;
-    }
-    if (state === undefined && inbox.type !== 'begin') {
-      logger.warn('Skipping an event for a saga that has not begun.', { sagaId, event: inbox.type });
       return;
     }
     const event: SagaEvent = inbox.type === 'begin' ? { type: 'begin', sagaId, input: inbox.input } : inbox;
@@ -241,6 +277,14 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     eos: { transactionalIdPrefix: groupId },
     logger,
+    onPartitionsAssigned: (partitions) => {
+      for (const { topic, partition } of partitions) {
+        if (topic !== topics.inbox || owned.has(partition)) continue;
+        restore(partition).catch((error: unknown) =>
+          logger.warn('Restoring sagas failed; retried on the next record.', { partition, error }),
+        );
+      }
+    },
     onPartitionsRevoked: (partitions) => {
       for (const { topic, partition } of partitions) {
         if (topic !== topics.inbox) continue;

@@ -150,7 +150,7 @@ describe('saga coordinator crash recovery', () => {
       topic: topics.log,
       key: sagaId,
       value: encodeState(state),
-      partition: murmur2Partition(sagaId, 3),
+      partition: murmur2Partition(Buffer.from(sagaId), 3),
     });
     await log.close();
 

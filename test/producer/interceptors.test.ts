@@ -91,6 +91,29 @@ describe('producer interceptors', () => {
     expect(lines.filter((l) => l.message.includes('onAcknowledgement threw'))).toHaveLength(20);
   });
 
+  it('wraps each send with a Temporal-style send(record, next) interceptor', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('icpt-around');
+    await createTopic(kafka, topic, 1);
+    const seen: string[] = [];
+    const around: ProducerInterceptor<string | Buffer, string> = {
+      send: async (record, next) => {
+        const metadata = await next({ ...record, headers: { ...record.headers, wrapped: 'yes' } });
+        seen.push(`${record.value}@${metadata.offset}`);
+        return metadata;
+      },
+    };
+    await using producer = createProducer({
+      brokers: cluster().brokers,
+      value: string(),
+      interceptors: [around],
+    });
+    await Promise.all([producer.send({ topic, value: 'a' }), producer.send({ topic, value: 'b' })]);
+    expect(seen).toEqual(['a@0', 'b@1']);
+    const stored = await readAll(kafka, topic, 2);
+    expect(stored.map((r) => r.headers.wrapped)).toEqual(['yes', 'yes']);
+  });
+
   it('counts records, bytes, failures and latency with the metrics interceptor', async () => {
     const kafka = kafkaClient();
     const topic = uniqueName('icpt-metrics');

@@ -39,6 +39,69 @@ export interface ProducerInterceptor<K = unknown, V = unknown> {
     record: OutgoingRecord<K, V>,
     info: AcknowledgementInfo,
   ): void;
+  /**
+   * Wraps the whole send, Temporal-style: call `next(record)` (with the record or a changed one)
+   * and return its result, or do something around it (time it, tag it). The first interceptor
+   * is the outermost; all run after every `onSend`. An interceptor that throws or rejects
+   * *before* calling `next` is logged and the record is sent unchanged; after `next`, its error
+   * is the send's error. Awaiting something before `next` lets later sends overtake this one.
+   */
+  send?(
+    record: OutgoingRecord<K, V>,
+    next: (record: OutgoingRecord<K, V>) => Promise<RecordMetadata>,
+  ): Promise<RecordMetadata>;
+}
+
+/** The composed `send` interceptors: `(record, core) => core's result, wrapped`. */
+export type SendChain<K, V> = (
+  record: OutgoingRecord<K, V>,
+  core: (record: OutgoingRecord<K, V>) => Promise<RecordMetadata>,
+) => Promise<RecordMetadata>;
+
+/**
+ * Builds the chain of `send` interceptors, or returns undefined when no interceptor has one
+ * (so the common case costs nothing).
+ */
+export function composeSend<K, V>(
+  interceptors: readonly ProducerInterceptor<K, V>[],
+  logger: Logger,
+): SendChain<K, V> | undefined {
+  const around: Array<{
+    readonly index: number;
+    readonly send: NonNullable<ProducerInterceptor<K, V>['send']>;
+    readonly name: string;
+  }> = [];
+  interceptors.forEach((interceptor, index) => {
+    const send = interceptor.send?.bind(interceptor);
+    if (send !== undefined) around.push({ index, send, name: nameOf(interceptor, index) });
+  });
+  if (around.length === 0) return undefined;
+  return (record, core) => {
+    const call = (position: number, current: OutgoingRecord<K, V>): Promise<RecordMetadata> => {
+      const entry = around[position];
+      if (entry === undefined) return core(current);
+      let nextCalled = false;
+      const next = (changed: OutgoingRecord<K, V>): Promise<RecordMetadata> => {
+        nextCalled = true;
+        return call(position + 1, changed);
+      };
+      const recover = (error: unknown): Promise<RecordMetadata> => {
+        if (nextCalled) return Promise.reject(error);
+        logger.warn('Producer interceptor send threw before next(); the record goes on unchanged.', {
+          interceptor: entry.name,
+          topic: current.topic,
+          error,
+        });
+        return call(position + 1, current);
+      };
+      try {
+        return entry.send(current, next).catch(recover);
+      } catch (error) {
+        return recover(error);
+      }
+    };
+    return call(0, record);
+  };
 }
 
 const nameOf = (interceptor: { readonly name?: string }, index: number): string =>

@@ -9,7 +9,13 @@ import { ConfigError, isCascadeError, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
 import type { Accumulator, WireRecord } from '../accumulator.js';
 import { type ProducerError, ProducerSerializationError } from '../errors.js';
-import { type AcknowledgementInfo, runOnAcknowledgement, runOnSend } from '../interceptors.js';
+import {
+  type AcknowledgementInfo,
+  composeSend,
+  runOnAcknowledgement,
+  runOnSend,
+  type SendChain,
+} from '../interceptors.js';
 import type { ResolvedProducerOptions } from '../options.js';
 import type { PartitionerContext } from '../partitioners.js';
 import type { OutgoingRecord, ProducerRecord, RecordMetadata } from '../types.js';
@@ -53,12 +59,14 @@ export class RecordPipeline<K, V> {
   readonly #metadata: TopicMetadata;
   readonly #logger: Logger;
   #chain: Promise<void> = Promise.resolve();
+  readonly #sendChain: SendChain<K, V> | undefined;
   #chained = 0;
 
   constructor(options: ResolvedProducerOptions<K, V>, metadata: TopicMetadata, logger: Logger) {
     this.#options = options;
     this.#metadata = metadata;
     this.#logger = logger;
+    this.#sendChain = composeSend(options.interceptors, logger);
   }
 
   /** Resolves once every record sent so far has been handed to its accumulator (or failed). */
@@ -68,6 +76,20 @@ export class RecordPipeline<K, V> {
 
   /** Sends one record through `accumulator`. Records are buffered in call order. */
   send(accumulator: Accumulator, input: ProducerRecord<K, V>, signal?: AbortSignal): Promise<RecordMetadata> {
+    const chain = this.#sendChain;
+    if (chain === undefined) return this.#send(accumulator, input, signal, false);
+    const topic = input.topic ?? this.#options.defaultTopic;
+    if (topic === undefined) return this.#send(accumulator, input, signal, false);
+    const record = runOnSend(this.#options.interceptors, { ...input, topic }, this.#logger);
+    return chain(record, (next) => this.#send(accumulator, next, signal, true));
+  }
+
+  #send(
+    accumulator: Accumulator,
+    input: ProducerRecord<K, V>,
+    signal: AbortSignal | undefined,
+    onSendDone: boolean,
+  ): Promise<RecordMetadata> {
     const startedAt = this.#options.interceptors.length === 0 ? 0 : performance.now();
     // A record that fails before it reaches the accumulator is acknowledged (with its error) too.
     const fail = (error: unknown): Promise<never> => {
@@ -79,7 +101,7 @@ export class RecordPipeline<K, V> {
     };
     let prepared: Prepared<K, V> | Promise<Prepared<K, V>>;
     try {
-      prepared = this.#prepare(input, startedAt, signal);
+      prepared = this.#prepare(input, startedAt, signal, onSendDone);
     } catch (error) {
       return fail(error);
     }
@@ -103,7 +125,8 @@ export class RecordPipeline<K, V> {
   #prepare(
     input: ProducerRecord<K, V>,
     startedAt: number,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    onSendDone: boolean,
   ): Prepared<K, V> | Promise<Prepared<K, V>> {
     const topic = input.topic ?? this.#options.defaultTopic;
     if (topic === undefined) {
@@ -114,7 +137,7 @@ export class RecordPipeline<K, V> {
     }
     const outgoing = input.topic === topic ? (input as OutgoingRecord<K, V>) : { ...input, topic };
     const record =
-      this.#options.interceptors.length === 0
+      this.#options.interceptors.length === 0 || onSendDone
         ? outgoing
         : runOnSend(this.#options.interceptors, { ...outgoing }, this.#logger);
     // Serdes may add headers (a schema id, say): give them a copy, never the caller's object.

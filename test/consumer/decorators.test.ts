@@ -66,3 +66,25 @@ describe.each([
     expect(await committed(kafka, groupId, refunds)).toEqual({ 0: '1' });
   });
 });
+
+describe('decorator types', () => {
+  it('type-check the handler class under experimentalDecorators as well as standard decorators', () => {
+    const configPath = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
+    const diagnostics: string[] = [];
+    for (const experimentalDecorators of [false, true]) {
+      const config = ts.getParsedCommandLineOfConfigFile(
+        configPath,
+        { experimentalDecorators, noEmit: true },
+        { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => diagnostics.push(String(d.messageText)) },
+      );
+      if (config === undefined) throw new Error(`cannot read ${configPath}: ${diagnostics.join('; ')}`);
+      const program = ts.createProgram([source], config.options);
+      for (const d of ts.getPreEmitDiagnostics(program)) {
+        diagnostics.push(
+          `${experimentalDecorators ? 'experimental' : 'standard'}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+        );
+      }
+    }
+    expect(diagnostics).toEqual([]);
+  });
+});

@@ -64,12 +64,12 @@ export type HandlerMethodFn<K, V> = (message: Message<K, V>, context: HandlerCon
 /** The decorator {@link Subscribe} returns; fits both decorator modes. */
 export interface SubscribeDecorator<K, V> {
   /** Standard ECMAScript decorators. */
-  (value: HandlerMethodFn<K, V>, context: ClassMethodDecoratorContext): void;
+  <M extends HandlerMethodFn<K, V>>(value: M, context: ClassMethodDecoratorContext): void;
   /** `experimentalDecorators`. */
-  (
+  <M extends HandlerMethodFn<K, V>>(
     target: object,
     propertyKey: string | symbol,
-    descriptor: TypedPropertyDescriptor<HandlerMethodFn<K, V>>,
+    descriptor: TypedPropertyDescriptor<M>,
   ): void;
 }
 

@@ -4,10 +4,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { transactionalIdFor } from '@cascade/consumer';
+import { createConsumer, SendToDlt, transactionalIdFor } from '@cascade/consumer';
+import { string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
-import { committed, produce } from './helpers.js';
+import { committed, produce, readTopic, text } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/eos-transform.ts', import.meta.url));
 
@@ -36,6 +37,62 @@ function exited(child: ChildProcess): Promise<void> {
 describe('exactly-once', () => {
   it('names one transactional id per input partition', () => {
     expect(transactionalIdFor('billing', 'orders', 3)).toBe('billing-orders-3');
+  });
+
+  it("retries a failing handler inside the batch, dead-letters in the same transaction, and discards a failed attempt's sends", async () => {
+    const kafka = kafkaClient();
+    const input = uniqueName('eos-in');
+    const output = uniqueName('eos-out');
+    const groupId = uniqueName('eos');
+    await createTopic(kafka, input);
+    await createTopic(kafka, output);
+    await createTopic(kafka, `${input}.dlt`);
+    await produce(
+      kafka,
+      input,
+      Array.from({ length: 10 }, (_, i) => ({ value: String(i) })),
+    );
+    const attempts = new Map<string, number>();
+    const consumer = createConsumer({
+      kafka: { brokers: cluster().brokers },
+      groupId,
+      fromBeginning: true,
+      eos: {},
+    });
+    consumer.subscribe({
+      topic: input,
+      value: string(),
+      retry: { maximumAttempts: 3, initialIntervalMs: 10, jitter: 0 },
+      handler: (message, context) => {
+        attempts.set(message.value, (attempts.get(message.value) ?? 0) + 1);
+        context.send({ topic: output, value: `out-${message.value}#${message.attempt}` });
+        if (message.value === '3' && message.attempt === 1) throw new Error('transient');
+        if (message.value === '5') throw new SendToDlt('bad record');
+      },
+    });
+    await consumer.start();
+    await waitFor(
+      async () => (await committed(kafka, groupId, input))[0] === '10',
+      () => 'all 10 input offsets committed with the transactions',
+    );
+    await consumer.stop();
+    const outputs = (await readTopic(kafka, output, 9)).map((r) => r.value?.toString());
+    expect(outputs).toEqual([
+      'out-0#1',
+      'out-1#1',
+      'out-2#1',
+      'out-3#2',
+      'out-4#1',
+      'out-6#1',
+      'out-7#1',
+      'out-8#1',
+      'out-9#1',
+    ]);
+    const [dead] = await readTopic(kafka, `${input}.dlt`, 1);
+    expect(dead?.value?.toString()).toBe('5');
+    expect(text(dead?.headers?.['kafka_dlt-exception-message'])).toBe('bad record');
+    expect(attempts.get('3')).toBe(2);
+    expect(attempts.get('5')).toBe(1);
   });
 
   it('outputs each of 20,000 records exactly once although the process is killed three times mid-stream', async () => {

@@ -57,7 +57,7 @@ describe('exactly-once', () => {
       kafka: { brokers: cluster().brokers },
       groupId,
       fromBeginning: true,
-      eos: {},
+      eos: { producer: { compression: 'gzip' } },
     });
     consumer.subscribe({
       topic: input,

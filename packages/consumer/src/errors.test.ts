@@ -68,6 +68,7 @@ describe('resolveConsumerOptions', () => {
     expect(resolveConsumerOptions({ ...base, eos: {} }).eos).toEqual({
       transactionalIdPrefix: 'g',
       transactionTimeoutMs: 60_000,
+      producer: {},
     });
   });
 

@@ -79,6 +79,7 @@ export {
 export {
   type ConsumerOptions,
   type EosOptions,
+  type EosProducerOptions,
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
 } from './options.js';

@@ -11,7 +11,12 @@ import {
   requireNonEmptyString,
   safeLogger,
 } from '@cascade/core';
-import { type KafkaConfig, type ResolvedKafkaConfig, resolveKafkaConfig } from '@cascade/producer';
+import {
+  type KafkaConfig,
+  type ProducerOptions,
+  type ResolvedKafkaConfig,
+  resolveKafkaConfig,
+} from '@cascade/producer';
 import type { PartitionAssigner } from 'kafkajs';
 import type { ConsumerInterceptor, TopicPartition } from './types.js';
 
@@ -29,7 +34,28 @@ export interface EosOptions {
    * @default 60000
    */
   readonly transactionTimeoutMs?: number;
+  /**
+   * Options of the transactional producers Cascade creates per input partition (compression,
+   * interceptors such as the producer's trace-context interceptor, timeouts). The connection
+   * comes from `kafka`; serdes and the transactional id are Cascade's.
+   * @default {}
+   */
+  readonly producer?: EosProducerOptions;
 }
+
+/** The producer options exactly-once mode passes on. */
+export type EosProducerOptions = Partial<
+  Omit<
+    ProducerOptions<string | Buffer, Buffer>,
+    | keyof KafkaConfig
+    | 'key'
+    | 'value'
+    | 'transactionalId'
+    | 'transactionTimeoutMs'
+    | 'defaultTopic'
+    | 'idempotent'
+  >
+>;
 
 /** Options of {@link createConsumer}. */
 export interface ConsumerOptions {
@@ -136,7 +162,13 @@ export interface ResolvedConsumerOptions {
   readonly onError: ConsumerOptions['onError'];
   readonly rackId: string | undefined;
   readonly partitionAssigners: readonly PartitionAssigner[] | undefined;
-  readonly eos: { readonly transactionalIdPrefix: string; readonly transactionTimeoutMs: number } | undefined;
+  readonly eos:
+    | {
+        readonly transactionalIdPrefix: string;
+        readonly transactionTimeoutMs: number;
+        readonly producer: EosProducerOptions;
+      }
+    | undefined;
 }
 
 /** Validates options and fills in defaults; throws `ConfigError` naming the field. */
@@ -210,6 +242,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
               eos.transactionTimeoutMs ?? 60_000,
               1,
             ),
+            producer: { ...eos.producer },
           }),
   });
 }

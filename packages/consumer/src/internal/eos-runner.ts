@@ -18,6 +18,7 @@ import {
 } from '@cascade/producer';
 import { bytes } from '@cascade/schema';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { EosProducerOptions } from '../options.js';
 import type { OutputRecord, TopicPartition } from '../types.js';
 import type { BatchHost } from './batch-runner.js';
 import { Abandoned } from './record-processor.js';
@@ -47,7 +48,11 @@ export function createTransactionalOutputs(
   kafka: Kafka,
   config: ResolvedKafkaConfig,
   groupId: string,
-  options: { readonly transactionalIdPrefix: string; readonly transactionTimeoutMs: number },
+  options: {
+    readonly transactionalIdPrefix: string;
+    readonly transactionTimeoutMs: number;
+    readonly producer: EosProducerOptions;
+  },
   logger: Logger,
 ): TransactionalOutputs {
   const producers = new Map<string, Promise<TxProducer>>();
@@ -67,10 +72,11 @@ export function createTransactionalOutputs(
         pending = (async () => {
           const { sasl, ...connection } = config;
           const producer: TxProducer = createProducer({
+            lingerMs: 0,
+            ...options.producer,
             ...connection,
             ...(sasl === undefined ? {} : { sasl }),
             value: bytes(),
-            lingerMs: 0,
             transactionalId: transactionalIdFor(options.transactionalIdPrefix, topic, partition),
             transactionTimeoutMs: options.transactionTimeoutMs,
           });

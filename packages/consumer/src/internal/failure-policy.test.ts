@@ -1,5 +1,5 @@
 import { resolveRetryPolicy, TimeoutError } from '@cascade/core';
-import { DeserializationError } from '@cascade/schema';
+import { DeserializationError, RegistryUnavailableError } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
 import { SendToDlt, SkipRecord } from '../errors.js';
 import { decideFailure, isRetriableFailure } from './failure-policy.js';
@@ -42,5 +42,10 @@ describe('failure policy', () => {
     expect(
       isRetriableFailure(new Error('x', { cause: new TimeoutError('op', 1) }), ['CASCADE_TIMEOUT']),
     ).toBe(true);
+  });
+
+  it('retries a record whose serde failed transiently (registry unavailable) instead of dead-lettering it', () => {
+    const outage = new RegistryUnavailableError('http://registry', 'GET /schemas/ids/4', 3, 'ECONNREFUSED');
+    expect(decideFailure(outage, policy, 1, 0)).toEqual({ action: 'retry-in-place' });
   });
 });

@@ -1,0 +1,57 @@
+// The exactly-once fencing scheme, step by step on the real broker: one transactional id per
+// input partition, so the member that takes a partition over fences the previous owner, whose
+// transaction (output and offsets) then fails and never becomes visible.
+
+import { noopLogger } from '@cascade/core';
+import { createKafkaClient, ProducerFencedError, resolveKafkaConfig } from '@cascade/producer';
+import { describe, expect, it } from 'vitest';
+// The registry of per-partition producers is internal; the scheme is what this test pins.
+import { createTransactionalOutputs } from '../../packages/consumer/src/internal/eos-runner.js';
+import { cluster, createTopic, kafkaClient, uniqueName } from '../support/kafka.js';
+import { committed, readTopic } from './helpers.js';
+
+describe('exactly-once fencing', () => {
+  it("fences the previous owner of a partition: the zombie's output and offsets never become visible", async () => {
+    const kafka = kafkaClient();
+    const input = uniqueName('fence-in');
+    const output = uniqueName('fence-out');
+    const groupId = uniqueName('fence');
+    await createTopic(kafka, input);
+    await createTopic(kafka, output);
+    const config = resolveKafkaConfig({ brokers: cluster().brokers });
+    const options = { transactionalIdPrefix: groupId, transactionTimeoutMs: 30_000, producer: {} };
+    const zombie = createTransactionalOutputs(
+      createKafkaClient(config),
+      config,
+      groupId,
+      options,
+      noopLogger,
+    );
+    const owner = createTransactionalOutputs(createKafkaClient(config), config, groupId, options, noopLogger);
+    try {
+      const { producer: zombieProducer } = await zombie.producerFor(input, 0);
+      // The partition moves: the new owner initialises the same transactional id.
+      const { producer: ownerProducer, fresh } = await owner.producerFor(input, 0);
+      expect(fresh).toBe(true);
+      const offsets = (offset: string) => ({
+        consumerGroupId: groupId,
+        topics: [{ topic: input, partitions: [{ partition: 0, offset }] }],
+      });
+      const zombieCommit = zombieProducer.transaction(async (tx) => {
+        await tx.send({ topic: output, value: Buffer.from('from-zombie') });
+        await tx.sendOffsets(offsets('5'));
+      });
+      await expect(zombieCommit).rejects.toBeInstanceOf(ProducerFencedError);
+      await ownerProducer.transaction(async (tx) => {
+        await tx.send({ topic: output, value: Buffer.from('from-owner') });
+        await tx.sendOffsets(offsets('3'));
+      });
+      const records = await readTopic(kafka, output, 1);
+      expect(records.map((r) => r.value?.toString())).toEqual(['from-owner']);
+      expect(await committed(kafka, groupId, input)).toEqual({ 0: '3' });
+    } finally {
+      await zombie.close();
+      await owner.close();
+    }
+  });
+});

@@ -122,14 +122,15 @@ export interface ConsumerOptions {
   readonly maxBytes?: number;
   /** Interceptors, run in order. @default [] */
   readonly interceptors?: readonly ConsumerInterceptor[];
-  /** Called after the group assigned partitions to this member. */
+  /** Called after the group assigned partitions to this member. @default undefined */
   readonly onPartitionsAssigned?: (partitions: readonly TopicPartition[]) => void | Promise<void>;
   /**
    * Called when partitions are taken away, after their in-flight records finished (or were
    * abandoned) and their offsets were committed.
+   * @default undefined
    */
   readonly onPartitionsRevoked?: (partitions: readonly TopicPartition[]) => void | Promise<void>;
-  /** Called with errors the consumer cannot report elsewhere (a crash, a stalled partition). */
+  /** Called with errors the consumer cannot report elsewhere (a crash, a stalled partition). @default undefined */
   readonly onError?: (error: Error) => void;
   /** The rack this member runs in, for fetch-from-follower and {@link rackAwareAssigner}. @default undefined */
   readonly rackId?: string;

@@ -35,9 +35,12 @@ export interface Message<K, V> {
 /** A record to send from a handler in exactly-once mode: bytes, or strings sent as UTF-8. */
 export interface OutputRecord {
   readonly topic: string;
+  /** @default null */
   readonly key?: Buffer | string | null;
   readonly value: Buffer | string | null;
+  /** @default {} (the record being handled carries its `traceparent` on) */
   readonly headers?: Headers;
+  /** An explicit partition. @default chosen by the producer's partitioner */
   readonly partition?: number;
 }
 
@@ -83,17 +86,19 @@ export type ConcurrencyMode = 'partition' | 'key';
 
 /** What to consume and how to handle it. Give exactly one of `topic`, `topics`, `pattern`. */
 export interface SubscriptionOptions<K, V> {
+  /** One topic. @default undefined */
   readonly topic?: string;
+  /** Several topics. @default undefined */
   readonly topics?: readonly string[];
-  /** Every existing topic whose name matches (resolved when the consumer starts). */
+  /** Every existing topic whose name matches (resolved when the consumer starts). @default undefined */
   readonly pattern?: RegExp;
   /** The key serde. @default a UTF-8 string serde */
   readonly key?: Serde<K>;
   /** The value serde. Required. */
   readonly value: Serde<V>;
-  /** The record handler. Give this or `batchHandler`. */
+  /** The record handler. Give this or `batchHandler`. @default undefined */
   readonly handler?: MessageHandler<K, V>;
-  /** The batch handler (partition mode only). Give this or `handler`. */
+  /** The batch handler (partition mode only). Give this or `handler`. @default undefined */
   readonly batchHandler?: BatchHandler<K, V>;
   /**
    * `'partition'`: one record at a time per partition, partitions in parallel. `'key'`: in

@@ -82,6 +82,19 @@ describe('saga record codec', () => {
     expect(decodeState(encodeState(state))).toEqual(state);
   });
 
+  it('encodes the commands of a real transition so participants can read them, the first one included', () => {
+    const saga = defineSaga<{ sku: string }>('s')
+      .step('a', { participant: 'p', invoke: ({ input }) => input })
+      .build();
+    const begun = decide(saga, undefined, { type: 'begin', sagaId: 's-1', input: { sku: 'A' } }, { now: 5 });
+    const effect = begun.effects.find((e) => e.type === 'send-command');
+    if (effect?.type !== 'send-command') throw new Error('no command');
+    const { type: _type, ...command } = effect;
+    const decoded = decodeCommand(encodeCommand({ ...command, saga: 's', replyTo: 'inbox' }));
+    expect(decoded).toMatchObject({ seq: 1, payload: { sku: 'A' } });
+    expect(decoded.seq).toBe(begun.state.seq);
+  });
+
   it('names what is wrong with a malformed record', () => {
     expect(malformed(() => decodeInboxEvent(null)).message).toBe(
       'Malformed saga event record: the value is empty.',

@@ -174,7 +174,7 @@ export function decide(
 }
 
 function finish(t: Transition): Decision {
-  t.state.seq += 1;
+  t.state.seq = t.seq;
   t.state.updatedAt = t.now;
   return { state: t.state, effects: t.effects, applied: true };
 }

@@ -37,10 +37,13 @@ export class Transition {
   readonly now: number;
   readonly random: () => number;
   readonly effects: SagaEffect[] = [];
+  /** The sequence number this transition gives the state, carried by the commands it emits. */
+  readonly seq: number;
 
   constructor(definition: SagaDefinition, state: SagaState, env: TransitionEnv) {
     this.definition = definition;
     this.state = structuredClone(state) as DraftState;
+    this.seq = state.seq + 1;
     this.now = env.now;
     this.random = env.random ?? Math.random;
   }
@@ -124,7 +127,7 @@ export class Transition {
       this.effects.push({
         type: 'send-command',
         sagaId: this.state.sagaId,
-        seq: this.state.seq,
+        seq: this.seq,
         participant: step.participant ?? '',
         command: step.command,
         step: name,

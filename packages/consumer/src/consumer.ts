@@ -205,9 +205,22 @@ export class Consumer {
         void this.#onJoin(event.payload.memberAssignment).then(resolve, resolve);
       });
       consumer.on(consumer.events.CRASH, (event) => {
+        if (event.payload.restart) {
+          this.#logger.warn('The kafkajs consumer crashed on a retriable error and restarts.', {
+            error: event.payload.error,
+          });
+          return;
+        }
         const error = new ConsumerCrashedError(opts.groupId, { cause: event.payload.error });
         this.#report(error);
         reject(error);
+        // It will not restart: release everything and end in the `failed` state.
+        void this.#lifecycle
+          .close(async () => {
+            await this.#stop().catch(() => undefined);
+            throw error;
+          })
+          .catch(() => undefined);
       });
     });
     consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());

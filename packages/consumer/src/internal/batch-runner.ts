@@ -62,7 +62,8 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
       state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);
       resolveOffset(batch.lastOffset());
     }
-    await host.commit();
+    // A failed commit is logged by the consumer and retried with the next one; never fail the batch.
+    await host.commit().catch(() => undefined);
     return;
   }
   const keyed = state.source.subscription.mode === 'key' && state.source.retryStage === 0;
@@ -135,7 +136,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   } else if (lastDispatched !== undefined && state.tracker.pendingCount === 0) {
     resolveOffset(lastDispatched);
   }
-  await host.commit();
+  await host.commit().catch(() => undefined);
   if (dueIn > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), dueIn);
 }
 

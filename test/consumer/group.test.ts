@@ -178,4 +178,39 @@ describe('group membership', () => {
     await admin.disconnect();
     expect(groups[0]?.protocol).toBe('CascadeRackAwareAssigner');
   });
+
+  it('runs onPartitionsAssigned to completion before any record of the assignment is handled', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('assigned');
+    await createTopic(kafka, topic, 2);
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: String(i) })),
+    );
+    const events: string[] = [];
+    const consumer = createConsumer({
+      kafka: { brokers: cluster().brokers },
+      groupId: uniqueName('group'),
+      fromBeginning: true,
+      onPartitionsAssigned: async (partitions) => {
+        events.push(`assigned ${partitions.length}`);
+        // E.g. a saga coordinator rebuilding its state from the log before handling commands.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        events.push('rebuilt');
+      },
+    });
+    cleanups.push(() => consumer.stop());
+    consumer.subscribe({
+      topic,
+      value: json<number>(),
+      handler: (m) => void events.push(`handled ${m.value}`),
+    });
+    await consumer.start();
+    await waitFor(
+      () => events.filter((e) => e.startsWith('handled')).length === 20,
+      () => `20 handled, got ${events.length} events`,
+    );
+    expect(events.slice(0, 2)).toEqual(['assigned 2', 'rebuilt']);
+  });
 });

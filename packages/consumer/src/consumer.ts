@@ -69,6 +69,9 @@ export class Consumer {
   readonly #inFlight: InFlightLimit;
   #generation: Generation = { dispatch: new AbortController(), abandon: new AbortController() };
   #heartbeat: (() => Promise<void>) | undefined;
+  /** Settles when the hooks of the latest assignment have run. */
+  #ready: Promise<void> = Promise.resolve();
+  #readyPending = false;
   #timers: NodeJS.Timeout[] = [];
   readonly #resumeTimers = new Set<NodeJS.Timeout>();
   #committing: Promise<void> | undefined;
@@ -202,7 +205,8 @@ export class Consumer {
     }
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        void this.#onJoin(event.payload.memberAssignment).then(resolve, resolve);
+        this.#ready = this.#onJoin(event.payload.memberAssignment);
+        void this.#ready.then(resolve, resolve);
       });
       consumer.on(consumer.events.CRASH, (event) => {
         if (event.payload.restart) {
@@ -284,7 +288,10 @@ export class Consumer {
       throw new UnknownTopicError(this.#subscriptions.map((s) => String(s.pattern)));
   }
 
-  #eachBatch(payload: EachBatchPayload): Promise<void> {
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    this.#heartbeat = payload.heartbeat;
+    // Records of a new assignment wait for its hooks (onPartitionsAssigned may rebuild state).
+    if (this.#readyPending) await this.#ready;
     const host = {
       logger: this.#logger,
       inFlight: this.#inFlight,
@@ -309,8 +316,11 @@ export class Consumer {
         this.#consumer?.seek({ topic, partition, offset });
       },
     };
-    if (this.#eos !== undefined) return runEosBatch(host, this.#eos, payload, this.#options.groupId);
-    return runBatch(host, payload);
+    if (this.#eos !== undefined) {
+      await runEosBatch(host, this.#eos, payload, this.#options.groupId);
+      return;
+    }
+    await runBatch(host, payload);
   }
 
   #stateOf(topic: string, partition: number): PartitionState | undefined {
@@ -328,7 +338,7 @@ export class Consumer {
   /** Heartbeats while handlers run; a rebalance seen here starts draining. */
   async #beat(): Promise<void> {
     const heartbeat = this.#heartbeat;
-    if (heartbeat === undefined || this.#inFlight.count === 0) return;
+    if (heartbeat === undefined || (this.#inFlight.count === 0 && !this.#readyPending)) return;
     try {
       await heartbeat();
     } catch (error) {
@@ -368,9 +378,14 @@ export class Consumer {
     this.#states = new Map();
     this.#generation.abandon.abort();
     this.#generation = { dispatch: new AbortController(), abandon: new AbortController() };
-    await this.#eos?.onAssigned(next);
-    if (revoked.length > 0) await this.#hook('onPartitionsRevoked', revoked);
-    await this.#hook('onPartitionsAssigned', next);
+    this.#readyPending = true;
+    try {
+      await this.#eos?.onAssigned(next);
+      if (revoked.length > 0) await this.#hook('onPartitionsRevoked', revoked);
+      await this.#hook('onPartitionsAssigned', next);
+    } finally {
+      this.#readyPending = false;
+    }
   }
 
   async #hook(

@@ -122,7 +122,11 @@ export interface ConsumerOptions {
   readonly maxBytes?: number;
   /** Interceptors, run in order. @default [] */
   readonly interceptors?: readonly ConsumerInterceptor[];
-  /** Called after the group assigned partitions to this member. @default undefined */
+  /**
+   * Called after the group assigned partitions to this member (the whole assignment). Records of
+   * the assignment are handled only after it returns; heartbeats continue meanwhile.
+   * @default undefined
+   */
   readonly onPartitionsAssigned?: (partitions: readonly TopicPartition[]) => void | Promise<void>;
   /**
    * Called when partitions are taken away, after their in-flight records finished (or were

@@ -41,6 +41,10 @@ function percentile(sorted: readonly number[], p: number): number {
 /** One transaction per record, sequentially: what a coordinator without batching pays per transition. */
 async function naiveTransactionsPerSecond(brokers: string[], topic: string, count: number): Promise<number> {
   const kafka = new Kafka({ brokers, clientId: 'bench-saga-naive', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
   const producer = kafka.producer({
     transactionalId: `bench-naive-${randomUUID()}`,
     idempotent: true,

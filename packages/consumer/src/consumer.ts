@@ -4,26 +4,22 @@
  * @module
  */
 
-import {
-  cascadeChannel,
-  DiagnosticChannels,
-  Lifecycle,
-  type LifecycleState,
-  type Logger,
-} from '@cascade/core';
+import { Lifecycle, type LifecycleState, type Logger } from '@cascade/core';
 import type { EachBatchPayload, Kafka, Consumer as KafkajsConsumer } from 'kafkajs';
 import { subscriptionsOf } from './decorators.js';
-import { CommitError, ConsumerCrashedError, UnknownTopicError } from './errors.js';
+import { ConsumerCrashedError } from './errors.js';
 import { runBatch } from './internal/batch-runner.js';
+import { Committer } from './internal/committer.js';
 import { createTransactionalOutputs, runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
 import { InFlightLimit } from './internal/in-flight.js';
 import { createClient } from './internal/kafka-client.js';
 import { newPartitionState, type PartitionState, partitionKey } from './internal/partition-state.js';
 import { createPublisher, type Publisher } from './internal/publisher.js';
 import { RecordProcessor, type Signals, type Source } from './internal/record-processor.js';
-import { type ResolvedSubscription, resolveSubscription, retryTopicName } from './internal/subscription.js';
+import { type ResolvedSubscription, resolveSubscription } from './internal/subscription.js';
+import { resolveSources } from './internal/topics.js';
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
-import type { CommittedOffset, SubscriptionOptions, TopicPartition } from './types.js';
+import type { SubscriptionOptions, TopicPartition } from './types.js';
 
 /** Counters for observing a running consumer. */
 export interface ConsumerStats {
@@ -36,8 +32,6 @@ export interface ConsumerStats {
   /** Partitions assigned to this member now. */
   readonly assigned: readonly TopicPartition[];
 }
-
-const commitChannel = cascadeChannel<object>(DiagnosticChannels.consumerCommit);
 
 interface Generation {
   readonly dispatch: AbortController;
@@ -74,8 +68,7 @@ export class Consumer {
   #readyPending = false;
   #timers: NodeJS.Timeout[] = [];
   readonly #resumeTimers = new Set<NodeJS.Timeout>();
-  #committing: Promise<void> | undefined;
-  #commitQueued: Promise<void> | undefined;
+  readonly #committer: Committer;
   #eos: TransactionalOutputs | undefined;
 
   constructor(options: ConsumerOptions) {
@@ -86,6 +79,17 @@ export class Consumer {
     this.#inFlight = new InFlightLimit(this.#options.maxInFlight, (paused) =>
       this.#logger.debug(paused ? 'In-flight bound reached: fetching paused.' : 'Drained: fetching resumed.'),
     );
+    this.#committer = new Committer({
+      groupId: this.#options.groupId,
+      logger: this.#logger,
+      interceptors: this.#options.interceptors,
+      states: () => this.#states.values(),
+      commitOffsets: () => {
+        const consumer = this.#consumer;
+        if (consumer === undefined || this.#eos !== undefined) return undefined;
+        return (offsets) => consumer.commitOffsets(offsets);
+      },
+    });
     this.#processor = new RecordProcessor({
       groupId: this.#options.groupId,
       logger: this.#logger,
@@ -252,40 +256,9 @@ export class Consumer {
     } finally {
       await admin.disconnect();
     }
-    const missing: string[] = [];
-    for (const subscription of this.#subscriptions) {
-      const topics = subscription.pattern
-        ? [...existing].filter((t) => subscription.pattern?.test(t) && !/\.retry\.\d+$|[.-]dlt$/.test(t))
-        : subscription.topics;
-      for (const topic of topics) {
-        if (!existing.has(topic)) missing.push(topic);
-        this.#sources.set(topic, { subscription, topic, partition: -1, retryStage: 0, baseTopic: topic });
-        subscription.retryDelaysMs.forEach((_, i) => {
-          const retryTopic = retryTopicName(topic, i + 1);
-          if (!existing.has(retryTopic)) missing.push(retryTopic);
-          this.#sources.set(retryTopic, {
-            subscription,
-            topic: retryTopic,
-            partition: -1,
-            retryStage: i + 1,
-            baseTopic: topic,
-          });
-        });
-        const dlt = subscription.dltTopic?.(topic);
-        if (dlt !== undefined && !existing.has(dlt)) {
-          this.#logger.warn(
-            'Dead-letter topic does not exist: a failing record will stop its partition until it does.',
-            {
-              topic,
-              dlt,
-            },
-          );
-        }
-      }
+    for (const [topic, source] of resolveSources(this.#subscriptions, existing, this.#logger)) {
+      this.#sources.set(topic, source);
     }
-    if (missing.length > 0) throw new UnknownTopicError(missing);
-    if (this.#sources.size === 0)
-      throw new UnknownTopicError(this.#subscriptions.map((s) => String(s.pattern)));
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -401,54 +374,7 @@ export class Consumer {
 
   /** Commits every partition's finished offsets (up to its lowest unfinished offset). */
   commit(): Promise<void> {
-    if (this.#committing !== undefined) {
-      // One commit at a time; calls meanwhile share one follow-up that sees their progress.
-      this.#commitQueued ??= this.#committing
-        .catch(() => undefined)
-        .then(() => {
-          this.#commitQueued = undefined;
-          return this.commit();
-        });
-      return this.#commitQueued;
-    }
-    this.#committing = this.#commitNow().finally(() => {
-      this.#committing = undefined;
-    });
-    return this.#committing;
-  }
-
-  async #commitNow(): Promise<void> {
-    const consumer = this.#consumer;
-    if (consumer === undefined || this.#eos !== undefined) return;
-    const pending: Array<{ state: PartitionState; offset: bigint }> = [];
-    for (const state of this.#states.values()) {
-      const offset = state.tracker.toCommit();
-      if (offset !== undefined) pending.push({ state, offset });
-    }
-    if (pending.length === 0) return;
-    const offsets: CommittedOffset[] = pending.map(({ state, offset }) => ({
-      topic: state.source.topic,
-      partition: state.source.partition,
-      offset: offset.toString(),
-    }));
-    const run = async (): Promise<void> => {
-      try {
-        await consumer.commitOffsets([...offsets]);
-      } catch (cause) {
-        const error = new CommitError(this.#options.groupId, { cause });
-        this.#logger.warn(error.message, { error: cause });
-        throw error;
-      }
-    };
-    await (commitChannel.hasSubscribers ? commitChannel.tracePromise(run, { offsets }) : run());
-    for (const { state, offset } of pending) state.tracker.markCommitted(offset);
-    for (const interceptor of this.#options.interceptors) {
-      try {
-        await interceptor.onCommit?.(offsets);
-      } catch (error) {
-        this.#logger.warn('Consumer interceptor onCommit threw; ignored.', { error });
-      }
-    }
+    return this.#committer.commit();
   }
 
   async #stop(): Promise<void> {

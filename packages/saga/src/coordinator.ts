@@ -33,6 +33,11 @@ export interface SagaCoordinatorOptions {
   readonly groupId?: string;
   /** How long a coordinator may be silent before its sagas move to another. @default 10000 */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How many inbox partitions are processed at once. Each has its own transactional producer, so
+   * their transactions commit in parallel. @default 4
+   */
+  readonly partitionsConcurrently?: number;
   /** Called when a saga needs an operator (a compensation exhausted its budget). */
   readonly onNeedsAttention?: (state: SagaState) => void;
   readonly logger?: Logger;
@@ -275,6 +280,7 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
     groupId,
     fromBeginning: true,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
     eos: { transactionalIdPrefix: groupId },
     logger,
     onPartitionsAssigned: (partitions) => {

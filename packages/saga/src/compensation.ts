@@ -5,7 +5,6 @@
  * @module
  */
 
-import { backoffDelayMs, hasAttemptsLeft } from '@cascade/core';
 import type { Transition } from './internal/transition.js';
 import { type StepError, timerId } from './state.js';
 
@@ -69,19 +68,10 @@ export function onCompensationFailure(t: Transition, name: string, error: StepEr
   state.lastError = error;
   t.cancelStepTimers(name);
   const used = state.compensationAttempts - (state.retryBase ?? 0);
-  if (!error.nonRetryable && hasAttemptsLeft(step.compensationRetry, used)) {
-    const next = state.compensationAttempts + 1;
-    const delayMs = error.nextRetryDelayMs ?? backoffDelayMs(step.compensationRetry, used, t.random);
-    t.setTimer(timerId('retry', name, 'compensate', next), {
-      kind: 'retry',
-      dueAt: t.now + delayMs,
-      step: name,
-      phase: 'compensate',
-      attempt: next,
-    });
-    t.notify('step-retrying', { step: name, attempt: next, error });
+  if (
+    t.retryIfAllowed(name, 'compensate', step.compensationRetry, used, state.compensationAttempts + 1, error)
+  )
     return;
-  }
   state.status = 'compensation-failed';
   t.state.status = 'needs-attention';
   const failed = Object.entries(t.state.steps)

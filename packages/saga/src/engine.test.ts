@@ -439,6 +439,32 @@ describe('saga state machine: when compensation fails', () => {
     ]);
   });
 
+  it('does not retry a compensation failure its policy lists as non-retryable', () => {
+    const saga = defineSaga<PlaceOrder>('no-retry')
+      .step('reserve', {
+        participant: 'inventory',
+        invoke: () => ({}),
+        compensate: () => ({}),
+        compensationRetry: { ...fast, maximumAttempts: 5, nonRetryableErrorTypes: ['ReservationGone'] },
+      })
+      .step('charge', { participant: 'payment', invoke: () => ({}) })
+      .build();
+    const h = new Harness(saga);
+    h.begin(input);
+    h.succeed('reserve');
+    h.fail('charge', 'business-failure', { type: 'Declined', message: 'no' });
+    const gone = h.send({
+      type: 'reply',
+      step: 'reserve',
+      phase: 'compensate',
+      attempt: 1,
+      outcome: 'error',
+      error: { type: 'ReservationGone', message: 'archived' },
+    });
+    expect(notifications(gone.effects)).toEqual(['needs-attention reserve']);
+    expect(h.state?.status).toBe('needs-attention');
+  });
+
   it('lets an operator mark a compensation done by hand, force completion, or abort', () => {
     const stuck = () => {
       const h = new Harness(placeOrder({ compensationAttempts: 1 }));

@@ -4,10 +4,9 @@
  * @module
  */
 
-import { backoffDelayMs, hasAttemptsLeft } from '@cascade/core';
 import { beginCompensation } from './compensation.js';
 import type { Transition } from './internal/transition.js';
-import { type StepError, timerId } from './state.js';
+import type { StepError } from './state.js';
 
 /** Runs the next steps: skips those whose `when` says no, starts the rest, or completes the saga. */
 export function advance(t: Transition): void {
@@ -75,20 +74,7 @@ export function onInvokeFailure(
     beginCompensation(t, name, error);
     return;
   }
-  const retriable = !error.nonRetryable && !step.retry.nonRetryableErrorTypes.includes(error.type);
-  if (retriable && hasAttemptsLeft(step.retry, state.attempts)) {
-    const next = state.attempts + 1;
-    const delayMs = error.nextRetryDelayMs ?? backoffDelayMs(step.retry, state.attempts, t.random);
-    t.setTimer(timerId('retry', name, 'invoke', next), {
-      kind: 'retry',
-      dueAt: t.now + delayMs,
-      step: name,
-      phase: 'invoke',
-      attempt: next,
-    });
-    t.notify('step-retrying', { step: name, attempt: next, error });
-    return;
-  }
+  if (t.retryIfAllowed(name, 'invoke', step.retry, state.attempts, state.attempts + 1, error)) return;
   state.status = 'unknown';
   t.notify('step-failed', { step: name, attempt: state.attempts, error });
   beginCompensation(t, name, error);

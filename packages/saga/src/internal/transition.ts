@@ -1,3 +1,4 @@
+import { backoffDelayMs, hasAttemptsLeft, type ResolvedRetryPolicy } from '@cascade/core';
 import type { SagaDefinition, StepDefinition } from '../definition.js';
 import {
   commandId,
@@ -96,6 +97,32 @@ export class Transition {
 
   cancelAllTimers(): void {
     for (const id of Object.keys(this.state.timers)) this.cancelTimer(id);
+  }
+
+  /**
+   * Schedules the next attempt of a phase of a step after a failure, if `policy` allows another
+   * (`used` attempts made so far) and the error may be retried. Returns whether it did.
+   */
+  retryIfAllowed(
+    name: string,
+    phase: Phase,
+    policy: ResolvedRetryPolicy,
+    used: number,
+    nextAttempt: number,
+    error: StepError,
+  ): boolean {
+    const retriable = !error.nonRetryable && !policy.nonRetryableErrorTypes.includes(error.type);
+    if (!retriable || !hasAttemptsLeft(policy, used)) return false;
+    const delayMs = error.nextRetryDelayMs ?? backoffDelayMs(policy, used, this.random);
+    this.setTimer(timerId('retry', name, phase, nextAttempt), {
+      kind: 'retry',
+      dueAt: this.now + delayMs,
+      step: name,
+      phase,
+      attempt: nextAttempt,
+    });
+    this.notify('step-retrying', { step: name, attempt: nextAttempt, error });
+    return true;
   }
 
   /**

@@ -110,40 +110,42 @@ export class PortInUseError extends CascadeError {
 }
 brandErrorClass(PortInUseError);
 
-/** The Kafka broker exited or did not become ready in time. Carries the tail of its log. */
-export class BrokerStartError extends CascadeError {
-  readonly code = TestkitErrorCodes.BrokerStartFailed;
-  /** The last lines of the broker's log. */
+/** A server the testkit started exited or did not become ready in time. Carries the tail of its log. */
+export abstract class ServerStartError extends CascadeError {
+  /** The last lines of the server's log. */
   readonly logTail: string;
   /** Where the full log is (removed when the cluster stops). */
   readonly logFile: string;
 
-  constructor(reason: string, logFile: string, logTail: string, options?: CascadeErrorOptions) {
-    super(
-      `The Kafka broker failed to start: ${reason}. Last lines of ${logFile}:\n${logTail}`,
-      false,
-      options,
-    );
+  protected constructor(
+    server: string,
+    reason: string,
+    logFile: string,
+    logTail: string,
+    options?: CascadeErrorOptions,
+  ) {
+    super(`${server} failed to start: ${reason}. Last lines of ${logFile}:\n${logTail}`, false, options);
     this.logTail = logTail;
     this.logFile = logFile;
   }
 }
-brandErrorClass(BrokerStartError);
 
-/** Apicurio Registry exited or did not become ready in time. Carries the tail of its log. */
-export class RegistryStartError extends CascadeError {
-  readonly code = TestkitErrorCodes.RegistryStartFailed;
-  readonly logTail: string;
-  readonly logFile: string;
+/** The Kafka broker exited or did not become ready in time. */
+export class BrokerStartError extends ServerStartError {
+  readonly code = TestkitErrorCodes.BrokerStartFailed;
 
   constructor(reason: string, logFile: string, logTail: string, options?: CascadeErrorOptions) {
-    super(
-      `The schema registry failed to start: ${reason}. Last lines of ${logFile}:\n${logTail}`,
-      false,
-      options,
-    );
-    this.logTail = logTail;
-    this.logFile = logFile;
+    super('The Kafka broker', reason, logFile, logTail, options);
+  }
+}
+brandErrorClass(BrokerStartError);
+
+/** Apicurio Registry exited or did not become ready in time. */
+export class RegistryStartError extends ServerStartError {
+  readonly code = TestkitErrorCodes.RegistryStartFailed;
+
+  constructor(reason: string, logFile: string, logTail: string, options?: CascadeErrorOptions) {
+    super('The schema registry', reason, logFile, logTail, options);
   }
 }
 brandErrorClass(RegistryStartError);

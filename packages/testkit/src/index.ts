@@ -20,6 +20,7 @@ export {
   MavenNotFoundError,
   PortInUseError,
   RegistryStartError,
+  ServerStartError,
   type TestkitErrorCode,
   TestkitErrorCodes,
   UnsupportedOperationError,

@@ -213,4 +213,65 @@ describe('group membership', () => {
     );
     expect(events.slice(0, 2)).toEqual(['assigned 2', 'rebuilt']);
   });
+
+  it('on a rebalance, finishes in-flight records and commits them before onPartitionsRevoked, then rejoins', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('revoke');
+    const groupId = uniqueName('group');
+    await createTopic(kafka, topic, 2);
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: String(i) })),
+    );
+    const counts = new Map<number, number>();
+    let handledByFirst = 0;
+    let firstRunning = 0;
+    const snapshots: Array<{ handled: number; committed: number; running: number }> = [];
+    const first = createConsumer({
+      kafka: { brokers: cluster().brokers },
+      groupId,
+      fromBeginning: true,
+      heartbeatIntervalMs: 200,
+      onPartitionsRevoked: async () => {
+        const offsets = await committed(kafka, groupId, topic);
+        const total = Object.values(offsets).reduce((n, o) => n + Math.max(0, Number(o)), 0);
+        snapshots.push({ handled: handledByFirst, committed: total, running: firstRunning });
+      },
+    });
+    cleanups.push(() => first.stop());
+    first.subscribe({
+      topic,
+      value: json<number>(),
+      handler: async (m) => {
+        firstRunning++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        counts.set(m.value, (counts.get(m.value) ?? 0) + 1);
+        handledByFirst++;
+        firstRunning--;
+      },
+    });
+    await first.start();
+    await waitFor(
+      () => handledByFirst >= 3,
+      () => 'a few records handled by the first member',
+    );
+    const second = createConsumer({ kafka: { brokers: cluster().brokers }, groupId, fromBeginning: true });
+    cleanups.push(() => second.stop());
+    second.subscribe({
+      topic,
+      value: json<number>(),
+      handler: (m) => void counts.set(m.value, (counts.get(m.value) ?? 0) + 1),
+    });
+    await second.start();
+    await waitFor(
+      () => counts.size === 40,
+      () => `40 distinct records, got ${counts.size}`,
+    );
+    // At revocation nothing was running and everything the first member handled was committed.
+    const [atRevoke] = snapshots;
+    expect(atRevoke?.running).toBe(0);
+    expect(atRevoke?.committed).toBe(atRevoke?.handled);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  });
 });

@@ -66,6 +66,9 @@ export class Consumer {
   /** Settles when the hooks of the latest assignment have run. */
   #ready: Promise<void> = Promise.resolve();
   #readyPending = false;
+  /** The revocation in progress (drain, commit, onPartitionsRevoked) after a rebalance was seen. */
+  #revoking: Promise<void> | undefined;
+  #revokedNotified = false;
   #timers: NodeJS.Timeout[] = [];
   readonly #resumeTimers = new Set<NodeJS.Timeout>();
   readonly #committer: Committer;
@@ -291,9 +294,10 @@ export class Consumer {
     };
     if (this.#eos !== undefined) {
       await runEosBatch(host, this.#eos, payload, this.#options.groupId);
-      return;
+    } else {
+      await runBatch(host, payload);
     }
-    await runBatch(host, payload);
+    if (this.#generation.dispatch.signal.aborted && this.#revoking !== undefined) await this.#revoking;
   }
 
   #stateOf(topic: string, partition: number): PartitionState | undefined {
@@ -339,6 +343,17 @@ export class Consumer {
       Math.floor(this.#options.rebalanceTimeoutMs / 2),
     );
     timer.unref();
+    // Once in-flight records finished (or were abandoned): commit, then tell the application its
+    // partitions are revoked. Batches wait for this before returning, so kafkajs rejoins after it.
+    const revoking = [...this.#assigned];
+    this.#revoking = (async () => {
+      await this.#drained(generation.abandon.signal);
+      await this.commit().catch(() => undefined);
+      // Too late when the group already moved on (the join reports the revocation then).
+      if (this.#generation !== generation) return;
+      if (revoking.length > 0) await this.#hook('onPartitionsRevoked', revoking);
+      this.#revokedNotified = true;
+    })();
   }
 
   async #onJoin(memberAssignment: Record<string, number[]>): Promise<void> {
@@ -351,10 +366,14 @@ export class Consumer {
     this.#states = new Map();
     this.#generation.abandon.abort();
     this.#generation = { dispatch: new AbortController(), abandon: new AbortController() };
+    const revokedNotified = this.#revokedNotified;
+    this.#revokedNotified = false;
+    this.#revoking = undefined;
     this.#readyPending = true;
     try {
       await this.#eos?.onAssigned(next);
-      if (revoked.length > 0) await this.#hook('onPartitionsRevoked', revoked);
+      // Skipped when the rebalance was seen in time and the hook already ran before the rejoin.
+      if (revoked.length > 0 && !revokedNotified) await this.#hook('onPartitionsRevoked', revoked);
       await this.#hook('onPartitionsAssigned', next);
     } finally {
       this.#readyPending = false;

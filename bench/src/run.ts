@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { patchKafkajsNegativeTimeout } from '@cascade/producer';
 import { startCluster } from '@cascade/testkit';
 import { type Benchmark, markdownTable } from './harness.js';
 
@@ -31,6 +32,9 @@ function updateReadme(name: string, description: string, table: string): void {
 }
 
 async function main(): Promise<void> {
+  // Raw kafkajs baselines get the same fix for Node 24's TimeoutNegativeWarning as Cascade's
+  // clients, so both sides of every comparison run the same kafkajs.
+  patchKafkajsNegativeTimeout();
   const name = process.argv[2];
   if (name === undefined || !available.includes(name)) {
     process.stderr.write(`Usage: npm run bench -- <name>\nBenchmarks: ${available.join(', ')}\n`);

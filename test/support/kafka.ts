@@ -1,6 +1,7 @@
 // Helpers shared by integration tests: unique names, kafkajs clients on the run's cluster, and
 // waiting on conditions (never on fixed sleeps).
 import { randomUUID } from 'node:crypto';
+import { patchKafkajsNegativeTimeout } from '@cascade/producer';
 import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 
@@ -14,8 +15,12 @@ export function cluster(): { brokers: string[]; registryUrl: string; mode: strin
   return inject('cluster');
 }
 
-/** A kafkajs client on the run's cluster, with its logging off. */
+/**
+ * A raw kafkajs client on the run's cluster, with its logging off, and with the fix for kafkajs'
+ * negative timeouts (Node 24's TimeoutNegativeWarning) that Cascade's own clients get.
+ */
 export function kafkaClient(clientId = uniqueName('test')): Kafka {
+  patchKafkajsNegativeTimeout();
   return new Kafka({ brokers: cluster().brokers, clientId, logLevel: logLevel.NOTHING });
 }
 

@@ -8,9 +8,9 @@ import {
   createSagaParticipant,
   defineSaga,
   ensureSagaTopics,
+  type Participant,
   replyType,
   type SagaCoordinator,
-  type SagaParticipant,
   type SagaTopics,
   sagaTopics,
 } from '@cascade/saga';
@@ -60,7 +60,7 @@ class Ledger {
   }
 }
 
-const running: Array<SagaCoordinator | SagaParticipant> = [];
+const running: Array<SagaCoordinator | Participant> = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((component) => component.stop()));
 });

@@ -6,7 +6,7 @@ import {
   createSagaParticipant,
   defineSaga,
   ensureSagaTopics,
-  type SagaParticipant,
+  type Participant,
   type SagaState,
   sagaTopics,
 } from '@cascade/saga';
@@ -85,7 +85,7 @@ describe('operating sagas', () => {
       .build();
     let walletUp = false;
     const credited: string[] = [];
-    const participants: SagaParticipant[] = [
+    const participants: Participant[] = [
       createSagaParticipant({
         kafka: kafka(),
         participant: 'wallet',

@@ -13,6 +13,14 @@
  */
 
 export {
+  type AnyClass,
+  type AnyMethod,
+  classDecorator,
+  type DualClassDecorator,
+  type DualMethodDecorator,
+  MethodMarks,
+} from './decorators.js';
+export {
   cascadeChannel,
   type DiagnosticChannelName,
   DiagnosticChannels,

@@ -68,9 +68,16 @@ export {
   createSagaParticipant,
   type IdempotencyStore,
   memoryIdempotencyStore,
-  type SagaParticipant,
+  type Participant,
   type SagaParticipantOptions,
 } from './participant.js';
+export {
+  Command,
+  type CommandMethod,
+  Compensate,
+  participantFrom,
+  SagaParticipant,
+} from './participant-decorators.js';
 export { SagaRegistry } from './registry.js';
 export {
   type AuditEntry,

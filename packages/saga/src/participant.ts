@@ -92,13 +92,13 @@ export interface SagaParticipantOptions {
 }
 
 /** A running participant. */
-export interface SagaParticipant extends AsyncDisposable {
+export interface Participant extends AsyncDisposable {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Creates a participant that handles its commands and replies to the coordinator. */
-export function createSagaParticipant(options: SagaParticipantOptions): SagaParticipant {
+export function createSagaParticipant(options: SagaParticipantOptions): Participant {
   const logger = safeLogger(options.logger).child({ participant: options.participant });
   const topics = options.topics ?? sagaTopics('cascade');
   const store = options.store ?? memoryIdempotencyStore();
@@ -199,7 +199,7 @@ export function createSagaParticipant(options: SagaParticipantOptions): SagaPart
     },
   });
 
-  const participant: SagaParticipant = {
+  const participant: Participant = {
     async start() {
       await producer.connect();
       await consumer.start();

@@ -145,6 +145,9 @@ describe('saga coordinator on Kafka', () => {
       expect(ledger.count(`charge o-${i}`)).toBe(1);
     }
     expect(ledger.applied).toHaveLength(20);
+    const metrics = coordinator.metrics();
+    expect(metrics.transitions).toMatchObject({ started: 10, completed: 10 });
+    expect(metrics.stepLatencyMs['place-order/charge-card']?.count).toBe(10);
     expect(coordinator.status('saga-3')?.steps['confirm-order']).toMatchObject({
       status: 'succeeded',
       result: { confirmed: 'c-o-3' },

@@ -16,6 +16,7 @@ import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type In
 import type { SagaDefinition, SagaInput } from './definition.js';
 import { decide } from './engine.js';
 import { SagaLogReader } from './log-reader.js';
+import { type SagaMetrics, SagaObserver } from './observability.js';
 import { SagaRegistry } from './registry.js';
 import type { OperatorAction, SagaEffect, SagaEvent, SagaNotification, SagaState } from './state.js';
 import { terminalStatuses } from './state.js';
@@ -73,6 +74,10 @@ export interface SagaCoordinator extends AsyncDisposable {
   ): Promise<void>;
   /** Listens to transitions of the sagas this coordinator drives. Returns an unsubscribe function. */
   onNotification(listener: (notification: SagaNotification) => void): () => void;
+  /** The same notifications as an async iterator, until `signal` aborts. */
+  events(signal?: AbortSignal): AsyncIterable<SagaNotification>;
+  /** Counts of each kind of transition and step latencies, of the sagas this coordinator drove. */
+  metrics(): SagaMetrics;
   stop(): Promise<void>;
 }
 
@@ -91,7 +96,7 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
   const registry = new SagaRegistry(options.sagas);
   const lifecycle = new Lifecycle('saga coordinator');
   const owned = new Map<number, OwnedPartition>();
-  const listeners = new Set<(notification: SagaNotification) => void>();
+  const observer = new SagaObserver();
   const waiters = new Map<string, Set<(outcome: SagaOutcome) => void>>();
 
   const producer: Producer<string, Buffer> = createProducer({
@@ -174,7 +179,7 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
     for (const effect of effects) {
       if (effect.type === 'run-local') runLocal(state, effect, partition);
       if (effect.type !== 'emit') continue;
-      for (const listener of listeners) listener(effect.notification);
+      observer.publish(effect.notification);
       if (effect.notification.kind === 'needs-attention') options.onNeedsAttention?.(state);
     }
   };
@@ -339,10 +344,9 @@ export function createSagaCoordinator(options: SagaCoordinatorOptions): SagaCoor
       lifecycle.assertUsable('resolve a saga');
       await toInbox(sagaId, { type: 'operator', action, ...details });
     },
-    onNotification(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onNotification: (listener) => observer.subscribe(listener),
+    events: (signal) => observer.events(signal),
+    metrics: () => observer.metrics(),
     stop: () =>
       lifecycle.close(async () => {
         timers.clearAll();

@@ -61,6 +61,7 @@ export {
   UnknownSagaError,
 } from './errors.js';
 export { SagaLogReader } from './log-reader.js';
+export { type SagaMetrics, SagaObserver, type StepLatency } from './observability.js';
 export {
   BusinessFailure,
   type CommandContext,

@@ -71,24 +71,39 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   let dispatchedAll = true;
   let lastDispatched: string | undefined;
   let dueIn = 0;
-  const runOne = async (message: KafkaMessage, offset: bigint): Promise<boolean> => {
-    try {
-      await host.processor.process(state.source, message, signals);
-      state.tracker.complete(offset);
-      return true;
-    } catch (error) {
-      if (!(error instanceof Abandoned)) {
-        host.logger.error('Record processing failed unexpectedly; it stays uncommitted.', {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          error,
-        });
-      }
-      return false;
-    } finally {
-      host.inFlight.release();
+  const failed = (message: KafkaMessage, error: unknown): false => {
+    host.inFlight.release();
+    if (!(error instanceof Abandoned)) {
+      host.logger.error('Record processing failed unexpectedly; it stays uncommitted.', {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        error,
+      });
     }
+    return false;
+  };
+  /** Runs a record; synchronous when its handler was (no promise per record then). */
+  const runOne = (message: KafkaMessage, offset: bigint): boolean | Promise<boolean> => {
+    let outcome: Promise<void> | undefined;
+    try {
+      outcome = host.processor.handle(state.source, message, signals);
+    } catch (error) {
+      return failed(message, error);
+    }
+    if (outcome === undefined) {
+      state.tracker.complete(offset);
+      host.inFlight.release();
+      return true;
+    }
+    return outcome.then(
+      () => {
+        state.tracker.complete(offset);
+        host.inFlight.release();
+        return true;
+      },
+      (error: unknown) => failed(message, error),
+    );
   };
   const dispatchAll = async (): Promise<void> => {
     for (const message of batch.messages) {
@@ -119,7 +134,10 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
             async () => void (await runOne(message, offset)),
           ),
         );
-      } else if (!(await runOne(message, offset))) {
+        continue;
+      }
+      const ran = runOne(message, offset);
+      if (!(ran instanceof Promise ? await ran : ran)) {
         dispatchedAll = false;
         return;
       }

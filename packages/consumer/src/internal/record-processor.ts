@@ -55,6 +55,8 @@ export interface Signals {
 export type OutputSink = (records: readonly OutputRecord[]) => void;
 
 const noOutputs: OutputRecord[] = [];
+/** Serdes seen returning promises: their records take the general path. */
+const asyncSerdes = new WeakSet<object>();
 const handleChannel = cascadeChannel<object>(DiagnosticChannels.consumerHandle);
 
 function untilAborted(signal: AbortSignal): Promise<never> {
@@ -121,7 +123,93 @@ export class RecordProcessor {
    * {@link Abandoned} when it must stay uncommitted. `sink` receives an attempt's sends when
    * it succeeds (exactly-once mode); without it, `context.send` throws.
    */
-  async process(source: Source, raw: KafkaMessage, signals: Signals, sink?: OutputSink): Promise<void> {
+  /**
+   * Like {@link process}, without promises for the common case: a record of a subscribed topic,
+   * synchronous serdes, no interceptors, no handler timeout, nobody tracing. Returns `undefined`
+   * when the record finished synchronously; a failure continues in {@link process}.
+   */
+  handle(source: Source, raw: KafkaMessage, signals: Signals): Promise<void> | undefined {
+    const { subscription, topic, partition } = source;
+    const handler = subscription.handler;
+    if (
+      source.retryStage !== 0 ||
+      handler === undefined ||
+      this.#deps.interceptors.length > 0 ||
+      this.#deps.handlerTimeoutMs > 0 ||
+      handleChannel.hasSubscribers ||
+      signals.dispatch.aborted ||
+      asyncSerdes.has(subscription.key) ||
+      asyncSerdes.has(subscription.value)
+    ) {
+      return this.process(source, raw, signals);
+    }
+    const headers = (raw.headers ?? {}) as Headers;
+    let message: Message<unknown, unknown>;
+    try {
+      let key: unknown = null;
+      let value: unknown = null;
+      if (raw.key !== null) {
+        key = subscription.key.deserialize(raw.key, {
+          topic,
+          headers,
+          partition,
+          offset: raw.offset,
+          isKey: true,
+        });
+      }
+      if (raw.value !== null) {
+        value = subscription.value.deserialize(raw.value, {
+          topic,
+          headers,
+          partition,
+          offset: raw.offset,
+          isKey: false,
+        });
+      }
+      if (key instanceof Promise || value instanceof Promise) {
+        // An asynchronous serde (a registry): use the general path from now on.
+        if (key instanceof Promise) asyncSerdes.add(subscription.key);
+        if (value instanceof Promise) asyncSerdes.add(subscription.value);
+        return Promise.all([key, value]).then(
+          () => this.process(source, raw, signals),
+          (error: unknown) => this.process(source, raw, signals, undefined, { error }),
+        );
+      }
+      message = {
+        topic,
+        partition,
+        offset: raw.offset,
+        key,
+        value,
+        headers,
+        timestamp: Number(raw.timestamp),
+        attempt: 1,
+        original: { topic, partition, offset: raw.offset },
+        signal: signals.abandon,
+      };
+    } catch (error) {
+      return this.process(source, raw, signals, undefined, { error });
+    }
+    let outcome: unknown;
+    try {
+      outcome = handler(message, atLeastOnceContext);
+    } catch (error) {
+      return this.process(source, raw, signals, undefined, { error });
+    }
+    if (!(outcome instanceof Promise)) return undefined;
+    return outcome.then(
+      () => undefined,
+      (error: unknown) => this.process(source, raw, signals, undefined, { error }),
+    );
+  }
+
+  async process(
+    source: Source,
+    raw: KafkaMessage,
+    signals: Signals,
+    sink?: OutputSink,
+    firstFailure?: { readonly error: unknown },
+  ): Promise<void> {
     const { subscription, topic, partition } = source;
     const headers = (raw.headers ?? {}) as Headers;
     const retryInfo = source.retryStage > 0 ? readRetryHeaders(headers) : undefined;
@@ -137,21 +225,26 @@ export class RecordProcessor {
     }
     const attemptsBefore = retryInfo?.attempts ?? 0;
     for (let inPlace = 1; ; inPlace++) {
-      // Stopping or rebalancing: records not started yet (or between attempts) stay uncommitted.
-      if (signals.dispatch.aborted) throw new Abandoned('abandoned');
       const attempt = attemptsBefore + inPlace;
       const outputs: OutputRecord[] = sink === undefined ? noOutputs : [];
       let failure: unknown;
-      try {
-        const message = await this.#toMessage(source, raw, headers, attempt, original, signals.abandon);
-        const intercepted = this.#deps.interceptors.length === 0 ? message : await this.#onConsume(message);
-        if (intercepted === undefined) return;
-        await this.#runHandler(source, intercepted, outputs, sink !== undefined, signals.abandon);
-        sink?.(outputs);
-        return;
-      } catch (error) {
-        if (error instanceof Abandoned) throw error;
-        failure = error;
+      if (inPlace === 1 && firstFailure !== undefined) {
+        // The first attempt already ran (the fast path in handle()) and failed.
+        failure = firstFailure.error;
+      } else {
+        // Stopping or rebalancing: records not started yet (or between attempts) stay uncommitted.
+        if (signals.dispatch.aborted) throw new Abandoned('abandoned');
+        try {
+          const message = await this.#toMessage(source, raw, headers, attempt, original, signals.abandon);
+          const intercepted = this.#deps.interceptors.length === 0 ? message : await this.#onConsume(message);
+          if (intercepted === undefined) return;
+          await this.#runHandler(source, intercepted, outputs, sink !== undefined, signals.abandon);
+          sink?.(outputs);
+          return;
+        } catch (error) {
+          if (error instanceof Abandoned) throw error;
+          failure = error;
+        }
       }
       const decision = decideFailure(failure, subscription, inPlace, source.retryStage);
       const log = this.#deps.logger;

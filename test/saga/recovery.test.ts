@@ -20,9 +20,17 @@ import { cluster, uniqueName, waitFor } from '../support/kafka.js';
 import { declined, order, placeOrder } from './fixtures/place-order.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/coordinator-process.ts', import.meta.url));
-const sagas = 60;
-
-async function killMidFlight(options: { survivorRunning: boolean }): Promise<void> {
+/**
+ * Runs `sagas` sagas while coordinator processes are killed (`kill -9`) at random moments: the
+ * first process begins the sagas, each later one just takes over; after the last kill, `survivor`
+ * (in this process, already in the group or started then) must finish every saga.
+ */
+async function killMidFlight(options: {
+  survivorRunning: boolean;
+  sagas: number;
+  kills: number;
+}): Promise<void> {
+  const { sagas } = options;
   const kafka = { brokers: cluster().brokers, clientId: uniqueName('recovery') };
   const prefix = uniqueName('crash');
   const topics = sagaTopics(prefix);
@@ -70,29 +78,42 @@ async function killMidFlight(options: { survivorRunning: boolean }): Promise<voi
     sessionTimeoutMs: 6_000,
   });
   if (options.survivorRunning) await survivor.start();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=@cascade/source',
-      fixture,
-      kafka.brokers.join(','),
-      prefix,
-      String(sagas),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', () => resolve());
-    child.once('exit', (code) => reject(new Error(`coordinator process exited with ${code}`)));
-  });
-  // Kill it while sagas are in flight: some steps applied, most sagas not finished.
-  await waitFor(
-    () => applied.length >= 10,
-    () => `participants to apply some effects, have ${applied.length}`,
-  );
-  child.kill('SIGKILL');
+  const startProcess = async (begin: number) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@cascade/source',
+        fixture,
+        kafka.brokers.join(','),
+        prefix,
+        String(begin),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', () => resolve());
+      child.once('exit', (code) => reject(new Error(`coordinator process exited with ${code}`)));
+    });
+    return child;
+  };
+  // Kill points: numbers of applied effects, random, rising, while most sagas are unfinished.
+  const killPoints = Array.from(
+    { length: options.kills },
+    () => 5 + Math.floor(Math.random() * sagas * 0.8),
+  ).sort((a, b) => a - b);
+  console.log(`Killing coordinator processes when ${killPoints.join(', ')} effects have been applied`);
+  for (const [index, point] of killPoints.entries()) {
+    const child = await startProcess(index === 0 ? sagas : 0);
+    await waitFor(
+      () => applied.length >= point,
+      () => `participants to apply ${point} effects, have ${applied.length}`,
+      60_000,
+    );
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
   const appliedAtKill = applied.length;
 
   if (!options.survivorRunning) await survivor.start();
@@ -169,11 +190,11 @@ describe('saga coordinator crash recovery', () => {
     });
   });
 
-  it('finishes every saga after the only coordinator is killed mid-flight, applying no effect twice', async () => {
-    await killMidFlight({ survivorRunning: false });
+  it('finishes all of 200 sagas after coordinator processes are killed three times at random, applying no effect twice', async () => {
+    await killMidFlight({ survivorRunning: false, sagas: 200, kills: 3 });
   });
 
   it('moves the sagas of a killed coordinator to the other one in its group', async () => {
-    await killMidFlight({ survivorRunning: true });
+    await killMidFlight({ survivorRunning: true, sagas: 60, kills: 1 });
   });
 });

@@ -30,6 +30,7 @@ export {
   recordFormat,
 } from './codec.js';
 export {
+  coordinatorRetry,
   createSagaCoordinator,
   type SagaCoordinator,
   type SagaCoordinatorOptions,

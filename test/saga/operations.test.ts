@@ -144,4 +144,63 @@ describe('operating sagas', () => {
     ]);
     await Promise.all(participants.map((participant) => participant.stop()));
   });
+
+  it('parks the steps of a participant whose circuit opened, and completes them when it is back: no compensation storm', async () => {
+    const topics = sagaTopics(uniqueName('outage'));
+    await ensureSagaTopics(kafka(), topics, { partitions: 2, participants: ['inventory', 'payment'] });
+    const saga = defineSaga<{ id: string }>('outage')
+      .step('reserve', {
+        participant: 'inventory',
+        invoke: ({ input }) => input,
+        compensate: ({ input }) => input,
+      })
+      .step('charge', {
+        participant: 'payment',
+        invoke: ({ input }) => input,
+        timeoutMs: 400,
+        retry: { maximumAttempts: 2, initialIntervalMs: 100, maximumIntervalMs: 300 },
+      })
+      .build();
+    const released: string[] = [];
+    await using inventory = createSagaParticipant({
+      kafka: kafka(),
+      participant: 'inventory',
+      topics,
+      commands: {
+        reserve: {
+          invoke: () => ({}),
+          compensate: (payload) => void released.push((payload as { id: string }).id),
+        },
+      },
+    });
+    const payment = createSagaParticipant({
+      kafka: kafka(),
+      participant: 'payment',
+      topics,
+      commands: { charge: { invoke: () => ({}) } },
+    });
+    await using coordinator = createSagaCoordinator({
+      kafka: kafka(),
+      sagas: [saga],
+      topics,
+      circuitBreaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 1_000 },
+    });
+    await Promise.all([inventory.start(), coordinator.start()]);
+
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => coordinator.begin(saga, { id: `o-${i}` })),
+    );
+    // The payment service is down: timeouts open its circuit, and its steps park.
+    await waitFor(
+      () => (coordinator.metrics().transitions['step-parked'] ?? 0) >= 6,
+      () => `steps parked, have ${JSON.stringify(coordinator.metrics().transitions)}`,
+    );
+    await payment.start();
+
+    const outcomes = await Promise.all(ids.map((id) => coordinator.result(id)));
+    await payment.stop();
+    expect(outcomes).toEqual(Array(6).fill('completed'));
+    expect(released).toEqual([]);
+    expect(coordinator.metrics().transitions.compensating).toBeUndefined();
+  });
 });

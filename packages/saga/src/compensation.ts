@@ -68,10 +68,9 @@ export function onCompensationFailure(t: Transition, name: string, error: StepEr
   state.lastError = error;
   t.cancelStepTimers(name);
   const used = state.compensationAttempts - (state.retryBase ?? 0);
-  if (
-    t.retryIfAllowed(name, 'compensate', step.compensationRetry, used, state.compensationAttempts + 1, error)
-  )
-    return;
+  const policy = step.compensationRetry;
+  if (t.parkIfCircuitOpen(name, 'compensate', state.compensationAttempts, policy, error)) return;
+  if (t.retryIfAllowed(name, 'compensate', policy, used, state.compensationAttempts + 1, error)) return;
   state.status = 'compensation-failed';
   t.state.status = 'needs-attention';
   const failed = Object.entries(t.state.steps)

@@ -12,6 +12,7 @@ import { type Consumer, createConsumer, type HandlerContext, type Message } from
 import { Lifecycle, type Logger, safeLogger } from '@cascade/core';
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
+import { ParticipantBreakers } from './breakers.js';
 import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
 import type { SagaDefinition, SagaInput } from './definition.js';
 import { decide } from './engine.js';
@@ -39,6 +40,19 @@ export interface SagaCoordinatorOptions {
    * their transactions commit in parallel. @default 4
    */
   readonly partitionsConcurrently?: number;
+  /**
+   * A circuit breaker per participant (opossum), fed by its replies and timeouts. While one is
+   * open, the participant's failed or timed-out steps are parked instead of spending their retry
+   * budget, so an outage does not set off a storm of compensations. `false` turns it off.
+   * @default { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 10000 }
+   */
+  readonly circuitBreaker?:
+    | false
+    | {
+        readonly errorThresholdPercentage?: number;
+        readonly volumeThreshold?: number;
+        readonly resetTimeoutMs?: number;
+      };
   /** Called when a saga needs an operator (a compensation exhausted its budget). */
   readonly onNeedsAttention?: (state: SagaState) => void;
   readonly logger?: Logger;
@@ -110,6 +124,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const lifecycle = new Lifecycle('saga coordinator');
   const owned = new Map<number, OwnedPartition>();
   const observer = new SagaObserver();
+  const breakers = new ParticipantBreakers(options.circuitBreaker ?? {}, logger);
   const waiters = new Map<string, Set<(outcome: SagaOutcome) => void>>();
 
   const producer: Producer<string, Buffer> = createProducer({
@@ -273,8 +288,9 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       logger.error('Skipping an inbox record for an unknown saga.', { sagaId, event: inbox.type, error });
       return;
     }
+    if (state !== undefined) breakers.observe(definition, state, inbox);
     const event: SagaEvent = inbox.type === 'begin' ? { type: 'begin', sagaId, input: inbox.input } : inbox;
-    const decision = decide(definition, state, event, { now: Date.now() });
+    const decision = decide(definition, state, event, { now: Date.now(), circuitOpen: breakers.isOpen });
     if (!decision.applied) {
       logger.debug('Event not applied.', { sagaId, event: inbox.type, reason: decision.ignored });
       return;
@@ -363,6 +379,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     stop: () =>
       lifecycle.close(async () => {
         timers.clearAll();
+        breakers.shutdown();
         await consumer.stop();
         await reader.stop();
         await producer.close();

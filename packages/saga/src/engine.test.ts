@@ -529,6 +529,43 @@ describe('saga state machine: when compensation fails', () => {
   });
 });
 
+describe('saga state machine: circuit breakers', () => {
+  it('parks timed-out attempts while the participant circuit is open, then goes on when it closes', () => {
+    let open = true;
+    const h = new Harness(placeOrder({ chargeAttempts: 2 }));
+    const send = (event: SagaEvent) => {
+      const decision = decide(h.definition, h.state, event, {
+        now: h.now,
+        random: () => 0.5,
+        circuitOpen: () => open,
+      });
+      h.state = decision.state;
+      h.log.push(decision);
+      return decision;
+    };
+    h.begin(input);
+    h.succeed('reserve-stock', { reservationId: 'r-1' });
+    for (let outage = 0; outage < 4; outage++) {
+      const timeoutId = Object.keys(h.state?.timers ?? {}).find((id) =>
+        id.startsWith('step-timeout:charge-card'),
+      );
+      h.now = h.state?.timers[timeoutId ?? '']?.dueAt ?? h.now;
+      expect(notifications(send({ type: 'timer', timerId: timeoutId ?? '' }).effects)).toEqual([
+        'step-parked charge-card',
+      ]);
+      const parkId = Object.keys(h.state?.timers ?? {}).find((id) => id.startsWith('park:'));
+      h.now = h.state?.timers[parkId ?? '']?.dueAt ?? h.now;
+      expect(commands(send({ type: 'timer', timerId: parkId ?? '' }).effects)).toEqual([
+        'invoke charge-card #1',
+      ]);
+    }
+    expect(h.state?.status).toBe('running');
+    open = false;
+    h.succeed('charge-card', { chargeId: 'c-1' });
+    expect(h.state?.steps['charge-card']).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+});
+
 describe('saga state', () => {
   it('survives a JSON round trip (the saga log) and continues identically', () => {
     const straight = new Harness(placeOrder());

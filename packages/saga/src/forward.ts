@@ -74,6 +74,7 @@ export function onInvokeFailure(
     beginCompensation(t, name, error);
     return;
   }
+  if (t.parkIfCircuitOpen(name, 'invoke', state.attempts, step.retry, error)) return;
   if (t.retryIfAllowed(name, 'invoke', step.retry, state.attempts, state.attempts + 1, error)) return;
   state.status = 'unknown';
   t.notify('step-failed', { step: name, attempt: state.attempts, error });

@@ -26,6 +26,12 @@ export interface TransitionEnv {
   readonly now: number;
   /** A number in `[0, 1)`, for retry jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Whether a participant's circuit breaker is open. While it is, a failed or timed-out attempt
+   * at one of its steps is parked on a timer instead of spending the retry budget.
+   * @default never open
+   */
+  readonly circuitOpen?: (participant: string) => boolean;
 }
 
 /**
@@ -37,6 +43,7 @@ export class Transition {
   readonly definition: SagaDefinition;
   readonly now: number;
   readonly random: () => number;
+  readonly circuitOpen: (participant: string) => boolean;
   readonly effects: SagaEffect[] = [];
   /** The sequence number this transition gives the state, carried by the commands it emits. */
   readonly seq: number;
@@ -47,6 +54,7 @@ export class Transition {
     this.seq = state.seq + 1;
     this.now = env.now;
     this.random = env.random ?? Math.random;
+    this.circuitOpen = env.circuitOpen ?? (() => false);
   }
 
   step(name: string): StepDefinition {
@@ -97,6 +105,32 @@ export class Transition {
 
   cancelAllTimers(): void {
     for (const id of Object.keys(this.state.timers)) this.cancelTimer(id);
+  }
+
+  /**
+   * Parks a failed attempt of a remote step whose participant's circuit is open: the same attempt
+   * is sent again after a backoff, and the retry budget is untouched. Returns whether it did.
+   */
+  parkIfCircuitOpen(
+    name: string,
+    phase: Phase,
+    attempt: number,
+    policy: ResolvedRetryPolicy,
+    error: StepError,
+  ): boolean {
+    const step = this.step(name);
+    if (step.kind !== 'remote' || step.participant === undefined || !this.circuitOpen(step.participant))
+      return false;
+    if (error.nonRetryable) return false;
+    this.setTimer(timerId('park', name, phase, attempt), {
+      kind: 'park',
+      dueAt: this.now + backoffDelayMs(policy, Math.max(1, attempt), this.random),
+      step: name,
+      phase,
+      attempt,
+    });
+    this.notify('step-parked', { step: name, attempt, error });
+    return true;
   }
 
   /**

@@ -112,7 +112,15 @@ const benchmark: Benchmark = {
         if (outcome !== 'completed') throw new Error(`saga ${id} ended ${outcome}`);
         return performance.now() - started;
       };
-      for (let i = 0; i < 20; i++) await runOne(); // warm-up: groups joined, producers initialised
+      // Warm-up, to measure steady state: groups joined, producers initialised, and the broker's
+      // and Node's JIT warm (a freshly started broker is markedly slower at first): 20 s of load.
+      for (let i = 0; i < 20; i++) await runOne();
+      const warmUntil = Date.now() + 20_000;
+      await Promise.all(
+        Array.from({ length: 100 }, async () => {
+          while (Date.now() < warmUntil) await runOne();
+        }),
+      );
 
       const firstId = await coordinator.begin(threeSteps, { orderId: 'probe' });
       await coordinator.result(firstId);

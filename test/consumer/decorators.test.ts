@@ -1,32 +1,21 @@
 // Decorated handler classes on the real broker, compiled under both TypeScript decorator modes:
 // standard ECMAScript decorators and experimentalDecorators (NestJS). The fixture is compiled
 // with the TypeScript API because Vite's transform does not lower decorators.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { type Consumer, startHandlers } from '@cascade/consumer';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { loadDecoratorFixture } from '../support/decorators.js';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 import type { defineBilling } from './fixtures/billing-handler.js';
 import { committed, produce } from './helpers.js';
 
 const source = fileURLToPath(new URL('./fixtures/billing-handler.ts', import.meta.url));
-const outDir = fileURLToPath(new URL('./.generated/', import.meta.url));
 
 async function load(experimentalDecorators: boolean): Promise<typeof defineBilling> {
-  const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
-    compilerOptions: {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      experimentalDecorators,
-      useDefineForClassFields: true,
-    },
-  });
-  mkdirSync(outDir, { recursive: true });
-  const file = `${outDir}billing-handler-${experimentalDecorators ? 'experimental' : 'standard'}.mjs`;
-  writeFileSync(file, outputText);
+  const fixture = new URL('./fixtures/billing-handler.ts', import.meta.url);
   return (
-    (await import(/* @vite-ignore */ pathToFileURL(file).href)) as { defineBilling: typeof defineBilling }
+    await loadDecoratorFixture<{ defineBilling: typeof defineBilling }>(fixture, experimentalDecorators)
   ).defineBilling;
 }
 

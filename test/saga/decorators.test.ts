@@ -1,8 +1,6 @@
 // Decorated saga participants on the real broker, compiled under both TypeScript decorator modes:
 // standard ECMAScript decorators and experimentalDecorators. The fixture is compiled with the
 // TypeScript API because Vite's transform does not lower decorators.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '@cascade/core';
 import {
   BusinessFailure,
@@ -13,30 +11,16 @@ import {
   participantFrom,
   sagaTopics,
 } from '@cascade/saga';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { loadDecoratorFixture } from '../support/decorators.js';
 import { cluster, uniqueName } from '../support/kafka.js';
 import type { defineInventory } from './fixtures/inventory-participant.js';
 
-const source = fileURLToPath(new URL('./fixtures/inventory-participant.ts', import.meta.url));
-const outDir = fileURLToPath(new URL('./.generated/', import.meta.url));
-
 async function load(experimentalDecorators: boolean): Promise<typeof defineInventory> {
-  const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
-    compilerOptions: {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      experimentalDecorators,
-      useDefineForClassFields: true,
-    },
-  });
-  mkdirSync(outDir, { recursive: true });
-  const file = `${outDir}inventory-participant-${experimentalDecorators ? 'experimental' : 'standard'}.mjs`;
-  writeFileSync(file, outputText);
-  const loaded = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as {
-    defineInventory: typeof defineInventory;
-  };
-  return loaded.defineInventory;
+  const fixture = new URL('./fixtures/inventory-participant.ts', import.meta.url);
+  return (
+    await loadDecoratorFixture<{ defineInventory: typeof defineInventory }>(fixture, experimentalDecorators)
+  ).defineInventory;
 }
 
 const saga = defineSaga<{ id: string }>('decorated')

@@ -113,9 +113,9 @@ const benchmark: Benchmark = {
         return performance.now() - started;
       };
       // Warm-up, to measure steady state: groups joined, producers initialised, and the broker's
-      // and Node's JIT warm (a freshly started broker is markedly slower at first): 20 s of load.
+      // and Node's JIT warm (a freshly started broker is markedly slower at first): 60 s of load.
       for (let i = 0; i < 20; i++) await runOne();
-      const warmUntil = Date.now() + 20_000;
+      const warmUntil = Date.now() + 60_000;
       await Promise.all(
         Array.from({ length: 100 }, async () => {
           while (Date.now() < warmUntil) await runOne();

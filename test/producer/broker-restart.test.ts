@@ -39,25 +39,33 @@ describe('producer across broker failures', () => {
     const total = 50_000;
     const sends: Promise<unknown>[] = [];
     let restart: Promise<void> | undefined;
+    let brokerDown = false;
+    let sentWhileDown = 0;
     for (let i = 0; i < total; i++) {
       sends.push(producer.send({ topic, key: `k-${i % 97}`, value: `r-${i}` }));
+      if (brokerDown) sentWhileDown++;
       if (i % 500 === 499) await tick();
       if (i === 15_000) {
-        // Wait until part of what was sent is stored, then restart the broker while sends go on.
+        // Once part of what was sent is stored, stop the broker, then keep sending while it is
+        // down and starting again: those sends must be retried, and stored exactly once. (Starting
+        // the stop in the background raced the sends: sometimes every request beat the stop.)
         await waitFor(
           async () => (await storedCount(kafka, topic)) > 5_000,
           () => 'first records stored',
         );
-        restart = (async () => {
-          await own.stopBroker();
-          await own.startBroker();
-        })();
+        await own.stopBroker();
+        brokerDown = true;
+        restart = own.startBroker().then(() => {
+          brokerDown = false;
+        });
       }
       if (i === 30_000) await restart;
     }
     const outcomes = await Promise.allSettled(sends);
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
-    expect(producer.stats.retries).toBeGreaterThan(0);
+    // Sends really met the outage. (Who retried them varies: kafkajs' own retries may cover a short
+    // outage before the accumulator's do, so producer.stats.retries is no proof either way.)
+    expect(sentWhileDown).toBeGreaterThan(1_000);
     expect(await storedCount(kafka, topic)).toBe(total);
     const stored = await readAll(kafka, topic, total, { timeoutMs: 90_000 });
     expect(stored).toHaveLength(total);

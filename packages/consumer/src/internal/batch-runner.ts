@@ -14,6 +14,7 @@ import { decideFailure } from './failure-policy.js';
 import type { InFlightLimit } from './in-flight.js';
 import type { PartitionState } from './partition-state.js';
 import { Abandoned, type RecordProcessor, type Signals } from './record-processor.js';
+import { buildMessage, deserializeRecord } from './to-message.js';
 
 /** What the runner needs from its consumer. */
 export interface BatchHost {
@@ -189,26 +190,20 @@ async function runBatchHandler(
   const readable: KafkaMessage[] = [];
   for (const raw of raws) {
     const headers = (raw.headers ?? {}) as Headers;
-    const base = { topic, partition, offset: raw.offset, headers };
     try {
-      const key =
-        raw.key === null ? null : await subscription.key.deserialize(raw.key, { ...base, isKey: true });
-      const value =
-        raw.value === null
-          ? null
-          : await subscription.value.deserialize(raw.value, { ...base, isKey: false });
-      messages.push({
-        topic,
-        partition,
-        offset: raw.offset,
-        key,
-        value,
-        headers,
-        timestamp: Number(raw.timestamp),
-        attempt: 1,
-        original: { topic, partition, offset: raw.offset },
-        signal: signals.abandon,
-      });
+      const decoded = deserializeRecord(state.source, raw, headers);
+      const [key, value] = await Promise.all([decoded.key, decoded.value]);
+      messages.push(
+        buildMessage(
+          state.source,
+          raw,
+          headers,
+          { key, value },
+          1,
+          { topic, partition, offset: raw.offset },
+          signals.abandon,
+        ),
+      );
       readable.push(raw);
     } catch (error) {
       await host.processor.deadLetter(

@@ -16,6 +16,7 @@ import type { ConsumerInterceptor, HandlerContext, Message, OutputRecord } from 
 import { decideFailure } from './failure-policy.js';
 import type { Publisher, RepublishRecord } from './publisher.js';
 import type { ResolvedSubscription } from './subscription.js';
+import { buildMessage, deserializeRecord } from './to-message.js';
 
 /** The record was given up on (stop or rebalance): it is not finished and must not be committed. */
 export class Abandoned extends Error {
@@ -146,47 +147,25 @@ export class RecordProcessor {
     const headers = (raw.headers ?? {}) as Headers;
     let message: Message<unknown, unknown>;
     try {
-      let key: unknown = null;
-      let value: unknown = null;
-      if (raw.key !== null) {
-        key = subscription.key.deserialize(raw.key, {
-          topic,
-          headers,
-          partition,
-          offset: raw.offset,
-          isKey: true,
-        });
-      }
-      if (raw.value !== null) {
-        value = subscription.value.deserialize(raw.value, {
-          topic,
-          headers,
-          partition,
-          offset: raw.offset,
-          isKey: false,
-        });
-      }
-      if (key instanceof Promise || value instanceof Promise) {
+      const decoded = deserializeRecord(source, raw, headers);
+      if (decoded.key instanceof Promise || decoded.value instanceof Promise) {
         // An asynchronous serde (a registry): use the general path from now on.
-        if (key instanceof Promise) asyncSerdes.add(subscription.key);
-        if (value instanceof Promise) asyncSerdes.add(subscription.value);
-        return Promise.all([key, value]).then(
+        if (decoded.key instanceof Promise) asyncSerdes.add(subscription.key);
+        if (decoded.value instanceof Promise) asyncSerdes.add(subscription.value);
+        return Promise.all([decoded.key, decoded.value]).then(
           () => this.process(source, raw, signals),
           (error: unknown) => this.process(source, raw, signals, undefined, { error }),
         );
       }
-      message = {
-        topic,
-        partition,
-        offset: raw.offset,
-        key,
-        value,
+      message = buildMessage(
+        source,
+        raw,
         headers,
-        timestamp: Number(raw.timestamp),
-        attempt: 1,
-        original: { topic, partition, offset: raw.offset },
-        signal: signals.abandon,
-      };
+        decoded,
+        1,
+        { topic, partition, offset: raw.offset },
+        signals.abandon,
+      );
     } catch (error) {
       return this.process(source, raw, signals, undefined, { error });
     }
@@ -365,44 +344,21 @@ export class RecordProcessor {
     original: OriginalRecord,
     abandon: AbortSignal,
   ): Promise<Message<unknown, unknown>> {
-    const { subscription, topic, partition } = source;
-    let key: unknown = null;
-    let value: unknown = null;
-    if (raw.key !== null) {
-      key = subscription.key.deserialize(raw.key, {
-        topic,
-        headers,
-        partition,
-        offset: raw.offset,
-        isKey: true,
-      });
-      if (key instanceof Promise) key = await key;
-    }
-    if (raw.value !== null) {
-      value = subscription.value.deserialize(raw.value, {
-        topic,
-        headers,
-        partition,
-        offset: raw.offset,
-        isKey: false,
-      });
-      if (value instanceof Promise) value = await value;
-    }
-    return {
-      topic,
-      partition,
-      offset: raw.offset,
-      key,
-      value,
+    const { topic, partition } = source;
+    const decoded = deserializeRecord(source, raw, headers);
+    const [key, value] = await Promise.all([decoded.key, decoded.value]);
+    const sameRecord = original.topic === topic && original.offset === raw.offset;
+    return buildMessage(
+      source,
+      raw,
       headers,
-      timestamp: Number(raw.timestamp),
+      { key, value },
       attempt,
-      original:
-        original.topic === topic && original.offset === raw.offset
-          ? { topic, partition, offset: raw.offset }
-          : { topic: original.topic, partition: original.partition, offset: original.offset },
-      signal: abandon,
-    };
+      sameRecord
+        ? { topic, partition, offset: raw.offset }
+        : { topic: original.topic, partition: original.partition, offset: original.offset },
+      abandon,
+    );
   }
 
   async #onConsume(message: Message<unknown, unknown>): Promise<Message<unknown, unknown> | undefined> {

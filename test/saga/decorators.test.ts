@@ -37,7 +37,8 @@ describe.each([
   ['experimentalDecorators', true],
 ])('decorated saga participants (%s)', (_mode, experimental) => {
   it('routes commands and compensations to the decorated methods', async () => {
-    const Inventory = (await load(experimental))(log(), 5);
+    const entries: string[] = [];
+    const Inventory = (await load(experimental))(entries, 5);
     const inventory = new Inventory();
     const kafka = { brokers: cluster().brokers, clientId: uniqueName('decorated') };
     const topics = sagaTopics(uniqueName('decorated'));
@@ -73,12 +74,6 @@ describe.each([
     expect(inventory.stock).toBe(4);
   });
 });
-
-let entries: string[] = [];
-function log(): string[] {
-  entries = [];
-  return entries;
-}
 
 it('refuses an object whose class is not a @SagaParticipant', () => {
   expect(() => participantFrom(new (class Plain {})())).toThrowError(ConfigError);

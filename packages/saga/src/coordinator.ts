@@ -19,8 +19,15 @@ import { decide } from './engine.js';
 import { SagaLogReader } from './log-reader.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
 import { SagaRegistry } from './registry.js';
-import type { OperatorAction, SagaEffect, SagaEvent, SagaNotification, SagaState } from './state.js';
-import { terminalStatuses } from './state.js';
+import {
+  type OperatorAction,
+  resultsOf,
+  type SagaEffect,
+  type SagaEvent,
+  type SagaNotification,
+  type SagaState,
+  terminalStatuses,
+} from './state.js';
 import { TimerScheduler } from './timers.js';
 import { type SagaTopics, sagaTopics } from './topics.js';
 
@@ -177,9 +184,12 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   ): void => {
     const definition = registry.get(state.saga, state.version);
     const step = definition.steps.get(effect.step);
-    const results: Record<string, unknown> = {};
-    for (const [name, s] of Object.entries(state.steps)) if (s.result !== undefined) results[name] = s.result;
-    const context = { sagaId: state.sagaId, input: state.input, results, attempt: effect.attempt };
+    const context = {
+      sagaId: state.sagaId,
+      input: state.input,
+      results: resultsOf(state),
+      attempt: effect.attempt,
+    };
     const base = { type: 'reply', step: effect.step, phase: effect.phase, attempt: effect.attempt } as const;
     void (async () => {
       let reply: InboxEvent;
@@ -281,9 +291,11 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     }
     let definition: SagaDefinition;
     try {
-      definition = state
-        ? registry.get(state.saga, state.version, sagaId)
-        : registry.latest(inbox.type === 'begin' ? inbox.saga : '');
+      // Without a state the event is a begin (checked above): it starts on the newest version.
+      definition =
+        state !== undefined
+          ? registry.get(state.saga, state.version, sagaId)
+          : registry.latest((inbox as Extract<InboxEvent, { type: 'begin' }>).saga);
     } catch (error) {
       logger.error('Skipping an inbox record for an unknown saga.', { sagaId, event: inbox.type, error });
       return;
@@ -359,6 +371,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         set.add(resolve);
         resultOptions?.signal?.addEventListener('abort', () => {
           set.delete(resolve);
+          if (set.size === 0) waiters.delete(sagaId);
           reject(resultOptions.signal?.reason);
         });
       });
@@ -368,7 +381,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       return partition === undefined ? reader.get(sagaId) : owned.get(partition)?.states.get(sagaId);
     },
     list: (filter) =>
-      [...reader.all()].filter((state) => filter?.status === undefined || state.status === filter.status),
+      reader.all().filter((state) => filter?.status === undefined || state.status === filter.status),
     async resolve(sagaId, action, details) {
       lifecycle.assertUsable('resolve a saga');
       await toInbox(sagaId, { type: 'operator', action, ...details });

@@ -89,6 +89,7 @@ export {
   type OperatorAction,
   type Outstanding,
   type Phase,
+  resultsOf,
   type SagaEffect,
   type SagaEvent,
   type SagaNotification,

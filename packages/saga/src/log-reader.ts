@@ -92,8 +92,8 @@ export class SagaLogReader {
   }
 
   /** Every saga in the view. */
-  all(): IterableIterator<SagaState> {
-    return Array.from(this.#states.values(), (entry) => entry.state)[Symbol.iterator]();
+  all(): SagaState[] {
+    return Array.from(this.#states.values(), (entry) => entry.state);
   }
 
   #read(key: string | null, partition: number, value: Buffer | null): void {

@@ -222,6 +222,15 @@ export interface Decision {
   readonly ignored?: string;
 }
 
+/** The replies of a saga's steps so far, by step name: what step functions see as `results`. */
+export function resultsOf(state: Pick<SagaState, 'steps'>): Record<string, unknown> {
+  const results: Record<string, unknown> = {};
+  for (const [name, step] of Object.entries(state.steps)) {
+    if (step.status === 'succeeded' || step.result !== undefined) results[name] = step.result;
+  }
+  return results;
+}
+
 /** The id of a timer: one per kind, step, phase and attempt. */
 export function timerId(
   kind: TimerKind,

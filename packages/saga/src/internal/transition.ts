@@ -4,6 +4,7 @@ import {
   commandId,
   idempotencyKey,
   type Phase,
+  resultsOf,
   type SagaEffect,
   type SagaNotification,
   type SagaState,
@@ -69,13 +70,9 @@ export class Transition {
     return state;
   }
 
-  /** The results of the steps that succeeded so far, by step name. */
+  /** The results of the steps so far, by step name. */
   results(): Record<string, unknown> {
-    const results: Record<string, unknown> = {};
-    for (const [name, step] of Object.entries(this.state.steps)) {
-      if (step.status === 'succeeded' || step.result !== undefined) results[name] = step.result;
-    }
-    return results;
+    return resultsOf(this.state);
   }
 
   notify(kind: SagaNotification['kind'], extra: Partial<SagaNotification> = {}): void {

@@ -90,7 +90,16 @@ function stepError(kind: string, value: unknown): StepError {
   };
 }
 
-const phases = ['invoke', 'compensate'] as const satisfies readonly Phase[];
+const phases = ['invoke', 'compensate', 'confirm'] as const satisfies readonly Phase[];
+
+function optionalTime(kind: string, record: Json, field: string): number | undefined {
+  const value = record[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new MalformedSagaRecordError(kind, 'expected a non-negative integer', field);
+  }
+  return value as number;
+}
 const actions = [
   'retry',
   'markCompensated',
@@ -141,7 +150,15 @@ export function decodeInboxEvent(bytes: Buffer | string | null): InboxEvent {
         attempt: positive(kind, record, 'attempt'),
       };
       const outcome = oneOf(kind, record, 'outcome', ['success', 'business-failure', 'error']);
-      if (outcome === 'success') return { ...common, outcome, result: record.result };
+      if (outcome === 'success') {
+        const expiresAt = optionalTime(kind, record, 'expiresAt');
+        return {
+          ...common,
+          outcome,
+          result: record.result,
+          ...(expiresAt === undefined ? {} : { expiresAt }),
+        };
+      }
       return { ...common, outcome, error: stepError(kind, record.error) };
     }
   }
@@ -156,6 +173,7 @@ export function encodeCommand(command: CommandRecord): Buffer {
 export function decodeCommand(bytes: Buffer | string | null): CommandRecord {
   const kind = 'command';
   const record = parse(kind, bytes);
+  const reservationTtlMs = optionalTime(kind, record, 'reservationTtlMs');
   return {
     sagaId: text(kind, record, 'sagaId'),
     saga: text(kind, record, 'saga'),
@@ -169,6 +187,7 @@ export function decodeCommand(bytes: Buffer | string | null): CommandRecord {
     idempotencyKey: text(kind, record, 'idempotencyKey'),
     payload: record.payload,
     replyTo: text(kind, record, 'replyTo'),
+    ...(reservationTtlMs === undefined ? {} : { reservationTtlMs }),
   };
 }
 
@@ -192,11 +211,13 @@ export function decodeState(bytes: Buffer | string | null): SagaState {
     throw new MalformedSagaRecordError(kind, 'expected an integer', 'state.seq');
   oneOf(kind, fields, 'status', [
     'running',
+    'confirming',
     'compensating',
     'completed',
     'compensated',
     'failed',
     'needs-attention',
+    'heuristic-mixed',
   ]);
   for (const field of ['steps', 'timers'] as const) {
     if (typeof fields[field] !== 'object' || fields[field] === null) {

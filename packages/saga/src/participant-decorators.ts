@@ -31,10 +31,11 @@ import type { Phase } from './state.js';
 /** A command handler method. */
 export type CommandMethod = (payload: unknown, context: CommandContext) => unknown;
 
-const marks = new MethodMarks<{ readonly command: string; readonly phase: Phase }>();
+type SagaPhase = Exclude<Phase, 'confirm'>;
+const marks = new MethodMarks<{ readonly command: string; readonly phase: SagaPhase }>();
 const participants = new WeakMap<
   AnyClass,
-  { readonly name: string; readonly commands: Map<string, Record<Phase, string | symbol | undefined>> }
+  { readonly name: string; readonly commands: Map<string, Record<SagaPhase, string | symbol | undefined>> }
 >();
 
 /** Marks the method that carries out `command`. */
@@ -50,7 +51,7 @@ export function Compensate(command: string) {
 /** Marks a class whose `@Command` / `@Compensate` methods make up the participant `name`. */
 export function SagaParticipant(name: string): DualClassDecorator {
   return classDecorator((ctor) => {
-    const commands = new Map<string, Record<Phase, string | symbol | undefined>>();
+    const commands = new Map<string, Record<SagaPhase, string | symbol | undefined>>();
     for (const { key, mark } of marks.collect(ctor)) {
       const entry = commands.get(mark.command) ?? { invoke: undefined, compensate: undefined };
       if (entry[mark.phase] !== undefined) {

@@ -54,6 +54,8 @@ export interface CommandHandlers {
   invoke(payload: unknown, context: CommandContext): unknown;
   /** Undo. Must accept a compensation for a command that was never applied (answer success). */
   compensate?(payload: unknown, context: CommandContext): unknown;
+  /** TCC: confirm what `invoke` (the try) reserved. */
+  confirm?(payload: unknown, context: CommandContext): unknown;
 }
 
 /** Remembers the outcome of each idempotency key. */
@@ -140,7 +142,9 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
       const result =
         command.phase === 'invoke'
           ? await handlers.invoke(command.payload, context)
-          : await handlers.compensate?.(command.payload, context);
+          : command.phase === 'confirm'
+            ? await handlers.confirm?.(command.payload, context)
+            : await handlers.compensate?.(command.payload, context);
       return { ...base, outcome: 'success', result: result ?? null };
     } catch (error) {
       if (error instanceof BusinessFailure) {

@@ -5,17 +5,30 @@
  * @module
  */
 
-/** Where a saga is. `completed`, `compensated` and `failed` are terminal. */
+/**
+ * Where a saga is. `completed`, `compensated`, `failed` and `heuristic-mixed` are terminal.
+ * - `confirming`: every step has succeeded and its TCC reservations are being confirmed; the
+ *   decision is made, so nothing cancels it any more (not even the saga's deadline);
+ * - `heuristic-mixed`: some TCC participants confirmed while others had already cancelled their
+ *   reservation (it expired): the outcome is mixed and needs a person; see `heuristic`.
+ */
 export type SagaStatus =
   | 'running'
+  | 'confirming'
   | 'compensating'
   | 'completed'
   | 'compensated'
   | 'failed'
-  | 'needs-attention';
+  | 'needs-attention'
+  | 'heuristic-mixed';
 
 /** The terminal statuses. */
-export const terminalStatuses: ReadonlySet<SagaStatus> = new Set(['completed', 'compensated', 'failed']);
+export const terminalStatuses: ReadonlySet<SagaStatus> = new Set([
+  'completed',
+  'compensated',
+  'failed',
+  'heuristic-mixed',
+]);
 
 /**
  * Where a step is.
@@ -24,6 +37,12 @@ export const terminalStatuses: ReadonlySet<SagaStatus> = new Set(['completed', '
  *   compensated like a step that succeeded (participants accept a compensation for a command
  *   they never applied);
  * - `failed`: the participant answered with a business failure: it did not take effect.
+ *
+ * A TCC step's try is its invoke (`succeeded` = reserved) and its cancel its compensation; then
+ * - `confirming`: a confirm attempt is out, or a retry is scheduled;
+ * - `confirmed`: the participant confirmed the reservation;
+ * - `expired`: the participant had cancelled the reservation (it expired) when the confirm came;
+ * - `confirm-failed`: the confirm's retry budget is spent (the saga needs attention).
  */
 export type StepStatus =
   | 'pending'
@@ -34,7 +53,11 @@ export type StepStatus =
   | 'unknown'
   | 'compensating'
   | 'compensated'
-  | 'compensation-failed';
+  | 'compensation-failed'
+  | 'confirming'
+  | 'confirmed'
+  | 'expired'
+  | 'confirm-failed';
 
 /** A step failure, in Temporal's failure model. */
 export interface StepError {
@@ -49,8 +72,8 @@ export interface StepError {
   readonly details?: unknown;
 }
 
-/** Invoke (do) or compensate (undo). */
-export type Phase = 'invoke' | 'compensate';
+/** Invoke (do, or a TCC try), compensate (undo, or a TCC cancel) or confirm (a TCC confirm). */
+export type Phase = 'invoke' | 'compensate' | 'confirm';
 
 /** An attempt that was sent and not yet answered. */
 export interface Outstanding {
@@ -71,12 +94,21 @@ export interface StepState {
   /** The reply, once the step succeeded. */
   readonly result?: unknown;
   readonly lastError?: StepError;
-  /** Compensation attempts made before an operator's `retry`: the budget counts from there. */
+  /**
+   * Compensation (or confirm) attempts made before an operator's `retry`: the budget counts from
+   * there. A TCC step is either confirmed or cancelled, never both, so the two share it.
+   */
   readonly retryBase?: number;
+  /** TCC: confirm attempts made. */
+  readonly confirmAttempts?: number;
+  /** TCC: when the participant lets the reservation go (epoch ms), once it is known. */
+  readonly expiresAt?: number;
+  /** TCC: the last moment a confirm may start: `expiresAt` less the safety margin. */
+  readonly confirmBy?: number;
 }
 
 /** What a timer does when it fires. */
-export type TimerKind = 'step-timeout' | 'retry' | 'park' | 'saga-timeout';
+export type TimerKind = 'step-timeout' | 'retry' | 'park' | 'saga-timeout' | 'reservation-expiry';
 
 /** A durable timer: a deadline stored with the state, re-armed by whichever coordinator owns the saga. */
 export interface TimerState {
@@ -113,8 +145,10 @@ export interface SagaState {
   readonly updatedAt: number;
   /** Why the saga is compensating, once it is. */
   readonly failure?: { readonly step?: string; readonly error: StepError };
-  /** Why it needs attention, while it does. */
+  /** Why it needs attention, while it does (and why a `heuristic-mixed` saga does). */
   readonly attention?: { readonly reason: string; readonly steps: readonly string[] };
+  /** For `heuristic-mixed`: which TCC steps were confirmed and which the participants cancelled. */
+  readonly heuristic?: { readonly confirmed: readonly string[]; readonly cancelled: readonly string[] };
   readonly audit: readonly AuditEntry[];
 }
 
@@ -131,13 +165,18 @@ export type SagaEvent =
       readonly attempt: number;
       readonly outcome: 'success';
       readonly result?: unknown;
+      /** TCC try: when the participant lets the reservation go (epoch ms). */
+      readonly expiresAt?: number;
     }
   | {
       readonly type: 'reply';
       readonly step: string;
       readonly phase: Phase;
       readonly attempt: number;
-      /** `business-failure`: the participant refused and did nothing; `error`: it failed (retry). */
+      /**
+       * `business-failure`: the participant refused and did nothing (to a confirm: it had
+       * cancelled the reservation already); `error`: it failed (retry).
+       */
       readonly outcome: 'business-failure' | 'error';
       readonly error: StepError;
     }
@@ -170,9 +209,13 @@ export interface SagaNotification {
     | 'step-skipped'
     | 'compensating'
     | 'step-compensated'
+    | 'confirming'
+    | 'step-confirmed'
+    | 'step-expired'
     | 'completed'
     | 'compensated'
     | 'needs-attention'
+    | 'heuristic-mixed'
     | 'failed'
     | 'operator-action';
   readonly sagaId: string;
@@ -200,6 +243,8 @@ export type SagaEffect =
       /** The same for every attempt of a phase: participants deduplicate on it. */
       readonly idempotencyKey: string;
       readonly payload: unknown;
+      /** TCC try: how long the participant should hold the reservation. */
+      readonly reservationTtlMs?: number;
     }
   | {
       readonly type: 'run-local';

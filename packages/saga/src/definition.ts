@@ -91,6 +91,47 @@ export interface LocalStepOptions<Input, Results, Reply> extends CommonStepOptio
   readonly undo?: (context: CompensationContext<Input, Results, Reply>) => void | Promise<void>;
 }
 
+/**
+ * A TCC (Try-Confirm/Cancel) step: the participant reserves on `try`; when every step of the
+ * saga has succeeded the coordinator confirms each reservation, and when the saga fails it
+ * cancels every one that may have been made. Confirm and cancel are retried until they succeed
+ * (unless a budget is given). A reservation whose TTL passes before the confirm starts makes the
+ * saga cancel instead.
+ */
+export interface TccStepOptions<Input, Results, Reply> {
+  /** The participant's name: a Kafka participant, or an HTTP one given to the coordinator. */
+  readonly participant: string;
+  /** The resource (Kafka command name) the participant dispatches on. @default the step name */
+  readonly command?: string;
+  /** Builds the try's payload (JSON). Called once per attempt; must not have side effects. */
+  readonly try: (context: StepContext<Input, Results>) => unknown;
+  /** Builds the confirm's payload. @default null */
+  readonly confirm?: (context: CompensationContext<Input, Results, Reply>) => unknown;
+  /** Builds the cancel's payload. @default null */
+  readonly cancel?: (context: CompensationContext<Input, Results, Reply>) => unknown;
+  /** The try's reply type. */
+  readonly reply?: ReplyType<Reply>;
+  /**
+   * How long the participant holds the reservation, counted from the moment the try is sent.
+   * Participants may grant less (their answer's expiry wins). @default the participant decides
+   */
+  readonly reservationTtlMs?: number;
+  /**
+   * A confirm is not started later than this before the reservation expires; the saga cancels
+   * instead. @default 10% of the reservation's lifetime, at most 5000
+   */
+  readonly expiryMarginMs?: number;
+  readonly when?: (context: StepContext<Input, Results>) => boolean;
+  /** How long one try, confirm or cancel call may take. @default no timeout */
+  readonly timeoutMs?: number;
+  /** How failed or timed-out tries are retried before the saga cancels. @default RetryPolicy defaults */
+  readonly retry?: RetryPolicy;
+  /** How confirms are retried. @default { maximumAttempts: 0 (until it succeeds), maximumIntervalMs: 60000 } */
+  readonly confirmRetry?: RetryPolicy;
+  /** How cancels are retried. @default { maximumAttempts: 0 (until it succeeds), maximumIntervalMs: 60000 } */
+  readonly cancelRetry?: RetryPolicy;
+}
+
 /** Either kind of step. */
 export type StepOptions<Input, Results, Reply> =
   | RemoteStepOptions<Input, Results, Reply>
@@ -99,7 +140,7 @@ export type StepOptions<Input, Results, Reply> =
 /** A step as the engine sees it: untyped, with its policies resolved. */
 export interface StepDefinition {
   readonly name: string;
-  readonly kind: 'remote' | 'local';
+  readonly kind: 'remote' | 'local' | 'tcc';
   readonly participant: string | undefined;
   readonly command: string;
   readonly timeoutMs: number | undefined;
@@ -110,10 +151,17 @@ export interface StepDefinition {
   readonly when: ((context: StepContext<unknown, Record<string, unknown>>) => boolean) | undefined;
   /** Remote: builds the command payload. Local: runs the step. */
   readonly invoke: (context: StepContext<unknown, Record<string, unknown>>) => unknown;
-  /** Remote: builds the compensation payload. Local: undoes the step. */
+  /** Remote: builds the compensation payload. Local: undoes the step. TCC: builds the cancel's. */
   readonly compensate:
     | ((context: CompensationContext<unknown, Record<string, unknown>, unknown>) => unknown)
     | undefined;
+  /** TCC only: the confirm's policy, payload builder, reservation TTL and safety margin. */
+  readonly tcc?: {
+    readonly confirm: (context: CompensationContext<unknown, Record<string, unknown>, unknown>) => unknown;
+    readonly confirmRetry: ResolvedRetryPolicy;
+    readonly reservationTtlMs: number | undefined;
+    readonly expiryMarginMs: number | undefined;
+  };
 }
 
 /** Options of {@link defineSaga}. */
@@ -141,6 +189,69 @@ export interface SagaDefinition<Input = unknown, Results = Record<string, unknow
 }
 
 const defaultCompensationRetry: RetryPolicy = { maximumAttempts: 10, maximumIntervalMs: 60_000 };
+/** TCC confirms and cancels are retried until they succeed: the participants hold reservations. */
+const defaultTccSecondPhaseRetry: RetryPolicy = { maximumAttempts: 0, maximumIntervalMs: 60_000 };
+
+function positiveOption(field: string, value: number | undefined, allowZero = false): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < (allowZero ? 0 : 1))) {
+    throw new ConfigError(
+      field,
+      `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}.`,
+    );
+  }
+}
+
+function toTccStepDefinition(
+  saga: string,
+  name: string,
+  options: TccStepOptions<never, never, unknown>,
+): StepDefinition {
+  const field = `saga ${saga}, step ${name}`;
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) {
+    throw new ConfigError(field, 'step names may use letters, digits, ".", "_" and "-" only.');
+  }
+  if (typeof options.participant !== 'string' || options.participant.trim() === '')
+    throw new ConfigError(`${field}.participant`, 'must not be empty.');
+  if (typeof options.try !== 'function') throw new ConfigError(`${field}.try`, 'expected a function.');
+  positiveOption(`${field}.timeoutMs`, options.timeoutMs);
+  positiveOption(`${field}.reservationTtlMs`, options.reservationTtlMs);
+  positiveOption(`${field}.expiryMarginMs`, options.expiryMarginMs, true);
+  if (
+    options.reservationTtlMs !== undefined &&
+    options.expiryMarginMs !== undefined &&
+    options.expiryMarginMs >= options.reservationTtlMs
+  ) {
+    throw new ConfigError(`${field}.expiryMarginMs`, 'must be less than reservationTtlMs.');
+  }
+  const nothing = () => null;
+  return {
+    name,
+    kind: 'tcc',
+    participant: options.participant,
+    command: options.command ?? name,
+    timeoutMs: options.timeoutMs,
+    compensationTimeoutMs: options.timeoutMs,
+    retry: resolveRetryPolicy(`${field}.retry`, options.retry),
+    compensationRetry: resolveRetryPolicy(`${field}.cancelRetry`, {
+      ...defaultTccSecondPhaseRetry,
+      ...options.cancelRetry,
+    }),
+    // Every step that may have tried is cancelled, so a TCC step always has a compensation.
+    compensable: true,
+    when: options.when as StepDefinition['when'],
+    invoke: options.try as StepDefinition['invoke'],
+    compensate: (options.cancel ?? nothing) as StepDefinition['compensate'],
+    tcc: {
+      confirm: (options.confirm ?? nothing) as NonNullable<StepDefinition['tcc']>['confirm'],
+      confirmRetry: resolveRetryPolicy(`${field}.confirmRetry`, {
+        ...defaultTccSecondPhaseRetry,
+        ...options.confirmRetry,
+      }),
+      reservationTtlMs: options.reservationTtlMs,
+      expiryMarginMs: options.expiryMarginMs,
+    },
+  };
+}
 
 function toStepDefinition(
   saga: string,
@@ -211,6 +322,15 @@ export class ParallelBuilder<Input, Results, Group> {
     this.#steps.push(toStepDefinition(this.#saga, name, options as StepOptions<never, never, unknown>));
     return new ParallelBuilder(this.#saga, this.#steps);
   }
+
+  /** Adds a TCC step to the group: the group's tries run in parallel. */
+  tcc<Name extends string, Reply>(
+    name: Name,
+    options: TccStepOptions<Input, Results, Reply>,
+  ): ParallelBuilder<Input, Results, Group & Record<Name, Reply>> {
+    this.#steps.push(toTccStepDefinition(this.#saga, name, options as TccStepOptions<never, never, unknown>));
+    return new ParallelBuilder(this.#saga, this.#steps);
+  }
 }
 
 /** Builds a saga definition step by step; each step's reply type joins `Results`. */
@@ -232,6 +352,18 @@ export class SagaBuilder<Input, Results> {
     options: StepOptions<Input, Results, Reply>,
   ): SagaBuilder<Input, Results & Record<Name, Reply>> {
     const step = toStepDefinition(this.#name, name, options as StepOptions<never, never, unknown>);
+    return new SagaBuilder(this.#name, this.#options, [...this.#groups, [step]]);
+  }
+
+  /**
+   * Adds a TCC step: its try runs here, its confirm after every step of the saga has succeeded,
+   * its cancel when the saga fails. Put several in `parallel()` to try them at once.
+   */
+  tcc<Name extends string, Reply>(
+    name: Name,
+    options: TccStepOptions<Input, Results, Reply>,
+  ): SagaBuilder<Input, Results & Record<Name, Reply>> {
+    const step = toTccStepDefinition(this.#name, name, options as TccStepOptions<never, never, unknown>);
     return new SagaBuilder(this.#name, this.#options, [...this.#groups, [step]]);
   }
 

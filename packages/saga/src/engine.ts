@@ -13,6 +13,7 @@ import {
   onCompensationReply,
   startCompensation,
 } from './compensation.js';
+import { onConfirmFailure, onConfirmReply, onReservationExpiry, startConfirm } from './confirmation.js';
 import type { SagaDefinition } from './definition.js';
 import { advance, onInvokeFailure, onInvokeReply, startInvoke } from './forward.js';
 import { Transition, type TransitionEnv } from './internal/transition.js';
@@ -63,6 +64,11 @@ function onTimer(t: Transition, id: string): string | undefined {
     }
     return undefined;
   }
+  if (timer.kind === 'reservation-expiry') {
+    if (step === undefined) return `timer ${id} names no step`;
+    onReservationExpiry(t, step);
+    return undefined;
+  }
   if (step === undefined || phase === undefined || attempt === undefined) return `timer ${id} names no step`;
   const state = t.stepState(step);
   if (timer.kind === 'step-timeout') {
@@ -74,6 +80,7 @@ function onTimer(t: Transition, id: string): string | undefined {
       message: `No reply to ${phase} attempt ${attempt} within ${timeoutMs} ms.`,
     };
     if (phase === 'invoke') onInvokeFailure(t, step, error, 'timeout');
+    else if (phase === 'confirm') onConfirmFailure(t, step, error);
     else onCompensationFailure(t, step, error);
     return undefined;
   }
@@ -81,6 +88,7 @@ function onTimer(t: Transition, id: string): string | undefined {
   if (phase === 'invoke' && state.status === 'running' && t.state.status === 'running')
     startInvoke(t, step, attempt);
   else if (phase === 'compensate' && state.status === 'compensating') startCompensation(t, step, attempt);
+  else if (phase === 'confirm' && state.status === 'confirming') startConfirm(t, step, attempt);
   return undefined;
 }
 
@@ -96,6 +104,7 @@ function onDispatchFailed(
   if (event.reason === 'send-failed') {
     const error = event.error ?? { type: 'SendFailed', message: 'The command could not be sent.' };
     if (event.phase === 'invoke') onInvokeFailure(t, event.step, error, 'error');
+    else if (event.phase === 'confirm') onConfirmFailure(t, event.step, error);
     else onCompensationFailure(t, event.step, error);
     return undefined;
   }
@@ -104,7 +113,12 @@ function onDispatchFailed(
   delete state.outstanding;
   t.cancelStepTimers(event.step);
   const definition = t.step(event.step);
-  const policy = event.phase === 'invoke' ? definition.retry : definition.compensationRetry;
+  const policy =
+    event.phase === 'invoke'
+      ? definition.retry
+      : event.phase === 'confirm'
+        ? (definition.tcc?.confirmRetry ?? definition.compensationRetry)
+        : definition.compensationRetry;
   t.setTimer(timerId('park', event.step, event.phase, event.attempt), {
     kind: 'park',
     dueAt: t.now + backoffDelayMs(policy, Math.max(1, event.attempt), t.random),
@@ -150,7 +164,11 @@ export function decide(
       else if (event.phase === 'invoke') {
         const error = event.outcome === 'success' ? undefined : event.error;
         const result = event.outcome === 'success' ? event.result : undefined;
-        ignored = onInvokeReply(t, event.step, event.attempt, event.outcome, result, error);
+        const expiresAt = event.outcome === 'success' ? event.expiresAt : undefined;
+        ignored = onInvokeReply(t, event.step, event.attempt, event.outcome, result, error, expiresAt);
+      } else if (event.phase === 'confirm') {
+        const error = event.outcome === 'success' ? undefined : event.error;
+        ignored = onConfirmReply(t, event.step, event.attempt, event.outcome, error);
       } else {
         const error = event.outcome === 'success' ? undefined : event.error;
         ignored = onCompensationReply(t, event.step, event.attempt, event.outcome, error);

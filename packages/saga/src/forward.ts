@@ -5,6 +5,7 @@
  */
 
 import { beginCompensation } from './compensation.js';
+import { finishForward, recordReservation } from './confirmation.js';
 import type { Transition } from './internal/transition.js';
 import type { StepError } from './state.js';
 
@@ -41,9 +42,7 @@ export function advance(t: Transition): void {
     if (!done) return;
     t.state.group += 1;
   }
-  t.state.status = 'completed';
-  t.cancelAllTimers();
-  t.notify('completed');
+  finishForward(t);
 }
 
 /** Sends invoke attempt `attempt` of a step. */
@@ -89,6 +88,7 @@ export function onInvokeReply(
   outcome: 'success' | 'business-failure' | 'error',
   result: unknown,
   error: StepError | undefined,
+  expiresAt?: number,
 ): string | undefined {
   const state = t.stepState(name);
   if (attempt > state.attempts) return `no attempt ${attempt} of step ${name} was sent`;
@@ -104,11 +104,13 @@ export function onInvokeReply(
   }
   if (outcome === 'success') {
     // Any attempt's success counts: attempts share one idempotency key, so they are one effect.
-    const latencyMs = state.outstanding ? t.now - state.outstanding.sentAt : undefined;
+    const sentAt = state.outstanding?.sentAt;
+    const latencyMs = sentAt === undefined ? undefined : t.now - sentAt;
     state.status = 'succeeded';
     state.result = result;
     delete state.outstanding;
     t.cancelStepTimers(name);
+    recordReservation(t, name, sentAt ?? t.now, expiresAt);
     t.notify('step-succeeded', { step: name, attempt, ...(latencyMs === undefined ? {} : { latencyMs }) });
     advance(t);
     return undefined;

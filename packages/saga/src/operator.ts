@@ -9,14 +9,19 @@
  */
 
 import { compensateNext, startCompensation } from './compensation.js';
+import { settleConfirmation, startConfirm } from './confirmation.js';
 import { advance } from './forward.js';
 import type { Transition } from './internal/transition.js';
-import type { OperatorAction } from './state.js';
+import type { OperatorAction, StepStatus } from './state.js';
+
+function stepsIn(t: Transition, status: StepStatus): string[] {
+  return Object.entries(t.state.steps)
+    .filter(([, state]) => state.status === status)
+    .map(([name]) => name);
+}
 
 function compensationFailedSteps(t: Transition): string[] {
-  return Object.entries(t.state.steps)
-    .filter(([, state]) => state.status === 'compensation-failed')
-    .map(([name]) => name);
+  return stepsIn(t, 'compensation-failed');
 }
 
 function resumeCompensation(t: Transition): void {
@@ -39,8 +44,19 @@ export function applyOperator(
   const refusal = ((): string | undefined => {
     switch (action) {
       case 'retry': {
+        const confirmFailed = stepsIn(t, 'confirm-failed');
+        if (confirmFailed.length > 0) {
+          t.state.status = 'confirming';
+          delete t.state.attention;
+          for (const name of confirmFailed) {
+            const state = t.stepState(name);
+            state.retryBase = state.confirmAttempts ?? 0;
+            startConfirm(t, name, (state.confirmAttempts ?? 0) + 1);
+          }
+          return undefined;
+        }
         const failed = compensationFailedSteps(t);
-        if (failed.length === 0) return 'no compensation has failed: nothing to retry';
+        if (failed.length === 0) return 'no compensation or confirm has failed: nothing to retry';
         t.state.status = 'compensating';
         delete t.state.attention;
         for (const name of failed) {
@@ -59,6 +75,19 @@ export function applyOperator(
           delete state.outstanding;
           t.cancelStepTimers(step);
           resumeCompensation(t);
+          return undefined;
+        }
+        if (stepState.status === 'confirm-failed' || stepState.status === 'confirming') {
+          // The reservation was confirmed by hand (or needs no confirm).
+          const state = t.stepState(step);
+          state.status = 'confirmed';
+          delete state.outstanding;
+          t.cancelStepTimers(step);
+          if (t.state.status === 'needs-attention' && stepsIn(t, 'confirm-failed').length === 0) {
+            t.state.status = 'confirming';
+            delete t.state.attention;
+          }
+          settleConfirmation(t);
           return undefined;
         }
         if (action === 'skipStep' && stepState.status === 'running' && t.state.status === 'running') {

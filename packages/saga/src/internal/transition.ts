@@ -116,7 +116,7 @@ export class Transition {
     error: StepError,
   ): boolean {
     const step = this.step(name);
-    if (step.kind !== 'remote' || step.participant === undefined || !this.circuitOpen(step.participant))
+    if (step.kind === 'local' || step.participant === undefined || !this.circuitOpen(step.participant))
       return false;
     if (error.nonRetryable) return false;
     this.setTimer(timerId('park', name, phase, attempt), {
@@ -164,7 +164,7 @@ export class Transition {
     const step = this.step(name);
     const state = this.stepState(name);
     const id = commandId(this.state.sagaId, name, phase, attempt);
-    if (step.kind === 'remote') {
+    if (step.kind !== 'local') {
       let payload: unknown;
       try {
         const context = {
@@ -174,7 +174,11 @@ export class Transition {
           attempt,
         };
         payload =
-          phase === 'invoke' ? step.invoke(context) : step.compensate?.({ ...context, reply: state.result });
+          phase === 'invoke'
+            ? step.invoke(context)
+            : phase === 'confirm'
+              ? step.tcc?.confirm({ ...context, reply: state.result })
+              : step.compensate?.({ ...context, reply: state.result });
       } catch (error) {
         return {
           type: 'PayloadBuilderFailed',
@@ -194,6 +198,9 @@ export class Transition {
         commandId: id,
         idempotencyKey: idempotencyKey(this.state.sagaId, name, phase),
         payload,
+        ...(phase === 'invoke' && step.tcc?.reservationTtlMs !== undefined
+          ? { reservationTtlMs: step.tcc.reservationTtlMs }
+          : {}),
       });
     } else {
       this.effects.push({
@@ -207,6 +214,7 @@ export class Transition {
     }
     state.outstanding = { phase, attempt, commandId: id, sentAt: this.now };
     if (phase === 'invoke') state.attempts = attempt;
+    else if (phase === 'confirm') state.confirmAttempts = attempt;
     else state.compensationAttempts = attempt;
     const timeoutMs = phase === 'invoke' ? step.timeoutMs : step.compensationTimeoutMs;
     if (timeoutMs !== undefined) {

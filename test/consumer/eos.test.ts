@@ -53,6 +53,7 @@ describe('exactly-once', () => {
       Array.from({ length: 10 }, (_, i) => ({ value: String(i) })),
     );
     const attempts = new Map<string, number>();
+    const afterCommit: { value: string; visible: Promise<boolean> }[] = [];
     const consumer = createConsumer({
       kafka: { brokers: cluster().brokers },
       groupId,
@@ -66,6 +67,15 @@ describe('exactly-once', () => {
       handler: (message, context) => {
         attempts.set(message.value, (attempts.get(message.value) ?? 0) + 1);
         context.send({ topic: output, value: `out-${message.value}#${message.attempt}` });
+        context.afterCommit(() =>
+          afterCommit.push({
+            value: `${message.value}#${message.attempt}`,
+            // By now the transaction has committed this record's offset.
+            visible: committed(kafka, groupId, input).then(
+              (offsets) => BigInt(offsets[0] ?? '0') > BigInt(message.offset),
+            ),
+          }),
+        );
         if (message.value === '3' && message.attempt === 1) throw new Error('transient');
         if (message.value === '5') throw new SendToDlt('bad record');
       },
@@ -93,6 +103,11 @@ describe('exactly-once', () => {
     expect(text(dead?.headers?.['kafka_dlt-exception-message'])).toBe('bad record');
     expect(attempts.get('3')).toBe(2);
     expect(attempts.get('5')).toBe(1);
+    // afterCommit callbacks run for the attempts whose transaction committed, only after it did.
+    expect(afterCommit.map((entry) => entry.value)).toEqual(
+      outputs.map((value) => value?.replace('out-', '')),
+    );
+    expect(await Promise.all(afterCommit.map((entry) => entry.visible))).toEqual(afterCommit.map(() => true));
   });
 
   it('outputs each of 20,000 records exactly once although the process is killed three times mid-stream', async () => {

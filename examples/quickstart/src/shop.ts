@@ -191,10 +191,13 @@ export async function runShop(
         return outcome;
       }),
     );
-    const tally = { completed: 0, compensated: 0, failed: 0, 'needs-attention': 0 } satisfies Record<
-      SagaOutcome,
-      number
-    >;
+    const tally = {
+      completed: 0,
+      compensated: 0,
+      failed: 0,
+      'needs-attention': 0,
+      'heuristic-mixed': 0,
+    } satisfies Record<SagaOutcome, number>;
     const reasons: Record<string, number> = {};
     let soldByOrders = 0;
     let collectedByOrders = 0;

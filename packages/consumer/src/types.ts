@@ -51,6 +51,12 @@ export interface HandlerContext {
    * record's offset. Records queued by an attempt that throws are discarded.
    */
   send(record: OutputRecord): void;
+  /**
+   * Exactly-once mode only: runs `callback` once the transaction that commits this record's
+   * offset (and its sends) has committed; never if it aborts (the record is then read again).
+   * For side effects that must follow the recorded decision, never precede it.
+   */
+  afterCommit(callback: () => void): void;
 }
 
 /** A handler of single records. */

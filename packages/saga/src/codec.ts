@@ -152,11 +152,14 @@ export function decodeInboxEvent(bytes: Buffer | string | null): InboxEvent {
       const outcome = oneOf(kind, record, 'outcome', ['success', 'business-failure', 'error']);
       if (outcome === 'success') {
         const expiresAt = optionalTime(kind, record, 'expiresAt');
+        const reservationUri =
+          record.reservationUri === undefined ? undefined : text(kind, record, 'reservationUri');
         return {
           ...common,
           outcome,
           result: record.result,
           ...(expiresAt === undefined ? {} : { expiresAt }),
+          ...(reservationUri === undefined ? {} : { reservationUri }),
         };
       }
       return { ...common, outcome, error: stepError(kind, record.error) };
@@ -174,6 +177,8 @@ export function decodeCommand(bytes: Buffer | string | null): CommandRecord {
   const kind = 'command';
   const record = parse(kind, bytes);
   const reservationTtlMs = optionalTime(kind, record, 'reservationTtlMs');
+  const reservationUri =
+    record.reservationUri === undefined ? undefined : text(kind, record, 'reservationUri');
   return {
     sagaId: text(kind, record, 'sagaId'),
     saga: text(kind, record, 'saga'),
@@ -188,6 +193,7 @@ export function decodeCommand(bytes: Buffer | string | null): CommandRecord {
     payload: record.payload,
     replyTo: text(kind, record, 'replyTo'),
     ...(reservationTtlMs === undefined ? {} : { reservationTtlMs }),
+    ...(reservationUri === undefined ? {} : { reservationUri }),
   };
 }
 

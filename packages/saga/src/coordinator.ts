@@ -9,13 +9,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { type Consumer, createConsumer, type HandlerContext, type Message } from '@cascade/consumer';
-import { Lifecycle, type Logger, safeLogger } from '@cascade/core';
+import { ConfigError, Lifecycle, type Logger, safeLogger } from '@cascade/core';
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
 import { ParticipantBreakers } from './breakers.js';
 import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
 import type { SagaDefinition, SagaInput } from './definition.js';
 import { decide } from './engine.js';
+import { buildCommand } from './internal/transition.js';
 import { SagaLogReader } from './log-reader.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
 import { SagaRegistry } from './registry.js';
@@ -28,6 +29,7 @@ import {
   type SagaState,
   terminalStatuses,
 } from './state.js';
+import type { HttpTccParticipant } from './tcc/http-adapter.js';
 import { TimerScheduler } from './timers.js';
 import { type SagaTopics, sagaTopics } from './topics.js';
 
@@ -60,13 +62,23 @@ export interface SagaCoordinatorOptions {
         readonly volumeThreshold?: number;
         readonly resetTimeoutMs?: number;
       };
-  /** Called when a saga needs an operator (a compensation exhausted its budget). */
+  /**
+   * TCC participants reached over HTTP ({@link httpTccParticipant}), by participant name. Their
+   * calls are made after the transition that decided them has committed, and made again by the
+   * coordinator that restores a saga whose call was never answered (the idempotency key makes
+   * that safe). Participants not named here are reached over Kafka.
+   */
+  readonly httpParticipants?: Readonly<Record<string, HttpTccParticipant>>;
+  /**
+   * Called when a saga needs an operator: a compensation or confirm exhausted its budget, or a
+   * TCC saga ended `heuristic-mixed`.
+   */
   readonly onNeedsAttention?: (state: SagaState) => void;
   readonly logger?: Logger;
 }
 
 /** Where a finished (or stuck) saga ended. */
-export type SagaOutcome = 'completed' | 'compensated' | 'failed' | 'needs-attention';
+export type SagaOutcome = 'completed' | 'compensated' | 'failed' | 'needs-attention' | 'heuristic-mixed';
 
 /** A running coordinator. */
 export interface SagaCoordinator extends AsyncDisposable {
@@ -107,7 +119,13 @@ interface OwnedPartition {
   lastOffset: bigint | undefined;
 }
 
-const outcomes: ReadonlySet<string> = new Set(['completed', 'compensated', 'failed', 'needs-attention']);
+const outcomes: ReadonlySet<string> = new Set([
+  'completed',
+  'compensated',
+  'failed',
+  'needs-attention',
+  'heuristic-mixed',
+]);
 
 /**
  * The coordinator's retry policy when its `kafka` config names none. A producer that commits
@@ -128,6 +146,18 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const topics = options.topics ?? sagaTopics('cascade');
   const groupId = options.groupId ?? `${topics.inbox}.coordinator`;
   const registry = new SagaRegistry(options.sagas);
+  const http = new Map(Object.entries(options.httpParticipants ?? {}));
+  for (const definition of options.sagas as readonly SagaDefinition[]) {
+    for (const step of definition.steps.values()) {
+      if (step.kind === 'remote' && step.participant !== undefined && http.has(step.participant)) {
+        throw new ConfigError(
+          `saga ${definition.name}, step ${step.name}`,
+          `participant ${step.participant} is reached over HTTP, which only TCC steps (.tcc()) support.`,
+        );
+      }
+    }
+  }
+  const calls = new AbortController();
   const lifecycle = new Lifecycle('saga coordinator');
   const owned = new Map<number, OwnedPartition>();
   const observer = new SagaObserver();
@@ -211,14 +241,46 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     })().catch((error: unknown) => logger.warn('Could not report a local step; it is retried.', { error }));
   };
 
+  const callHttp = (
+    participant: HttpTccParticipant,
+    effect: Extract<SagaEffect, { type: 'send-command' }>,
+    partition: number,
+  ): void => {
+    void (async () => {
+      const event: InboxEvent = breakers.isOpen(effect.participant)
+        ? {
+            type: 'dispatch-failed',
+            step: effect.step,
+            phase: effect.phase,
+            attempt: effect.attempt,
+            reason: 'circuit-open',
+          }
+        : await participant.call(effect, calls.signal);
+      if (calls.signal.aborted) return;
+      await toInbox(effect.sagaId, event, partition);
+    })().catch((error: unknown) =>
+      logger.warn('Could not report an HTTP participant call; it is made again after recovery.', {
+        sagaId: effect.sagaId,
+        step: effect.step,
+        phase: effect.phase,
+        error,
+      }),
+    );
+  };
+
   const afterTransition = (state: SagaState, effects: readonly SagaEffect[], partition: number): void => {
     if (terminalStatuses.has(state.status)) timers.clear(state.sagaId);
     else timers.sync(state);
     for (const effect of effects) {
       if (effect.type === 'run-local') runLocal(state, effect, partition);
+      if (effect.type === 'send-command') {
+        const participant = http.get(effect.participant);
+        if (participant !== undefined) callHttp(participant, effect, partition);
+      }
       if (effect.type !== 'emit') continue;
       observer.publish(effect.notification);
-      if (effect.notification.kind === 'needs-attention') options.onNeedsAttention?.(state);
+      const kind = effect.notification.kind;
+      if (kind === 'needs-attention' || kind === 'heuristic-mixed') options.onNeedsAttention?.(state);
     }
   };
 
@@ -236,22 +298,34 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         for (const state of states.values()) {
           if (terminalStatuses.has(state.status)) continue;
           timers.sync(state);
-          // A local step whose outcome was never reported (the coordinator died after committing
-          // its transition): run it again. Local steps are at least once.
+          // A local step or an HTTP call whose outcome was never reported (the coordinator died
+          // after committing its transition): run it again. Both are at least once; HTTP calls
+          // carry their phase's idempotency key.
           for (const [step, stepState] of Object.entries(state.steps)) {
             const outstanding = stepState.outstanding;
-            if (
-              outstanding === undefined ||
-              registry.get(state.saga, state.version).steps.get(step)?.kind !== 'local'
-            ) {
+            if (outstanding === undefined) continue;
+            const definition = registry.get(state.saga, state.version);
+            const stepDefinition = definition.steps.get(step);
+            const { phase, attempt } = outstanding;
+            if (stepDefinition?.kind === 'local') {
+              runLocal(
+                state,
+                {
+                  type: 'run-local',
+                  sagaId: state.sagaId,
+                  step,
+                  phase,
+                  attempt,
+                  commandId: outstanding.commandId,
+                },
+                partition,
+              );
               continue;
             }
-            const { phase, attempt, commandId } = outstanding;
-            runLocal(
-              state,
-              { type: 'run-local', sagaId: state.sagaId, step, phase, attempt, commandId },
-              partition,
-            );
+            const participant = http.get(stepDefinition?.participant ?? '');
+            if (stepDefinition === undefined || participant === undefined) continue;
+            const built = buildCommand(stepDefinition, state, state.seq, phase, attempt);
+            if ('command' in built) callHttp(participant, built.command, partition);
           }
         }
         logger.info('Sagas restored from the log.', { partition, sagas: states.size });
@@ -310,7 +384,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     entry.states.set(sagaId, decision.state);
     context.send({ topic: topics.log, key: sagaId, value: encodeState(decision.state), partition });
     for (const effect of decision.effects) {
-      if (effect.type !== 'send-command') continue;
+      if (effect.type !== 'send-command' || http.has(effect.participant)) continue;
       const { type: _type, ...command } = effect;
       context.send({
         topic: topics.commands(effect.participant),
@@ -318,7 +392,9 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         value: encodeCommand({ ...command, saga: decision.state.saga, replyTo: topics.inbox }),
       });
     }
-    setImmediate(() => afterTransition(decision.state, decision.effects, partition));
+    // Timers, local steps, HTTP calls and notifications follow the recorded decision, never
+    // precede it: if the transaction aborts, the batch is decided again.
+    context.afterCommit(() => afterTransition(decision.state, decision.effects, partition));
   };
 
   const consumer: Consumer = createConsumer({
@@ -391,6 +467,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     metrics: () => observer.metrics(),
     stop: () =>
       lifecycle.close(async () => {
+        calls.abort(new Error('The saga coordinator is stopping.'));
         timers.clearAll();
         breakers.shutdown();
         await consumer.stop();

@@ -164,8 +164,14 @@ export function decide(
       else if (event.phase === 'invoke') {
         const error = event.outcome === 'success' ? undefined : event.error;
         const result = event.outcome === 'success' ? event.result : undefined;
-        const expiresAt = event.outcome === 'success' ? event.expiresAt : undefined;
-        ignored = onInvokeReply(t, event.step, event.attempt, event.outcome, result, error, expiresAt);
+        const reservation =
+          event.outcome === 'success'
+            ? {
+                ...(event.expiresAt === undefined ? {} : { expiresAt: event.expiresAt }),
+                ...(event.reservationUri === undefined ? {} : { uri: event.reservationUri }),
+              }
+            : {};
+        ignored = onInvokeReply(t, event.step, event.attempt, event.outcome, result, error, reservation);
       } else if (event.phase === 'confirm') {
         const error = event.outcome === 'success' ? undefined : event.error;
         ignored = onConfirmReply(t, event.step, event.attempt, event.outcome, error);

@@ -88,15 +88,16 @@ export function onInvokeReply(
   outcome: 'success' | 'business-failure' | 'error',
   result: unknown,
   error: StepError | undefined,
-  expiresAt?: number,
+  reservation: { readonly expiresAt?: number; readonly uri?: string } = {},
 ): string | undefined {
   const state = t.stepState(name);
   if (attempt > state.attempts) return `no attempt ${attempt} of step ${name} was sent`;
   const beingUndone = state.status === 'unknown' || state.status === 'compensating';
   if (beingUndone && outcome === 'success' && state.result === undefined) {
-    // A late success of a step being compensated: keep its reply, so a retried compensation can
-    // name what to undo.
+    // A late success of a step being compensated: keep its reply (and its reservation's URI), so
+    // a retried compensation can name what to undo.
     state.result = result;
+    if (reservation.uri !== undefined) state.reservationUri = reservation.uri;
     return undefined;
   }
   if (state.status !== 'running' || t.state.status !== 'running') {
@@ -110,7 +111,8 @@ export function onInvokeReply(
     state.result = result;
     delete state.outstanding;
     t.cancelStepTimers(name);
-    recordReservation(t, name, sentAt ?? t.now, expiresAt);
+    if (reservation.uri !== undefined) state.reservationUri = reservation.uri;
+    recordReservation(t, name, sentAt ?? t.now, reservation.expiresAt);
     t.notify('step-succeeded', { step: name, attempt, ...(latencyMs === undefined ? {} : { latencyMs }) });
     advance(t);
     return undefined;

@@ -105,6 +105,8 @@ export interface StepState {
   readonly expiresAt?: number;
   /** TCC: the last moment a confirm may start: `expiresAt` less the safety margin. */
   readonly confirmBy?: number;
+  /** TCC over HTTP: the reservation's URI, which confirm (PUT) and cancel (DELETE) address. */
+  readonly reservationUri?: string;
 }
 
 /** What a timer does when it fires. */
@@ -167,6 +169,8 @@ export type SagaEvent =
       readonly result?: unknown;
       /** TCC try: when the participant lets the reservation go (epoch ms). */
       readonly expiresAt?: number;
+      /** TCC try over HTTP: the reservation's URI. */
+      readonly reservationUri?: string;
     }
   | {
       readonly type: 'reply';
@@ -245,6 +249,8 @@ export type SagaEffect =
       readonly payload: unknown;
       /** TCC try: how long the participant should hold the reservation. */
       readonly reservationTtlMs?: number;
+      /** TCC confirm and cancel over HTTP: the reservation's URI, when the try's answer gave it. */
+      readonly reservationUri?: string;
     }
   | {
       readonly type: 'run-local';

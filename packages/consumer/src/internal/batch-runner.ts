@@ -224,6 +224,9 @@ async function runBatchHandler(
         send: () => {
           throw new TypeError('context.send() is for exactly-once mode (the eos option).');
         },
+        afterCommit: () => {
+          throw new TypeError('context.afterCommit() is for exactly-once mode (the eos option).');
+        },
       });
       for (const raw of readable) state.tracker.complete(BigInt(raw.offset));
       return;

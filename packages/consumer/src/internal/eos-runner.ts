@@ -151,12 +151,16 @@ export async function runEosBatch(
     }
   }
   const queued: OutputRecord[] = [];
+  const committed: (() => void)[] = [];
   let lastDone: string | undefined;
   for (const message of batch.messages) {
     if (signals.dispatch.aborted || !isRunning() || isStale()) break;
     if (!(await host.inFlight.acquire(signals.dispatch))) break;
     try {
-      await host.processor.process(state.source, message, signals, (records) => queued.push(...records));
+      await host.processor.process(state.source, message, signals, (records, afterCommit = []) => {
+        queued.push(...records);
+        committed.push(...afterCommit);
+      });
       lastDone = message.offset;
     } catch (error) {
       if (!(error instanceof Abandoned))
@@ -194,6 +198,7 @@ export async function runEosBatch(
     });
     resolveOffset(resolved);
   } catch (error) {
+    committed.length = 0;
     const fenced = error instanceof ProducerFencedError;
     host.logger.warn(
       fenced
@@ -203,5 +208,12 @@ export async function runEosBatch(
     );
     await outputs.discard(batch.topic, batch.partition);
     host.seek(batch.topic, batch.partition, batch.firstOffset() ?? '0');
+  }
+  for (const callback of committed) {
+    try {
+      callback();
+    } catch (error) {
+      host.logger.error('An afterCommit callback threw.', { error });
+    }
   }
 }

@@ -53,7 +53,7 @@ export interface Signals {
 }
 
 /** Sends queued by a handler attempt (exactly-once mode). */
-export type OutputSink = (records: readonly OutputRecord[]) => void;
+export type OutputSink = (records: readonly OutputRecord[], afterCommit?: readonly (() => void)[]) => void;
 
 const noOutputs: OutputRecord[] = [];
 /** Serdes seen returning promises: their records take the general path. */
@@ -206,6 +206,7 @@ export class RecordProcessor {
     for (let inPlace = 1; ; inPlace++) {
       const attempt = attemptsBefore + inPlace;
       const outputs: OutputRecord[] = sink === undefined ? noOutputs : [];
+      const afterCommit: (() => void)[] = [];
       let failure: unknown;
       if (inPlace === 1 && firstFailure !== undefined) {
         // The first attempt already ran (the fast path in handle()) and failed.
@@ -217,8 +218,15 @@ export class RecordProcessor {
           const message = await this.#toMessage(source, raw, headers, attempt, original, signals.abandon);
           const intercepted = this.#deps.interceptors.length === 0 ? message : await this.#onConsume(message);
           if (intercepted === undefined) return;
-          await this.#runHandler(source, intercepted, outputs, sink !== undefined, signals.abandon);
-          sink?.(outputs);
+          await this.#runHandler(
+            source,
+            intercepted,
+            outputs,
+            afterCommit,
+            sink !== undefined,
+            signals.abandon,
+          );
+          sink?.(outputs, afterCommit);
           return;
         } catch (error) {
           if (error instanceof Abandoned) throw error;
@@ -380,6 +388,7 @@ export class RecordProcessor {
     source: Source,
     message: Message<unknown, unknown>,
     outputs: OutputRecord[],
+    afterCommit: (() => void)[],
     transactional: boolean,
     abandon: AbortSignal,
   ): Promise<void> {
@@ -396,6 +405,9 @@ export class RecordProcessor {
                 ? record
                 : { ...record, headers: { ...record.headers, traceparent: trace.traceparent } };
             outputs.push(traced);
+          },
+          afterCommit: (callback) => {
+            afterCommit.push(callback);
           },
         }
       : atLeastOnceContext;
@@ -446,5 +458,8 @@ export class RecordProcessor {
 const atLeastOnceContext: HandlerContext = {
   send: () => {
     throw new TypeError('context.send() is for exactly-once mode (the eos option); use a producer instead.');
+  },
+  afterCommit: () => {
+    throw new TypeError('context.afterCommit() is for exactly-once mode (the eos option).');
   },
 };

@@ -22,6 +22,60 @@ export type DraftState = Mutable<Omit<SagaState, 'steps' | 'timers' | 'audit'>> 
   audit: SagaState['audit'][number][];
 };
 
+type SendCommand = Extract<SagaEffect, { type: 'send-command' }>;
+
+/**
+ * The command of one attempt of a phase of a remote or TCC step, built from the saga's state.
+ * A payload builder that throws gives a non-retryable error instead.
+ */
+export function buildCommand(
+  step: StepDefinition,
+  saga: Pick<SagaState, 'sagaId' | 'input' | 'steps'>,
+  seq: number,
+  phase: Phase,
+  attempt: number,
+): { readonly command: SendCommand } | { readonly error: StepError } {
+  const state = saga.steps[step.name];
+  let payload: unknown;
+  try {
+    const context = { sagaId: saga.sagaId, input: saga.input, results: resultsOf(saga), attempt };
+    payload =
+      phase === 'invoke'
+        ? step.invoke(context)
+        : phase === 'confirm'
+          ? step.tcc?.confirm({ ...context, reply: state?.result })
+          : step.compensate?.({ ...context, reply: state?.result });
+  } catch (error) {
+    return {
+      error: {
+        type: 'PayloadBuilderFailed',
+        message: `Building the ${phase} command of step ${step.name} threw: ${error instanceof Error ? error.message : String(error)}`,
+        nonRetryable: true,
+      },
+    };
+  }
+  const command: SendCommand = {
+    type: 'send-command',
+    sagaId: saga.sagaId,
+    seq,
+    participant: step.participant ?? '',
+    command: step.command,
+    step: step.name,
+    phase,
+    attempt,
+    commandId: commandId(saga.sagaId, step.name, phase, attempt),
+    idempotencyKey: idempotencyKey(saga.sagaId, step.name, phase),
+    payload,
+    ...(phase === 'invoke' && step.tcc?.reservationTtlMs !== undefined
+      ? { reservationTtlMs: step.tcc.reservationTtlMs }
+      : {}),
+    ...(phase !== 'invoke' && state?.reservationUri !== undefined
+      ? { reservationUri: state.reservationUri }
+      : {}),
+  };
+  return { command };
+}
+
 /** The environment of a transition: the clock and the randomness of jitter. */
 export interface TransitionEnv {
   readonly now: number;
@@ -165,43 +219,9 @@ export class Transition {
     const state = this.stepState(name);
     const id = commandId(this.state.sagaId, name, phase, attempt);
     if (step.kind !== 'local') {
-      let payload: unknown;
-      try {
-        const context = {
-          sagaId: this.state.sagaId,
-          input: this.state.input,
-          results: this.results(),
-          attempt,
-        };
-        payload =
-          phase === 'invoke'
-            ? step.invoke(context)
-            : phase === 'confirm'
-              ? step.tcc?.confirm({ ...context, reply: state.result })
-              : step.compensate?.({ ...context, reply: state.result });
-      } catch (error) {
-        return {
-          type: 'PayloadBuilderFailed',
-          message: `Building the ${phase} command of step ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
-          nonRetryable: true,
-        };
-      }
-      this.effects.push({
-        type: 'send-command',
-        sagaId: this.state.sagaId,
-        seq: this.seq,
-        participant: step.participant ?? '',
-        command: step.command,
-        step: name,
-        phase,
-        attempt,
-        commandId: id,
-        idempotencyKey: idempotencyKey(this.state.sagaId, name, phase),
-        payload,
-        ...(phase === 'invoke' && step.tcc?.reservationTtlMs !== undefined
-          ? { reservationTtlMs: step.tcc.reservationTtlMs }
-          : {}),
-      });
+      const built = buildCommand(step, this.state, this.seq, phase, attempt);
+      if ('error' in built) return built.error;
+      this.effects.push(built.command);
     } else {
       this.effects.push({
         type: 'run-local',

@@ -1,0 +1,33 @@
+/**
+ * The TCC participant side: guarded try/confirm/cancel handlers over Kafka and HTTP.
+ * @module
+ */
+
+export {
+  createTccGuard,
+  type TccCancelOutcome,
+  type TccCancelWork,
+  type TccCleanupOptions,
+  type TccConfirmOutcome,
+  TccFailureTypes,
+  type TccGuard,
+  type TccGuardOptions,
+  type TccStoredTry,
+  type TccTryOptions,
+  type TccTryOutcome,
+} from './guard.js';
+export {
+  type PostgresGuardStore,
+  type PostgresGuardStoreOptions,
+  postgresGuardStore,
+} from './guard-postgres.js';
+export {
+  memoryGuardStore,
+  type TccGuardInsert,
+  type TccGuardKey,
+  type TccGuardRow,
+  TccGuardStatus,
+  type TccGuardStore,
+  type TccGuardTransaction,
+  type TccGuardUpdate,
+} from './guard-store.js';

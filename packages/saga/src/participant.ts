@@ -47,6 +47,25 @@ export interface CommandContext {
   readonly attempt: number;
   /** The same for every attempt of this phase of this step. */
   readonly idempotencyKey: string;
+  /** The command's name, as the participant's `commands` map names it. */
+  readonly command: string;
+  /** TCC try: how long the coordinator asks the participant to hold the reservation. */
+  readonly reservationTtlMs?: number;
+}
+
+/**
+ * A handler's result that carries a reservation's expiry (TCC try): the reply is a success with
+ * `result` and `expiresAt`, which the coordinator uses to confirm in time.
+ */
+export class Reservation {
+  /**
+   * @param result the try's result, sent in the reply.
+   * @param expiresAt when the participant lets the reservation go (epoch ms).
+   */
+  constructor(
+    readonly result: unknown,
+    readonly expiresAt: number,
+  ) {}
 }
 
 /** A participant's handlers for one command: do it, and undo it. */
@@ -137,6 +156,8 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
       phase: command.phase,
       attempt: command.attempt,
       idempotencyKey: command.idempotencyKey,
+      command: command.command,
+      ...(command.reservationTtlMs === undefined ? {} : { reservationTtlMs: command.reservationTtlMs }),
     };
     try {
       const result =
@@ -145,6 +166,9 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
           : command.phase === 'confirm'
             ? await handlers.confirm?.(command.payload, context)
             : await handlers.compensate?.(command.payload, context);
+      if (result instanceof Reservation) {
+        return { ...base, outcome: 'success', result: result.result ?? null, expiresAt: result.expiresAt };
+      }
       return { ...base, outcome: 'success', result: result ?? null };
     } catch (error) {
       if (error instanceof BusinessFailure) {

@@ -4,6 +4,15 @@
  */
 
 export {
+  Cancel,
+  Confirm,
+  type TccMethod,
+  TccParticipant,
+  Try,
+  tccCommandMap,
+  tccParticipantFrom,
+} from './decorators.js';
+export {
   createTccGuard,
   type TccCancelOutcome,
   type TccCancelWork,
@@ -31,3 +40,11 @@ export {
   type TccGuardTransaction,
   type TccGuardUpdate,
 } from './guard-store.js';
+export {
+  type TccContext,
+  type TccHandlers,
+  type TccParticipantOptions,
+  type TccPhase,
+  TccPhaseError,
+  tccCommands,
+} from './participant.js';

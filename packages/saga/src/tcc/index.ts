@@ -40,6 +40,7 @@ export {
   type TccGuardTransaction,
   type TccGuardUpdate,
 } from './guard-store.js';
+export { type TccHttpHandler, type TccHttpHandlerOptions, tccHttpHandler } from './http-participant.js';
 export {
   type TccContext,
   type TccHandlers,

@@ -6,7 +6,16 @@ const conditions = ['@cascade/source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  // Vitest hands the SSR conditions to its workers as `node --conditions`. They must not name
+  // `import`: Node adds `import` or `require` as each load asks, and a forced `import` made
+  // CommonJS `require()`s pick ES module builds (pg's `require('pg-pool')` got a module
+  // namespace where it extends a class).
+  ssr: {
+    resolve: {
+      conditions: ['@cascade/source', 'node', 'development|production'],
+      externalConditions: ['@cascade/source'],
+    },
+  },
   test: {
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     projects: [

@@ -52,6 +52,7 @@ export {
   type StepContext,
   type StepDefinition,
   type StepOptions,
+  type TccStepOptions,
 } from './definition.js';
 export { decide, type TransitionEnv } from './engine.js';
 export {
@@ -81,6 +82,21 @@ export {
   SagaParticipant,
 } from './participant-decorators.js';
 export { SagaRegistry } from './registry.js';
+export {
+  type HttpTccCall,
+  type HttpTccParticipant,
+  type HttpTccParticipantOptions,
+  type HttpTccReply,
+  httpTccParticipant,
+} from './tcc/http-adapter.js';
+export * from './tcc/index.js';
+export {
+  reservationUri,
+  type TccErrorBody,
+  tccHeaders,
+  tccMediaType,
+  type TryResponseBody,
+} from './tcc/protocol.js';
 export {
   type AuditEntry,
   commandId,

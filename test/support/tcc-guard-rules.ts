@@ -1,7 +1,6 @@
 // The TCC guard's rule table, run against each guard store: the memory store in the unit tests
 // (packages/saga/src/tcc/guard.test.ts) and PostgreSQL in test/tcc/guard-postgres.test.ts.
 import { ConfigError } from '@cascade/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTccGuard,
   type TccGuard,
@@ -9,7 +8,8 @@ import {
   TccGuardStatus,
   type TccGuardStore,
   type TccStoredTry,
-} from '../../packages/saga/src/tcc/index.js';
+} from '@cascade/saga';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /** A store for one test, and how to drop it. */
 export interface GuardStoreFixture<Db> {

@@ -52,6 +52,12 @@ afterAll(async () => {
   await pool.end();
 });
 
+/** The try's payload, which the guard hands to a confirm. */
+function triedPayload<T>(context: TccContext<unknown>): T {
+  if (context.tried === undefined) throw new Error(`no stored try for ${context.transaction}`);
+  return context.tried.payload as T;
+}
+
 /**
  * The payment service: holds on try, captures on confirm, releases on cancel. (Plain handler
  * objects here: Vite does not lower decorators; test/tcc covers the decorated form separately.)
@@ -72,7 +78,7 @@ class Payments {
   }
 
   async capture(_payload: unknown, context: TccContext<pg.PoolClient>) {
-    const { account, amountCents } = context.tried?.payload as { account: string; amountCents: number };
+    const { account, amountCents } = triedPayload<{ account: string; amountCents: number }>(context);
     await context.db.query(
       `UPDATE ${schema}.accounts SET balance = balance - $2, held = held - $2 WHERE id = $1`,
       [account, amountCents],
@@ -115,7 +121,7 @@ class Seats {
   }
 
   sell(_payload: unknown, context: TccContext) {
-    this.seats.set((context.tried?.payload as { seat: string }).seat, 'sold');
+    this.seats.set(triedPayload<{ seat: string }>(context).seat, 'sold');
   }
 
   free(_payload: unknown, context: TccContext) {

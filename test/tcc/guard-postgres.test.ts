@@ -2,9 +2,9 @@
 // the guard row rolls back with the participant's own writes, concurrent rollback retries do not
 // deadlock, and DDL identifiers are validated.
 import { ConfigError } from '@cascade/core';
+import { postgresGuardStore, TccGuardStatus } from '@cascade/saga';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresGuardStore, TccGuardStatus } from '../../packages/saga/src/tcc/index.js';
 import { dropSchema, testPool, uniqueSchema } from '../support/postgres.js';
 import { guardHarness, guardRules } from '../support/tcc-guard-rules.js';
 

@@ -3,16 +3,18 @@
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BusinessFailure } from '@cascade/saga';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BusinessFailure,
   createTccGuard,
   memoryGuardStore,
+  reservationUri,
   type TccContext,
   type TccHttpHandler,
+  tccHeaders,
   tccHttpHandler,
-} from '../../packages/saga/src/tcc/index.js';
-import { reservationUri, tccHeaders, tccMediaType } from '../../packages/saga/src/tcc/protocol.js';
+  tccMediaType,
+} from '@cascade/saga';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/kafka.js';
 
 const clock = { now: 1_700_000_000_000 };

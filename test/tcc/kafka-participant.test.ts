@@ -2,6 +2,7 @@
 // records go to its command topic, and its replies are read from the reply topic — expiry times,
 // duplicates, empty rollbacks, hanging tries, lapsed reservations and confirm-after-cancel.
 import { randomUUID } from 'node:crypto';
+import * as tcc from '@cascade/saga';
 import {
   BusinessFailure,
   type CommandRecord,
@@ -15,7 +16,6 @@ import {
 } from '@cascade/saga';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tcc from '../../packages/saga/src/tcc/index.js';
 import { loadDecoratorFixture } from '../support/decorators.js';
 import { cluster, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 import type { definePayments } from './fixtures/payments-participant.js';

@@ -5,6 +5,8 @@ export const SagaErrorCodes = {
   UnknownSaga: 'CASCADE_SAGA_UNKNOWN_DEFINITION',
   MalformedRecord: 'CASCADE_SAGA_MALFORMED_RECORD',
   DuplicateDefinition: 'CASCADE_SAGA_DUPLICATE_DEFINITION',
+  /** A TCC confirm or cancel that came before its try was ready (retried). */
+  TccNotReady: 'CASCADE_SAGA_TCC_NOT_READY',
 } as const;
 
 /** One of {@link SagaErrorCodes}. */

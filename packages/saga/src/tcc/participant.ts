@@ -20,6 +20,7 @@
  */
 
 import { brandErrorClass, CascadeError } from '@cascade/core';
+import { SagaErrorCodes } from '../errors.js';
 import { BusinessFailure, type CommandContext, type CommandHandlers, Reservation } from '../participant.js';
 import type { TccCancelWork, TccGuard, TccStoredTry } from './guard.js';
 import type { TccGuardKey } from './guard-store.js';
@@ -255,7 +256,7 @@ export function tccCommands<Db>(
  * `TryInProgress`.
  */
 export class TccPhaseError extends CascadeError {
-  readonly code = 'CASCADE_SAGA_TCC_NOT_READY' as const;
+  readonly code = SagaErrorCodes.TccNotReady;
   readonly type: 'NotTried' | 'TryInProgress';
 
   constructor(type: 'NotTried' | 'TryInProgress', message: string) {

@@ -10,6 +10,13 @@ export interface BenchResult {
   readonly value: number;
   readonly baseline: number;
   readonly ratio: number;
+  /**
+   * For cases measured in interleaved rounds: `ratio` is the median of the per-round ratios,
+   * and these are their smallest and largest, and the number of rounds.
+   */
+  readonly ratioMin?: number;
+  readonly ratioMax?: number;
+  readonly rounds?: number;
 }
 
 /** What a benchmark gets to run with. */
@@ -39,6 +46,39 @@ export function result(name: string, unit: string, value: number, baseline: numb
   };
 }
 
+/**
+ * A case measured in interleaved rounds (baseline and candidate alternating A/B, B/A): value and
+ * baseline are the medians of each side's per-round rates, ratio the median of the per-round
+ * ratios, with their min and max.
+ */
+export function roundsResult(
+  name: string,
+  unit: string,
+  values: readonly number[],
+  baselines: readonly number[],
+): BenchResult {
+  const ratios = values.map((v, i) => v / (baselines[i] ?? Number.NaN));
+  return {
+    case: name,
+    unit,
+    value: round(median(values)),
+    baseline: round(median(baselines)),
+    ratio: round(median(ratios), 3),
+    ratioMin: round(Math.min(...ratios), 3),
+    ratioMax: round(Math.max(...ratios), 3),
+    rounds: ratios.length,
+  };
+}
+
+/** The median (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
 /** Rounds to `digits` significant decimals (2 by default). */
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
@@ -56,7 +96,7 @@ export async function timed(body: () => Promise<void>): Promise<number> {
 export function markdownTable(results: readonly BenchResult[]): string {
   const rows = results.map(
     (r) =>
-      `| ${r.case} | ${r.value.toLocaleString('en-US')} | ${r.baseline.toLocaleString('en-US')} | ${r.unit} | ${r.ratio}x |`,
+      `| ${r.case} | ${r.value.toLocaleString('en-US')} | ${r.baseline.toLocaleString('en-US')} | ${r.unit} | ${r.ratio}x${r.rounds === undefined ? '' : ` (median of ${r.rounds} rounds; ${r.ratioMin}x–${r.ratioMax}x)`} |`,
   );
   return ['| case | value | baseline | unit | ratio |', '| --- | ---: | ---: | --- | ---: |', ...rows].join(
     '\n',

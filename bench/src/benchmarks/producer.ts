@@ -1,23 +1,38 @@
 /**
  * producer: the Cascade producer against raw kafkajs 2.2.4 on the same broker, 1 KB records.
- * (a) 100,000 concurrent single-record send() calls: Cascade's accumulator batches them; the
- *     kafkajs baseline sends each as its own request (20,000 records, 1,000 in flight at a time,
- *     non-idempotent: concurrent idempotent kafkajs sends lose records, tulios/kafkajs#1005).
+ * Before anything is measured, 45 s of load warm the broker and the JIT. (a) and (b) run in
+ * interleaved rounds and report the median per-round ratio with its min and max.
+ * (a) 100,000 concurrent single-record send() calls (5 rounds of 20,000): Cascade's accumulator
+ *     batches them; the kafkajs baseline sends each as its own request (5 rounds of 5,000, 1,000
+ *     in flight at a time). Both non-idempotent: concurrent idempotent kafkajs sends lose
+ *     records (tulios/kafkajs#1005).
  * (b) explicit batches of 1,000: Cascade sendBatch vs kafkajs send of the same batch, awaited
- *     one after another, both idempotent with acks = all.
+ *     one after another in interleaved pairs (12 rounds of 20 pairs), both idempotent with
+ *     acks = all.
  * (c) null keys, linger 5 ms, 20 closed-loop senders: uniformSticky vs roundRobin.
  * (d) transactions of 100 records: Cascade transaction() vs kafkajs transaction + sendBatch + commit.
  */
 import { createProducer, Partitioners } from '@cascade/producer';
 import { bytes } from '@cascade/schema';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import { type Benchmark, type BenchResult, result, timed } from '../harness.js';
+import { type Benchmark, type BenchResult, result, roundsResult, timed } from '../harness.js';
 
 const recordBytes = 1024;
 // Both sides send the same pre-built bytes (Cascade through the bytes() serde), so the
 // comparison is of the producers, not of string encoding.
 const value = Buffer.alloc(recordBytes, 'x');
 const valueBuffer = value;
+
+/** Load before measuring (a fresh broker is slow at first). */
+const warmUpMs = 45_000;
+/** (a): rounds, Cascade sends per round (all concurrent), kafkajs sends per round and in flight. */
+const roundsA = 5;
+const cascadePerRoundA = 20_000;
+const rawPerRoundA = 5_000;
+const rawInFlightA = 1_000;
+/** (b): rounds, and batches of 1,000 per side per round (sent in interleaved pairs). */
+const roundsB = 12;
+const pairsPerRoundB = 20;
 
 /** Runs the two sides of a round in A-B, then B-A order, so neither always goes first. */
 async function alternate(round: number, a: () => Promise<void>, b: () => Promise<void>): Promise<void> {
@@ -37,6 +52,32 @@ async function createTopic(kafka: Kafka, topic: string, numPartitions: number): 
   await admin.disconnect();
 }
 
+/**
+ * Load against a fresh topic before anything is measured: a freshly started broker (and Node's
+ * JIT) is markedly slower at first, as the saga benchmark found. Both producers' paths run.
+ */
+async function warmUp(kafka: Kafka, brokers: string[], log: (m: string) => void): Promise<void> {
+  const topic = `bench-producer-warmup-${Date.now()}`;
+  await createTopic(kafka, topic, 3);
+  const batch = Array.from({ length: 1_000 }, (_, i) => ({ topic, key: `key-${i % 64}`, value }));
+  const rawBatch = batch.map((r) => ({ key: r.key, value: valueBuffer }));
+  await using producer = createProducer({ brokers, clientId: 'bench-cascade', value: bytes() });
+  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const rawSingle = kafka.producer();
+  await Promise.all([producer.connect(), raw.connect(), rawSingle.connect()]);
+  const until = Date.now() + warmUpMs;
+  let records = 0;
+  while (Date.now() < until) {
+    await producer.sendBatch(batch);
+    await raw.send({ topic, acks: -1, messages: rawBatch });
+    await Promise.all(batch.map((r) => producer.send(r)));
+    await Promise.all(rawBatch.slice(0, 200).map((m) => rawSingle.send({ topic, acks: -1, messages: [m] })));
+    records += 3_200;
+  }
+  await Promise.all([raw.disconnect(), rawSingle.disconnect()]);
+  log(`warm-up: ${records} records in ${warmUpMs / 1_000} s`);
+}
+
 async function concurrentSends(
   kafka: Kafka,
   brokers: string[],
@@ -44,46 +85,54 @@ async function concurrentSends(
 ): Promise<BenchResult[]> {
   const topic = `bench-producer-a-${Date.now()}`;
   await createTopic(kafka, topic, 3);
-  await using producer = createProducer({ brokers, clientId: 'bench-cascade', value: bytes() });
-  const raw = kafka.producer();
+  // Same settings on both sides: acks = all, no compression, and not idempotent, because
+  // concurrent idempotent kafkajs sends lose records (tulios/kafkajs#1005).
+  await using producer = createProducer({
+    brokers,
+    clientId: 'bench-cascade',
+    value: bytes(),
+    idempotent: false,
+  });
+  const raw = kafka.producer({ idempotent: false });
   await Promise.all([producer.connect(), raw.connect()]);
   const cascadeSend = (i: number) => producer.send({ topic, key: `key-${i % 64}`, value });
   const rawSend = (i: number) =>
     raw.send({ topic, acks: -1, messages: [{ key: `key-${i % 64}`, value: valueBuffer }] });
   await Promise.all(Array.from({ length: 5_000 }, (_, i) => cascadeSend(i)));
   await Promise.all(Array.from({ length: 1_000 }, (_, i) => rawSend(i)));
-  // Four rounds in alternating order, so load from elsewhere on a shared machine hits both
-  // alike: 25,000 concurrent Cascade sends, and 5,000 kafkajs sends (1,000 in flight at a time).
+  // Rounds in alternating order (A/B, B/A), so drift on the shared machine hits both alike:
+  // 20,000 concurrent Cascade sends, and 5,000 kafkajs sends (1,000 in flight at a time).
   const before = producer.stats.requests;
-  let cascadeSeconds = 0;
-  let rawSeconds = 0;
-  for (let round = 0; round < 4; round++) {
+  const cascadeRates: number[] = [];
+  const rawRates: number[] = [];
+  for (let round = 0; round < roundsA; round++) {
     const cascade = async () => {
-      cascadeSeconds += await timed(async () => {
-        await Promise.all(Array.from({ length: 25_000 }, (_, i) => cascadeSend(i)));
+      const seconds = await timed(async () => {
+        await Promise.all(Array.from({ length: cascadePerRoundA }, (_, i) => cascadeSend(i)));
       });
+      cascadeRates.push(cascadePerRoundA / seconds);
     };
     const kafkajs = async () => {
-      rawSeconds += await timed(async () => {
-        for (let start = 0; start < 5_000; start += 1_000) {
-          await Promise.all(Array.from({ length: 1_000 }, (_, i) => rawSend(start + i)));
+      const seconds = await timed(async () => {
+        for (let start = 0; start < rawPerRoundA; start += rawInFlightA) {
+          await Promise.all(Array.from({ length: rawInFlightA }, (_, i) => rawSend(start + i)));
         }
       });
+      rawRates.push(rawPerRoundA / seconds);
     };
     await alternate(round, cascade, kafkajs);
   }
   await raw.disconnect();
-  const records = 100_000;
-  const rawRecords = 20_000;
+  const records = roundsA * cascadePerRoundA;
   const requests = producer.stats.requests - before;
-  log(`(a) cascade: ${Math.round(records / cascadeSeconds)} records/s in ${requests} requests`);
-  log(`(a) kafkajs: ${Math.round(rawRecords / rawSeconds)} records/s, ${rawRecords} requests`);
+  log(`(a) cascade records/s per round: ${cascadeRates.map(Math.round).join(', ')} (${requests} requests)`);
+  log(`(a) kafkajs records/s per round: ${rawRates.map(Math.round).join(', ')}`);
   return [
-    result(
+    roundsResult(
       '(a) 100,000 concurrent send() of 1 KB vs kafkajs send() per record',
       'records/s',
-      records / cascadeSeconds,
-      rawRecords / rawSeconds,
+      cascadeRates,
+      rawRates,
     ),
     result('(a) produce requests per 1,000 records', 'requests', (requests / records) * 1_000, 1_000),
   ];
@@ -96,43 +145,49 @@ async function explicitBatches(
 ): Promise<BenchResult[]> {
   const topic = `bench-producer-b-${Date.now()}`;
   await createTopic(kafka, topic, 3);
-  const batches = 100;
   const batch = Array.from({ length: 1_000 }, (_, i) => ({ topic, key: `key-${i % 64}`, value }));
   const rawBatch = batch.map((r) => ({ key: r.key, value: valueBuffer }));
   await using producer = createProducer({ brokers, clientId: 'bench-cascade', value: bytes() });
   const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([producer.connect(), raw.connect()]);
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 10; i++) {
     await producer.sendBatch(batch);
     await raw.send({ topic, acks: -1, messages: rawBatch });
   }
-  // Four rounds, in alternating order, so drift on the shared machine hits both alike.
-  let cascadeSeconds = 0;
-  let rawSeconds = 0;
-  for (let round = 0; round < 4; round++) {
-    const cascade = async () => {
-      cascadeSeconds += await timed(async () => {
-        for (let i = 0; i < batches / 4; i++) await producer.sendBatch(batch);
-      });
-    };
-    const kafkajs = async () => {
-      rawSeconds += await timed(async () => {
-        for (let i = 0; i < batches / 4; i++) await raw.send({ topic, acks: -1, messages: rawBatch });
-      });
-    };
-    await alternate(round, cascade, kafkajs);
+  // Rounds of batch pairs, the order inside each pair alternating (A/B, B/A), so drift on the
+  // shared machine, even within a round, hits both alike. Each side awaits its batch.
+  const cascadeRates: number[] = [];
+  const rawRates: number[] = [];
+  for (let round = 0; round < roundsB; round++) {
+    let cascadeSeconds = 0;
+    let rawSeconds = 0;
+    for (let pair = 0; pair < pairsPerRoundB; pair++) {
+      await alternate(
+        pair,
+        async () => {
+          cascadeSeconds += await timed(async () => {
+            await producer.sendBatch(batch);
+          });
+        },
+        async () => {
+          rawSeconds += await timed(async () => {
+            await raw.send({ topic, acks: -1, messages: rawBatch });
+          });
+        },
+      );
+    }
+    cascadeRates.push((pairsPerRoundB * batch.length) / cascadeSeconds);
+    rawRates.push((pairsPerRoundB * batch.length) / rawSeconds);
   }
   await raw.disconnect();
-  const records = batches * batch.length;
-  log(
-    `(b) cascade ${Math.round(records / cascadeSeconds)} vs kafkajs ${Math.round(records / rawSeconds)} records/s`,
-  );
+  log(`(b) cascade records/s per round: ${cascadeRates.map(Math.round).join(', ')}`);
+  log(`(b) kafkajs records/s per round: ${rawRates.map(Math.round).join(', ')}`);
   return [
-    result(
+    roundsResult(
       '(b) sendBatch of 1,000 x 1 KB vs kafkajs send of the same batch',
       'records/s',
-      records / cascadeSeconds,
-      records / rawSeconds,
+      cascadeRates,
+      rawRates,
     ),
   ];
 }
@@ -251,9 +306,10 @@ async function transactions(
 const benchmark: Benchmark = {
   name: 'producer',
   description:
-    'Cascade producer vs raw kafkajs 2.2.4 on the same broker, 1 KB records, acks = all: (a) 100,000 concurrent send() vs kafkajs send() per record (20,000, 1,000 in flight, non-idempotent), in 4 rounds of alternating order (also (b) and (d)); (b) sendBatch of 1,000 vs kafkajs send of the same batch (both idempotent); (c) null keys at linger 5 ms, 20 closed-loop senders: uniformSticky vs roundRobin (baseline); (d) transactions of 100 records vs kafkajs transactions.',
+    'Cascade producer vs raw kafkajs 2.2.4 on the same broker, 1 KB records, acks = all, after 45 s of warm-up load: (a) 100,000 concurrent send() (5 rounds of 20,000) vs kafkajs send() per record (5 rounds of 5,000, 1,000 in flight), both non-idempotent; (b) sendBatch of 1,000 vs kafkajs send of the same batch, both idempotent, 12 rounds of 20 interleaved pairs; (a) and (b) give the median of per-round ratios (min–max), rounds alternating A/B and B/A; (c) null keys at linger 5 ms, 20 closed-loop senders: uniformSticky vs roundRobin (baseline); (d) transactions of 100 records vs kafkajs transactions, 4 alternating rounds.',
   async run({ brokers, log }) {
     const kafka = new Kafka({ brokers, clientId: 'bench-producer', logLevel: logLevel.NOTHING });
+    await warmUp(kafka, brokers, log);
     return [
       ...(await concurrentSends(kafka, brokers, log)),
       ...(await explicitBatches(kafka, brokers, log)),

@@ -270,4 +270,38 @@ describe('Accumulator', () => {
     await expect(acc.append(wire('r2'), at(0))).rejects.toBe(fenced);
     acc.dispose();
   });
+  it('tells one receiver about many records by index, and sets the partition each was placed in', async () => {
+    const broker = fakeBroker();
+    const acc = accumulator({ sink: broker.sink, batchBytes: 1_000_000 });
+    const resolved: Array<[number, string]> = [];
+    const rejected: number[] = [];
+    const records = Array.from({ length: 6 }, (_, i) => wire(`r${i}`));
+    const all = new Promise<void>((resolve) => {
+      const receiver = {
+        resolved: (index: number, metadata: { offset: string }) => {
+          resolved.push([index, metadata.offset]);
+          if (resolved.length + rejected.length === records.length) resolve();
+        },
+        rejected: (index: number) => {
+          rejected.push(index);
+          if (resolved.length + rejected.length === records.length) resolve();
+        },
+      };
+      records.forEach((record, i) => {
+        acc.appendTo(record, at(i % 2), receiver, i);
+      });
+    });
+    await all;
+    expect(rejected).toEqual([]);
+    expect(resolved.sort((a, b) => a[0] - b[0])).toEqual([
+      [0, '0'],
+      [1, '0'],
+      [2, '1'],
+      [3, '1'],
+      [4, '2'],
+      [5, '2'],
+    ]);
+    expect(records.map((r) => r.partition)).toEqual([0, 1, 0, 1, 0, 1]);
+    expect(broker.requests).toHaveLength(1);
+  });
 });

@@ -28,6 +28,7 @@ import {
   type PartitionQueue,
   type Pending,
   type Placement,
+  type Receiver,
   type SinkBatch,
   type SinkResult,
   type WireRecord,
@@ -38,6 +39,7 @@ export type {
   AccumulatorOptions,
   AccumulatorStats,
   Placement,
+  Receiver,
   Sink,
   SinkBatch,
   SinkResult,
@@ -50,6 +52,7 @@ export class Accumulator {
   readonly #options: AccumulatorOptions;
   readonly #now: () => number;
   readonly #queues = new Map<string, PartitionQueue>();
+  readonly #keys = new Map<string, string[]>();
   readonly #inFlightByLeader = new Map<number, number>();
   readonly #pool: BufferPool;
   #records = 0;
@@ -87,7 +90,7 @@ export class Accumulator {
 
   /** Bytes queued or in flight for a partition (what adaptive sticky partitioning weighs). */
   queuedBytes(topic: string, partition: number): number {
-    return this.#queues.get(`${topic}\u0000${partition}`)?.queuedBytes ?? 0;
+    return this.#queues.get(this.#keyOf(topic, partition))?.queuedBytes ?? 0;
   }
 
   /**
@@ -96,36 +99,70 @@ export class Accumulator {
    */
   append(record: WireRecord, place: () => Placement, signal?: AbortSignal): Promise<RecordMetadata> {
     return new Promise<RecordMetadata>((resolve, reject) => {
-      if (this.#failedWith !== undefined) {
-        reject(this.#failedWith);
-        return;
-      }
-      if (record.sizeBytes > this.#options.bufferMemoryBytes) {
-        reject(
-          new RecordTooLargeError(
-            `A record of ${record.sizeBytes} bytes is larger than bufferMemoryBytes (${this.#options.bufferMemoryBytes}). Make it smaller or raise bufferMemoryBytes.`,
-          ),
-        );
-        return;
-      }
-      const add = (): void => {
-        let placement: Placement;
-        try {
-          placement = place();
-        } catch (error) {
-          this.#pool.release(record.sizeBytes);
-          reject(this.#options.toError(error, { topic: '?', partition: -1 }));
-          return;
-        }
-        this.#add(placement, { record, resolve, reject });
-      };
-      this.#pool.reserve(record.sizeBytes, add, reject, signal);
+      this.appendTo(
+        record,
+        place,
+        { resolved: (_, metadata) => resolve(metadata), rejected: (_, e) => reject(e) },
+        0,
+        signal,
+      );
     });
+  }
+
+  /**
+   * Like {@link append}, but tells `receiver` (with `index`) instead of returning a promise:
+   * the promise-free path of `sendBatch()`. The receiver may be told synchronously (a record
+   * refused at once).
+   */
+  appendTo(
+    record: WireRecord,
+    place: () => Placement,
+    receiver: Receiver,
+    index: number,
+    signal?: AbortSignal,
+  ): void {
+    if (this.#failedWith !== undefined) {
+      receiver.rejected(index, this.#failedWith);
+      return;
+    }
+    if (record.sizeBytes > this.#options.bufferMemoryBytes) {
+      receiver.rejected(
+        index,
+        new RecordTooLargeError(
+          `A record of ${record.sizeBytes} bytes is larger than bufferMemoryBytes (${this.#options.bufferMemoryBytes}). Make it smaller or raise bufferMemoryBytes.`,
+        ),
+      );
+      return;
+    }
+    // The common case, room in the buffer and nobody waiting: no closures.
+    if (this.#pool.tryReserve(record.sizeBytes)) {
+      this.#placeAndAdd(record, place, receiver, index);
+      return;
+    }
+    this.#pool.reserve(
+      record.sizeBytes,
+      () => this.#placeAndAdd(record, place, receiver, index),
+      (error) => receiver.rejected(index, error as ProducerError),
+      signal,
+    );
+  }
+
+  #placeAndAdd(record: WireRecord, place: () => Placement, receiver: Receiver, index: number): void {
+    let placement: Placement;
+    try {
+      placement = place();
+    } catch (error) {
+      this.#pool.release(record.sizeBytes);
+      receiver.rejected(index, this.#options.toError(error, { topic: '?', partition: -1 }));
+      return;
+    }
+    record.partition = placement.partition;
+    this.#add(placement, { record, receiver, index });
   }
 
   #add(placement: Placement, pending: Pending): void {
     const { topic, partition } = placement;
-    const key = `${topic}\u0000${partition}`;
+    const key = this.#keyOf(topic, partition);
     let queue = this.#queues.get(key);
     if (queue === undefined) {
       queue = { topic, partition, batches: [], inFlight: false, queuedBytes: 0 };
@@ -155,6 +192,21 @@ export class Accumulator {
     } else {
       this.#armLinger();
     }
+  }
+
+  /** The queue key of a partition, cached: no string is built per record. */
+  #keyOf(topic: string, partition: number): string {
+    let keys = this.#keys.get(topic);
+    if (keys === undefined) {
+      keys = [];
+      this.#keys.set(topic, keys);
+    }
+    let key = keys[partition];
+    if (key === undefined) {
+      key = `${topic}\u0000${partition}`;
+      keys[partition] = key;
+    }
+    return key;
   }
 
   #newBatch(topic: string, partition: number): Batch {
@@ -256,7 +308,7 @@ export class Accumulator {
   }
 
   #queueOf(batch: Batch): PartitionQueue | undefined {
-    return this.#queues.get(`${batch.topic}\u0000${batch.partition}`);
+    return this.#queues.get(this.#keyOf(batch.topic, batch.partition));
   }
 
   #send(leader: number, batches: Batch[]): void {
@@ -300,7 +352,7 @@ export class Accumulator {
       if (index >= 0) queue.batches.splice(index, 1);
       queue.queuedBytes -= batch.bytes;
       if (queue.batches.length === 0 && !queue.inFlight) {
-        this.#queues.delete(`${batch.topic}\u0000${batch.partition}`);
+        this.#queues.delete(this.#keyOf(batch.topic, batch.partition));
       }
     }
     this.#records -= batch.pending.length;
@@ -319,7 +371,7 @@ export class Accumulator {
       for (let i = 0; i < batch.pending.length; i++) {
         const pending = batch.pending[i];
         if (pending === undefined) continue;
-        pending.resolve({
+        pending.receiver.resolved(pending.index, {
           topic: batch.topic,
           partition: batch.partition,
           offset: offsetAt(i),
@@ -379,7 +431,7 @@ export class Accumulator {
             )
           : perBatch;
       this.#complete(batch);
-      for (const pending of batch.pending) pending.reject(final);
+      for (const pending of batch.pending) pending.receiver.rejected(pending.index, final);
     }
     this.#drain();
   }
@@ -450,7 +502,7 @@ export class Accumulator {
       for (const batch of [...queue.batches]) {
         if (keep.includes(batch)) continue;
         this.#complete(batch);
-        for (const pending of batch.pending) pending.reject(error);
+        for (const pending of batch.pending) pending.receiver.rejected(pending.index, error);
       }
     }
   }

@@ -240,11 +240,25 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
-    const sent = Promise.all(records.map((record) => this.send(record, options)));
+    const sent = this.#sendMany(records, options);
     // The caller batched already: send without lingering, once every record is queued.
     this.#accumulator.sendNow();
     this.#pipeline.settled().then(() => this.#accumulator.sendNow(), noop);
     return sent;
+  }
+
+  #sendMany(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
+    // Traced sends, sends before the connection is up and refused ones take send()'s path
+    // record by record; the common case, the batch path: one check, no promise per record.
+    if (
+      sendChannel.hasSubscribers ||
+      this.#lifecycle.state !== 'running' ||
+      this.#options.transactionalId !== undefined ||
+      this.#refuse('send', undefined) !== undefined
+    ) {
+      return Promise.all(records.map((record) => this.send(record, options)));
+    }
+    return this.#pipeline.sendMany(this.#accumulator, records, options?.signal);
   }
 
   flush(options?: SendOptions): Promise<void> {

@@ -102,7 +102,15 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
   }
 
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
-    const sent = Promise.all(records.map((record) => this.send(record, options)));
+    try {
+      this.#assertActive('send');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const sent = this.#pipeline.sendMany(this.#accumulator, records, options?.signal);
+    sent.catch((error: unknown) => {
+      this.#firstFailure ??= error;
+    });
     this.#accumulator.sendNow();
     this.#pipeline.settled().then(
       () => this.#accumulator.sendNow(),

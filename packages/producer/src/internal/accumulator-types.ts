@@ -15,6 +15,11 @@ export interface WireRecord {
   /** Epoch ms. */
   readonly timestamp: number;
   readonly sizeBytes: number;
+  /**
+   * Set by the accumulator when the record is placed. The record then is a kafkajs message
+   * as it stands (kafkajs' partitioner reads this field), so the sink copies nothing.
+   */
+  partition?: number;
 }
 
 /** One batch handed to the sink. */
@@ -60,10 +65,19 @@ export interface AccumulatorOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Who hears how each record ended. One receiver can serve many records (a `sendBatch()`), told
+ * apart by `index`, so a batch of 1,000 records needs no promise per record.
+ */
+export interface Receiver {
+  resolved(index: number, metadata: RecordMetadata): void;
+  rejected(index: number, error: ProducerError): void;
+}
+
 export interface Pending {
   readonly record: WireRecord;
-  readonly resolve: (metadata: RecordMetadata) => void;
-  readonly reject: (error: ProducerError) => void;
+  readonly receiver: Receiver;
+  readonly index: number;
 }
 
 export interface Batch {

@@ -50,6 +50,13 @@ export class BufferPool {
     return this.#waiting;
   }
 
+  /** Reserves `sizeBytes` if there is room and nobody waits; says whether it did. */
+  tryReserve(sizeBytes: number): boolean {
+    if (this.#waiting !== 0 || this.#usedBytes + sizeBytes > this.#options.capacityBytes) return false;
+    this.#usedBytes += sizeBytes;
+    return true;
+  }
+
   /**
    * Reserves `sizeBytes`, then calls `admit` (synchronously when there is room and nobody waits,
    * else once room frees up, in FIFO order). Calls `reject` with {@link BufferFullError} after

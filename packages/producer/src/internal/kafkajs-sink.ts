@@ -10,7 +10,7 @@ import type {
   Message,
   ProducerBatch,
 } from 'kafkajs';
-import type { Sink, SinkBatch, SinkResult } from '../accumulator.js';
+import type { Sink, SinkBatch, SinkResult, WireRecord } from '../accumulator.js';
 
 /** What the sink needs of a kafkajs producer or transaction. */
 export interface BatchSender {
@@ -20,6 +20,20 @@ export interface BatchSender {
 /** kafkajs partitioner that keeps the partition Cascade chose. */
 export const explicitPartitioner = () => (args: { message: Message }) => args.message.partition ?? 0;
 
+/**
+ * The records as kafkajs messages: themselves, unless one has a timestamp kafkajs would take
+ * for "none" (0, as kafkajs tests `timestamp || now`): those few batches are copied with
+ * string timestamps.
+ */
+function asMessages(records: readonly WireRecord[]): Message[] {
+  for (const record of records) {
+    if (record.timestamp === 0) {
+      return records.map((r) => ({ ...r, timestamp: String(r.timestamp) }));
+    }
+  }
+  return records as unknown as Message[];
+}
+
 export function kafkajsSink(
   target: () => BatchSender,
   acks: -1 | 0 | 1,
@@ -27,22 +41,14 @@ export function kafkajsSink(
   compression: CompressionTypes,
 ): Sink {
   return async (batches: readonly SinkBatch[]): Promise<readonly SinkResult[]> => {
+    // A wire record is a kafkajs message already (key, value, headers, timestamp in epoch ms,
+    // which kafkajs takes as a number too, and the partition the accumulator placed it in).
     const byTopic = new Map<string, Message[]>();
     for (const batch of batches) {
-      let messages = byTopic.get(batch.topic);
-      if (messages === undefined) {
-        messages = [];
-        byTopic.set(batch.topic, messages);
-      }
-      for (const record of batch.records) {
-        messages.push({
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-          timestamp: String(record.timestamp),
-          partition: batch.partition,
-        });
-      }
+      const records = asMessages(batch.records);
+      const messages = byTopic.get(batch.topic);
+      if (messages === undefined) byTopic.set(batch.topic, records);
+      else byTopic.set(batch.topic, messages.concat(records));
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const results = await target().sendBatch({ topicMessages, acks, timeout: timeoutMs, compression });

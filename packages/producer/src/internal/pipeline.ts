@@ -7,7 +7,7 @@
 
 import { ConfigError, isCascadeError, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
-import type { Accumulator, WireRecord } from '../accumulator.js';
+import type { Accumulator, Receiver, WireRecord } from '../accumulator.js';
 import { type ProducerError, ProducerSerializationError } from '../errors.js';
 import {
   type AcknowledgementInfo,
@@ -19,6 +19,7 @@ import {
 import type { ResolvedProducerOptions } from '../options.js';
 import type { PartitionerContext } from '../partitioners.js';
 import type { OutgoingRecord, ProducerRecord, RecordMetadata } from '../types.js';
+import type { Placement } from './accumulator-types.js';
 import type { TopicInfo, TopicMetadata } from './metadata.js';
 
 interface Prepared<K, V> {
@@ -54,6 +55,39 @@ function toWireHeaders(headers: Headers): { headers: WireRecord['headers']; byte
   return { headers: out, bytes };
 }
 
+/** Collects the outcomes of a batch's records: resolves once all are stored, rejects on the first failure. */
+class BatchReceiver implements Receiver {
+  readonly #results: RecordMetadata[];
+  #remaining: number;
+  #settled = false;
+  readonly #resolve: (results: RecordMetadata[]) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(count: number, resolve: (results: RecordMetadata[]) => void, reject: (error: unknown) => void) {
+    this.#results = new Array<RecordMetadata>(count);
+    this.#remaining = count;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    if (count === 0) resolve(this.#results);
+  }
+
+  resolved(index: number, metadata: RecordMetadata): void {
+    this.#results[index] = metadata;
+    this.#remaining -= 1;
+    if (this.#remaining === 0 && !this.#settled) {
+      this.#settled = true;
+      this.#resolve(this.#results);
+    }
+  }
+
+  rejected(_index: number, error: ProducerError): void {
+    this.#remaining -= 1;
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(error);
+  }
+}
+
 export class RecordPipeline<K, V> {
   readonly #options: ResolvedProducerOptions<K, V>;
   readonly #metadata: TopicMetadata;
@@ -61,6 +95,7 @@ export class RecordPipeline<K, V> {
   #chain: Promise<void> = Promise.resolve();
   readonly #sendChain: SendChain<K, V> | undefined;
   #chained = 0;
+  readonly #contexts = new WeakMap<Accumulator, Map<string, PartitionerContext>>();
 
   constructor(options: ResolvedProducerOptions<K, V>, metadata: TopicMetadata, logger: Logger) {
     this.#options = options;
@@ -91,21 +126,33 @@ export class RecordPipeline<K, V> {
     onSendDone: boolean,
   ): Promise<RecordMetadata> {
     const startedAt = this.#options.interceptors.length === 0 ? 0 : performance.now();
-    // A record that fails before it reaches the accumulator is acknowledged (with its error) too.
-    const fail = (error: unknown): Promise<never> => {
-      if (this.#options.interceptors.length > 0) {
-        const record = { ...input, topic: input.topic ?? this.#options.defaultTopic ?? '' };
-        this.acknowledge(error instanceof Error ? error : new Error(String(error)), record, startedAt, 0);
-      }
-      return Promise.reject(error);
-    };
     let prepared: Prepared<K, V> | Promise<Prepared<K, V>>;
     try {
       prepared = this.#prepare(input, startedAt, signal, onSendDone);
     } catch (error) {
-      return fail(error);
+      return this.#fail(input, startedAt, error);
     }
     if (!isPromise(prepared) && this.#chained === 0) return this.#append(accumulator, prepared, signal);
+    return this.#enqueue(accumulator, input, startedAt, prepared, signal);
+  }
+
+  /** A record that fails before it reaches the accumulator is acknowledged (with its error) too. */
+  #fail(input: ProducerRecord<K, V>, startedAt: number, error: unknown): Promise<never> {
+    if (this.#options.interceptors.length > 0) {
+      const record = { ...input, topic: input.topic ?? this.#options.defaultTopic ?? '' };
+      this.acknowledge(error instanceof Error ? error : new Error(String(error)), record, startedAt, 0);
+    }
+    return Promise.reject(error);
+  }
+
+  /** Appends once every record sent before it is in (records wait for async serdes or metadata in order). */
+  #enqueue(
+    accumulator: Accumulator,
+    input: ProducerRecord<K, V>,
+    startedAt: number,
+    prepared: Prepared<K, V> | Promise<Prepared<K, V>>,
+    signal: AbortSignal | undefined,
+  ): Promise<RecordMetadata> {
     this.#chained += 1;
     let result!: Promise<RecordMetadata>;
     const step = this.#chain.then(async () => {
@@ -113,13 +160,61 @@ export class RecordPipeline<K, V> {
         const ready = await prepared;
         result = this.#append(accumulator, ready, signal);
       } catch (error) {
-        result = fail(error);
+        result = this.#fail(input, startedAt, error);
       } finally {
         this.#chained -= 1;
       }
     });
     this.#chain = step;
     return step.then(() => result);
+  }
+
+  /**
+   * Sends records through `accumulator`, buffered in call order like `send()` one by one;
+   * resolves with their metadata in order, rejects with the first failure. Records with
+   * synchronous serdes and cached metadata (the common case, without interceptors) take a
+   * promise-free path: one receiver for the whole batch instead of a promise per record.
+   */
+  sendMany(
+    accumulator: Accumulator,
+    inputs: readonly ProducerRecord<K, V>[],
+    signal?: AbortSignal,
+  ): Promise<RecordMetadata[]> {
+    if (this.#options.interceptors.length > 0) {
+      return Promise.all(inputs.map((input) => this.send(accumulator, input, signal)));
+    }
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const receiver = new BatchReceiver(inputs.length, resolve, reject);
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i] as ProducerRecord<K, V>;
+        let prepared: Prepared<K, V> | Promise<Prepared<K, V>>;
+        try {
+          prepared = this.#prepare(input, 0, signal, false);
+        } catch (error) {
+          receiver.rejected(i, error as ProducerError);
+          continue;
+        }
+        if (!isPromise(prepared) && this.#chained === 0) {
+          accumulator.appendTo(prepared.wire, this.#placer(accumulator, prepared), receiver, i, signal);
+          continue;
+        }
+        this.#enqueueTo(accumulator, input, prepared, receiver, i, signal);
+      }
+    });
+  }
+
+  #enqueueTo(
+    accumulator: Accumulator,
+    input: ProducerRecord<K, V>,
+    prepared: Prepared<K, V> | Promise<Prepared<K, V>>,
+    receiver: Receiver,
+    index: number,
+    signal: AbortSignal | undefined,
+  ): void {
+    this.#enqueue(accumulator, input, 0, prepared, signal).then(
+      (metadata) => receiver.resolved(index, metadata),
+      (error: unknown) => receiver.rejected(index, error as ProducerError),
+    );
   }
 
   #prepare(
@@ -144,34 +239,10 @@ export class RecordPipeline<K, V> {
     const headers: Headers = record.headers === undefined ? {} : { ...record.headers };
     const keyBytes = this.#serializeKey(record, headers);
     // A null value is a tombstone (a delete marker on compacted topics): it skips the serde.
-    const valueBytes: Buffer | null | Promise<Buffer> =
-      record.value === null
-        ? null
-        : this.#serialize(
-            () => this.#options.value.serialize(record.value, { topic: record.topic, headers, isKey: false }),
-            record,
-            'value',
-          );
+    const valueBytes = record.value === null ? null : this.#serializeValue(record, headers);
     const info = this.#metadata.get(record.topic);
-    const finish = (key: Buffer | null, value: Buffer | null, topicInfo: TopicInfo): Prepared<K, V> => {
-      const wireHeaders = toWireHeaders(headers);
-      const timestamp =
-        record.timestamp === undefined
-          ? Date.now()
-          : record.timestamp instanceof Date
-            ? record.timestamp.getTime()
-            : record.timestamp;
-      const sizeBytes = (key?.length ?? 0) + (value?.length ?? 0) + wireHeaders.bytes + recordOverheadBytes;
-      if (record.partition !== undefined) this.#checkPartition(record, topicInfo);
-      return {
-        record,
-        wire: { key, value, headers: wireHeaders.headers, timestamp, sizeBytes },
-        info: topicInfo,
-        startedAt,
-      };
-    };
     if (!isPromise(keyBytes) && !isPromise(valueBytes) && info !== undefined) {
-      return finish(keyBytes, valueBytes, info);
+      return this.#finish(record, headers, keyBytes, valueBytes, info, startedAt);
     }
     return (async () => {
       const [key, value, topicInfo] = await Promise.all([
@@ -179,8 +250,33 @@ export class RecordPipeline<K, V> {
         valueBytes,
         info ?? this.#metadata.load(record.topic, signal),
       ]);
-      return finish(key, value, topicInfo);
+      return this.#finish(record, headers, key, value, topicInfo, startedAt);
     })();
+  }
+
+  #finish(
+    record: OutgoingRecord<K, V>,
+    headers: Headers,
+    key: Buffer | null,
+    value: Buffer | null,
+    info: TopicInfo,
+    startedAt: number,
+  ): Prepared<K, V> {
+    const wireHeaders = toWireHeaders(headers);
+    const timestamp =
+      record.timestamp === undefined
+        ? Date.now()
+        : record.timestamp instanceof Date
+          ? record.timestamp.getTime()
+          : record.timestamp;
+    const sizeBytes = (key?.length ?? 0) + (value?.length ?? 0) + wireHeaders.bytes + recordOverheadBytes;
+    if (record.partition !== undefined) this.#checkPartition(record, info);
+    return {
+      record,
+      wire: { key, value, headers: wireHeaders.headers, timestamp, sizeBytes, partition: -1 },
+      info,
+      startedAt,
+    };
   }
 
   #checkPartition(record: OutgoingRecord<K, V>, info: TopicInfo): void {
@@ -205,40 +301,53 @@ export class RecordPipeline<K, V> {
         { topic: record.topic },
       );
     }
-    return this.#serialize(
-      () => serde.serialize(key, { topic: record.topic, headers, isKey: true }),
-      record,
-      'key',
-    );
-  }
-
-  #serialize(
-    run: () => Buffer | Promise<Buffer>,
-    record: OutgoingRecord<K, V>,
-    what: 'key' | 'value',
-  ): Buffer | Promise<Buffer> {
-    const fail = (error: unknown): never => {
-      if (isCascadeError(error)) throw error;
-      throw new ProducerSerializationError(
-        `Serializing the ${what} of a record for topic ${record.topic} failed: ${(error as Error)?.message ?? String(error)}`,
-        { topic: record.topic, cause: error },
-      );
-    };
     try {
-      const out = run();
-      return isPromise(out) ? out.catch(fail) : out;
+      const out = serde.serialize(key, { topic: record.topic, headers, isKey: true });
+      return isPromise(out) ? out.catch((error: unknown) => this.#serdeFailed(error, record, 'key')) : out;
     } catch (error) {
-      return fail(error);
+      return this.#serdeFailed(error, record, 'key');
     }
   }
 
-  #append(accumulator: Accumulator, prepared: Prepared<K, V>, signal?: AbortSignal): Promise<RecordMetadata> {
-    const { record, wire, info } = prepared;
-    const context: PartitionerContext = {
-      queuedBytes: (partition) => accumulator.queuedBytes(record.topic, partition),
-      batchBytes: this.#options.batchBytes,
-    };
-    const place = () => {
+  #serializeValue(record: OutgoingRecord<K, V>, headers: Headers): Buffer | Promise<Buffer> {
+    try {
+      const out = this.#options.value.serialize(record.value, { topic: record.topic, headers, isKey: false });
+      return isPromise(out) ? out.catch((error: unknown) => this.#serdeFailed(error, record, 'value')) : out;
+    } catch (error) {
+      return this.#serdeFailed(error, record, 'value');
+    }
+  }
+
+  #serdeFailed(error: unknown, record: OutgoingRecord<K, V>, what: 'key' | 'value'): never {
+    if (isCascadeError(error)) throw error;
+    throw new ProducerSerializationError(
+      `Serializing the ${what} of a record for topic ${record.topic} failed: ${(error as Error)?.message ?? String(error)}`,
+      { topic: record.topic, cause: error },
+    );
+  }
+
+  /** The partitioner's view of `accumulator`'s queues for `topic`, made once per topic. */
+  #contextOf(accumulator: Accumulator, topic: string): PartitionerContext {
+    let byTopic = this.#contexts.get(accumulator);
+    if (byTopic === undefined) {
+      byTopic = new Map();
+      this.#contexts.set(accumulator, byTopic);
+    }
+    let context = byTopic.get(topic);
+    if (context === undefined) {
+      context = {
+        queuedBytes: (partition) => accumulator.queuedBytes(topic, partition),
+        batchBytes: this.#options.batchBytes,
+      };
+      byTopic.set(topic, context);
+    }
+    return context;
+  }
+
+  /** Says where a record goes: its explicit partition, or the partitioner's choice. */
+  #placer(accumulator: Accumulator, prepared: Prepared<K, V>): () => Placement {
+    return () => {
+      const { record, wire, info } = prepared;
       const partition =
         record.partition ??
         this.#options.partitioner(
@@ -250,7 +359,7 @@ export class RecordPipeline<K, V> {
             sizeBytes: wire.sizeBytes,
           },
           info.partitionCount,
-          context,
+          this.#contextOf(accumulator, record.topic),
         );
       if (!Number.isInteger(partition) || partition < 0 || partition >= info.partitionCount) {
         throw new ConfigError(
@@ -260,7 +369,11 @@ export class RecordPipeline<K, V> {
       }
       return { topic: record.topic, partition };
     };
-    const sent = accumulator.append(wire, place, signal);
+  }
+
+  #append(accumulator: Accumulator, prepared: Prepared<K, V>, signal?: AbortSignal): Promise<RecordMetadata> {
+    const { record, wire } = prepared;
+    const sent = accumulator.append(wire, this.#placer(accumulator, prepared), signal);
     if (this.#options.interceptors.length === 0) return sent;
     return sent.then(
       (metadata) => {

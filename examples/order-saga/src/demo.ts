@@ -61,6 +61,10 @@ function summary(report: RunReport): void {
   }
   say('  disruptions:');
   for (const d of report.disruptions) say(`    ${d}`);
+  const delayed = Object.entries(report.stepsDelayed);
+  say(
+    `  what they cost: ${delayed.length === 0 ? 'nothing visible' : delayed.map(([what, n]) => `${n} x ${what}`).join(', ')} (retried with the same idempotency key; parked = the circuit breaker held them)`,
+  );
   say('Invariants:');
   for (const check of report.checks) say(`  ${check.ok ? 'OK  ' : 'FAIL'} ${check.name}: ${check.detail}`);
   say(

@@ -7,7 +7,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,23 @@ export class ServiceProcess {
   async restart(): Promise<void> {
     await this.kill();
     await this.start();
+  }
+
+  /** How many log lines of each `<message> <step>` the service wrote with `message` in `messages`. */
+  countLogLines(messages: ReadonlySet<string>): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const { message, step } = JSON.parse(line) as { message?: string; step?: string };
+        if (message === undefined || !messages.has(message)) continue;
+        const key = `${message} ${step ?? ''}`.trim();
+        counts[key] = (counts[key] ?? 0) + 1;
+      } catch {
+        // a partial line of a killed process
+      }
+    }
+    return counts;
   }
 
   /** Closes the log file (after the process is gone). */

@@ -78,6 +78,8 @@ export interface RunReport {
   readonly checks: readonly Check[];
   readonly ok: boolean;
   readonly disruptions: readonly string[];
+  /** Saga steps retried or parked (by the circuit breaker), as the coordinator reported them (at least once). */
+  readonly stepsDelayed: Readonly<Record<string, number>>;
   readonly timings: { readonly ordersMs: number; readonly settleMs: number; readonly totalMs: number };
   readonly logDir: string;
 }
@@ -100,6 +102,18 @@ async function waitUntil(
     signal?.throwIfAborted();
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function retrying<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown }).retriable === true;
+      if (!retriable || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
   }
 }
 
@@ -166,21 +180,25 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
   try {
     for (const schema of Object.values(config.schemas))
       await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    const admin = createKafkaClient(kafka).admin();
-    await admin.connect();
-    await admin
-      .createTopics({
-        topics: [
-          { topic: topics.requests, numPartitions: 3 },
-          { topic: topics.events, numPartitions: 3 },
-          { topic: topics.requestsDlt, numPartitions: 1 },
-          { topic: topics.notificationsDlt, numPartitions: 1 },
-          { topic: topics.ledgerDlt, numPartitions: 1 },
-        ],
-        waitForLeaders: true,
-      })
-      .finally(() => admin.disconnect());
-    await ensureSagaTopics(kafka, topics.saga, { partitions: 3, participants: [participants.inventory] });
+    // A broker that has just started may answer a new topic's metadata with
+    // UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' waitForLeaders does not retry: retry it here.
+    await retrying(async () => {
+      const admin = createKafkaClient(kafka).admin();
+      await admin.connect();
+      await admin
+        .createTopics({
+          topics: [
+            { topic: topics.requests, numPartitions: 3 },
+            { topic: topics.requestsDlt, numPartitions: 1 },
+            { topic: topics.events, numPartitions: 3 },
+            { topic: topics.notificationsDlt, numPartitions: 1 },
+            { topic: topics.ledgerDlt, numPartitions: 1 },
+          ],
+          waitForLeaders: true,
+        })
+        .finally(() => admin.disconnect());
+      await ensureSagaTopics(kafka, topics.saga, { partitions: 3, participants: [participants.inventory] });
+    });
     await Promise.all(Object.values(services).map((service) => service.start()));
     await Promise.all([requests.connect(), raw.connect()]);
 
@@ -275,6 +293,7 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
       checks,
       ok: checks.every((check) => check.ok),
       disruptions: applied,
+      stepsDelayed: services.order.countLogLines(new Set(['step-retrying', 'step-parked'])),
       timings: { ordersMs, settleMs: Date.now() - settleStarted, totalMs: Date.now() - started },
       logDir,
     };

@@ -1,5 +1,6 @@
 /**
- * `npm run demo`: starts a real local Kafka and schema registry (or uses KAFKA_BROKERS /
+ * The in-process shop (`node examples/quickstart/dist/demo.js` after `npm run build`; `npm run
+ * demo` runs the larger examples/order-saga): starts a real local Kafka and schema registry (or uses KAFKA_BROKERS /
  * SCHEMA_REGISTRY_URL), runs 60 orders through a small shop built on every Cascade package (see
  * shop.ts), prints what happened and whether the books balance, and stops everything. Exits 0
  * only if every order finished and nothing was lost or applied twice.

@@ -1,5 +1,6 @@
 /**
- * A small shop on Cascade, used by `npm run demo` and its test: orders are Avro events through the
+ * A small shop on Cascade in one process (examples/order-saga is the multi-process version that
+ * `npm run demo` runs), run in CI by test/docs/demo.test.ts: orders are Avro events through the
  * schema registry; an order service consumes them and begins a place-order saga for each; the
  * inventory and payment services are saga participants. Some orders run out of stock, some cards
  * are declined: those sagas compensate. At the end the books must balance.

@@ -115,6 +115,12 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
     logger,
   });
   coordinatorRef = coordinator;
+  // What a disruption costs, in the log (the runner counts these lines): retried and parked steps.
+  coordinator.onNotification((n) => {
+    if (n.kind === 'step-retrying' || n.kind === 'step-parked') {
+      logger.warn(n.kind, { sagaId: n.sagaId, step: n.step, attempt: n.attempt, error: n.error?.type });
+    }
+  });
 
   @Handler()
   class Intake {

@@ -106,6 +106,13 @@ export function onCompensationReply(
   }
   if (state.outstanding?.attempt !== attempt)
     return `a failure of compensation attempt ${attempt}, already retried`;
-  onCompensationFailure(t, name, error ?? { type: 'UnknownError', message: 'no error given' });
+  const failure = error ?? { type: 'UnknownError', message: 'no error given' };
+  // A participant that refuses an undo (a TCC cancel answered AlreadyConfirmed) will refuse it
+  // again: asking once more changes nothing, so the saga needs attention at once.
+  onCompensationFailure(
+    t,
+    name,
+    outcome === 'business-failure' ? { ...failure, nonRetryable: true } : failure,
+  );
   return undefined;
 }

@@ -419,3 +419,20 @@ describe('TCC definitions and records', () => {
     expect(() => decodeInboxEvent(encodeInboxEvent({ ...reply, expiresAt: -1 }))).toThrow(/expiresAt/);
   });
 });
+
+describe('TCC steps: a cancel the participant refuses', () => {
+  it('needs attention at once when a cancel is answered AlreadyConfirmed, instead of retrying forever', () => {
+    const h = new Harness(booking());
+    h.send({ type: 'begin', sagaId: 'trip-1', input: { bookingId: 'b-1', amount: 120 } });
+    h.reply('create-booking', 'invoke');
+    h.reply('authorize-payment', 'invoke', 'success', { result: { authorizationId: 'a' } });
+    h.reply('reserve-seat', 'invoke', 'business-failure', { error: { type: 'SoldOut', message: 'none' } });
+    const refused = h.reply('authorize-payment', 'compensate', 'business-failure', {
+      error: { type: 'AlreadyConfirmed', message: 'the reservation was confirmed' },
+    });
+    expect(h.state?.status).toBe('needs-attention');
+    expect(h.step('authorize-payment').status).toBe('compensation-failed');
+    expect(h.state?.attention?.reason).toMatch(/AlreadyConfirmed/);
+    expect(notifications(refused.effects)).toEqual(['needs-attention authorize-payment']);
+  });
+});

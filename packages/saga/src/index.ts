@@ -83,21 +83,6 @@ export {
 } from './participant-decorators.js';
 export { SagaRegistry } from './registry.js';
 export {
-  type HttpTccCall,
-  type HttpTccParticipant,
-  type HttpTccParticipantOptions,
-  type HttpTccReply,
-  httpTccParticipant,
-} from './tcc/http-adapter.js';
-export * from './tcc/index.js';
-export {
-  reservationUri,
-  type TccErrorBody,
-  tccHeaders,
-  tccMediaType,
-  type TryResponseBody,
-} from './tcc/protocol.js';
-export {
   type AuditEntry,
   commandId,
   type Decision,
@@ -119,5 +104,20 @@ export {
   terminalStatuses,
   timerId,
 } from './state.js';
+export {
+  type HttpTccCall,
+  type HttpTccParticipant,
+  type HttpTccParticipantOptions,
+  type HttpTccReply,
+  httpTccParticipant,
+} from './tcc/http-adapter.js';
+export * from './tcc/index.js';
+export {
+  reservationUri,
+  type TccErrorBody,
+  type TryResponseBody,
+  tccHeaders,
+  tccMediaType,
+} from './tcc/protocol.js';
 export { type TimerFired, TimerScheduler } from './timers.js';
 export { ensureSagaTopics, type SagaTopics, sagaTopics } from './topics.js';

@@ -225,6 +225,32 @@ describe('Accumulator', () => {
     acc.dispose();
   });
 
+  it('makes flush() wait for the sends that were waiting for buffer space when it was called', async () => {
+    const broker = fakeBroker();
+    let release!: () => void;
+    broker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const acc = accumulator({ sink: broker.sink, bufferMemoryBytes: 1_000, maxBlockMs: 60_000 });
+    const first = Array.from({ length: 10 }, (_, i) => acc.append(wire(`r${i}`), at(0)));
+    const waiting = Array.from({ length: 5 }, (_, i) => acc.append(wire(`w${i}`), at(0)));
+    let flushed = false;
+    const flush = acc.flush().then(() => {
+      flushed = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushed).toBe(false);
+    release();
+    broker.holdUntil(undefined);
+    await flush;
+    expect(broker.log.get('t/0')).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `r${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `w${i}`),
+    ]);
+    expect((await Promise.all([...first, ...waiting])).map((m) => m.offset)).toEqual(
+      Array.from({ length: 15 }, (_, i) => String(i)),
+    );
+    acc.dispose();
+  });
+
   it('rejects a record larger than the whole buffer at once', async () => {
     const acc = accumulator({ sink: fakeBroker().sink, bufferMemoryBytes: 1_000 });
     await expect(acc.append(wire('big', 5_000), at(0))).rejects.toBeInstanceOf(RecordTooLargeError);

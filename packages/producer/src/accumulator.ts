@@ -48,6 +48,36 @@ export type {
 
 import type { RecordMetadata } from './types.js';
 
+/**
+ * One `send()`: its promise's settle functions, and its entry in a batch, in one object (the
+ * entry is its own receiver), instead of a receiver, two closures and an entry per record.
+ */
+class SingleRecord implements Pending, Receiver {
+  readonly record: WireRecord;
+  readonly receiver: Receiver = this;
+  readonly index = 0;
+  readonly #resolve: (metadata: RecordMetadata) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(
+    record: WireRecord,
+    resolve: (metadata: RecordMetadata) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.record = record;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolved(_index: number, metadata: RecordMetadata): void {
+    this.#resolve(metadata);
+  }
+
+  rejected(_index: number, error: ProducerError): void {
+    this.#reject(error);
+  }
+}
+
 export class Accumulator {
   readonly #options: AccumulatorOptions;
   readonly #now: () => number;
@@ -98,15 +128,12 @@ export class Accumulator {
    * where the record goes. Resolves with the record's metadata once the broker stored it.
    */
   append(record: WireRecord, place: () => Placement, signal?: AbortSignal): Promise<RecordMetadata> {
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      this.appendTo(
-        record,
-        place,
-        { resolved: (_, metadata) => resolve(metadata), rejected: (_, e) => reject(e) },
-        0,
-        signal,
-      );
+    let single!: SingleRecord;
+    const sent = new Promise<RecordMetadata>((resolve, reject) => {
+      single = new SingleRecord(record, resolve, reject);
     });
+    this.#enter(single, place, signal);
+    return sent;
   }
 
   /**
@@ -121,6 +148,11 @@ export class Accumulator {
     index: number,
     signal?: AbortSignal,
   ): void {
+    this.#enter({ record, receiver, index }, place, signal);
+  }
+
+  #enter(pending: Pending, place: () => Placement, signal: AbortSignal | undefined): void {
+    const { record, receiver, index } = pending;
     if (this.#failedWith !== undefined) {
       receiver.rejected(index, this.#failedWith);
       return;
@@ -136,28 +168,29 @@ export class Accumulator {
     }
     // The common case, room in the buffer and nobody waiting: no closures.
     if (this.#pool.tryReserve(record.sizeBytes)) {
-      this.#placeAndAdd(record, place, receiver, index);
+      this.#placeAndAdd(pending, place);
       return;
     }
     this.#pool.reserve(
       record.sizeBytes,
-      () => this.#placeAndAdd(record, place, receiver, index),
+      () => this.#placeAndAdd(pending, place),
       (error) => receiver.rejected(index, error as ProducerError),
       signal,
     );
   }
 
-  #placeAndAdd(record: WireRecord, place: () => Placement, receiver: Receiver, index: number): void {
+  #placeAndAdd(pending: Pending, place: () => Placement): void {
+    const record = pending.record;
     let placement: Placement;
     try {
       placement = place();
     } catch (error) {
       this.#pool.release(record.sizeBytes);
-      receiver.rejected(index, this.#options.toError(error, { topic: '?', partition: -1 }));
+      pending.receiver.rejected(pending.index, this.#options.toError(error, { topic: '?', partition: -1 }));
       return;
     }
     record.partition = placement.partition;
-    this.#add(placement, { record, receiver, index });
+    this.#add(placement, pending);
   }
 
   #add(placement: Placement, pending: Pending): void {

@@ -10,14 +10,55 @@
 import { AbortedError } from '@cascade/core';
 import { BufferFullError } from '../errors.js';
 
-interface Waiter {
+/**
+ * A reservation waiting for room. No promise or closure of its own: `settled()` makes a promise
+ * only for whoever asks (a flush), so tens of thousands of waiting sends stay cheap.
+ */
+class Waiter {
   readonly sizeBytes: number;
   readonly since: number;
   readonly deadline: number;
-  done: boolean;
-  readonly admit: () => void;
-  readonly fail: (error: Error) => void;
-  readonly settled: Promise<void>;
+  readonly admitted: () => void;
+  readonly rejected: (error: Error) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  done = false;
+  #settled: Promise<void> | undefined;
+  #markSettled: (() => void) | undefined;
+
+  constructor(
+    sizeBytes: number,
+    since: number,
+    deadline: number,
+    admitted: () => void,
+    rejected: (error: Error) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    this.sizeBytes = sizeBytes;
+    this.since = since;
+    this.deadline = deadline;
+    this.admitted = admitted;
+    this.rejected = rejected;
+    this.signal = signal;
+  }
+
+  /** Resolves once the reservation is admitted or failed. */
+  settled(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    this.#settled ??= new Promise<void>((resolve) => {
+      this.#markSettled = resolve;
+    });
+    return this.#settled;
+  }
+
+  /** Marks the reservation done; false if it was already. */
+  finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    this.#markSettled?.();
+    return true;
+  }
 }
 
 export interface BufferPoolOptions {
@@ -72,43 +113,31 @@ export class BufferPool {
       reject(new AbortedError('send', { cause: signal.reason }));
       return;
     }
-    let markSettled: () => void = () => {};
-    const settled = new Promise<void>((resolve) => {
-      markSettled = resolve;
-    });
-    const onAbort = (): void => waiter.fail(new AbortedError('send', { cause: signal?.reason }));
-    const finish = (): boolean => {
-      if (waiter.done) return false;
-      waiter.done = true;
-      this.#waiting -= 1;
-      signal?.removeEventListener('abort', onAbort);
-      markSettled();
-      return true;
-    };
     const now = this.#options.now();
-    const waiter: Waiter = {
-      sizeBytes,
-      since: now,
-      deadline: now + this.#options.maxBlockMs,
-      done: false,
-      admit: () => {
-        if (!finish()) return;
-        this.#usedBytes += sizeBytes;
-        admit();
-      },
-      fail: (error) => {
-        if (!finish()) return;
-        reject(error);
-        // Whoever waited behind this one may fit now.
-        this.#admit();
-      },
-      settled,
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const waiter = new Waiter(sizeBytes, now, now + this.#options.maxBlockMs, admit, reject, signal);
+    if (signal !== undefined) {
+      waiter.onAbort = () => this.#fail(waiter, new AbortedError('send', { cause: signal.reason }));
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
     this.#waiters.push(waiter);
     this.#waiting += 1;
     this.#armTimer();
     this.#options.onWait();
+  }
+
+  #grant(waiter: Waiter): void {
+    if (!waiter.finish()) return;
+    this.#waiting -= 1;
+    this.#usedBytes += waiter.sizeBytes;
+    waiter.admitted();
+  }
+
+  #fail(waiter: Waiter, error: Error): void {
+    if (!waiter.finish()) return;
+    this.#waiting -= 1;
+    waiter.rejected(error);
+    // Whoever waited behind this one may fit now.
+    this.#admit();
   }
 
   /** Returns bytes to the pool and admits whoever fits now. */
@@ -122,12 +151,12 @@ export class BufferPool {
     return this.#waiters
       .slice(this.#head)
       .filter((w) => !w.done)
-      .map((w) => w.settled);
+      .map((w) => w.settled());
   }
 
   /** Fails every waiting reservation with `error`. */
   failAll(error: Error): void {
-    for (const waiter of this.#waiters.slice(this.#head)) waiter.fail(error);
+    for (const waiter of this.#waiters.slice(this.#head)) this.#fail(waiter, error);
   }
 
   /** Stops the deadline timer. */
@@ -157,7 +186,8 @@ export class BufferPool {
         this.#timer = undefined;
         const now = this.#options.now();
         for (let w = this.#first(); w !== undefined && w.deadline <= now; w = this.#first()) {
-          w.fail(
+          this.#fail(
+            w,
             new BufferFullError(
               `The producer buffer (bufferMemoryBytes ${this.#options.capacityBytes}) stayed full for maxBlockMs (${this.#options.maxBlockMs} ms): the brokers do not keep up. Slow down, or raise bufferMemoryBytes / maxBlockMs.`,
               now - w.since,
@@ -173,7 +203,7 @@ export class BufferPool {
   #admit(): void {
     for (let first = this.#first(); first !== undefined; first = this.#first()) {
       if (this.#usedBytes + first.sizeBytes > this.#options.capacityBytes) break;
-      first.admit();
+      this.#grant(first);
     }
     if (this.#first() === undefined) this.dispose();
     // Compact the queue now and then.

@@ -107,10 +107,12 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<unk
     text = Buffer.isBuffer(parsed) ? parsed.toString('utf8') : parsed;
   } else {
     const length = Number(header(request, 'content-length') ?? 0);
-    const tooBig = new HttpError(413, 'BodyTooLarge', `The request body exceeds ${maxBytes} bytes.`, {
-      connection: 'close',
-    });
-    if (length > maxBytes) throw tooBig;
+    // Made only when needed: an Error captures a stack, which costs on every request.
+    const tooBig = () =>
+      new HttpError(413, 'BodyTooLarge', `The request body exceeds ${maxBytes} bytes.`, {
+        connection: 'close',
+      });
+    if (length > maxBytes) throw tooBig();
     // Read by events, not async iteration: leaving the loop early would destroy the socket before
     // the 413 is sent. Past the limit the rest of the body is drained and dropped.
     const chunks = await new Promise<Buffer[]>((resolve, reject) => {
@@ -119,7 +121,7 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<unk
       request.on('data', (chunk: Buffer) => {
         if (size > maxBytes) return;
         size += chunk.length;
-        if (size > maxBytes) reject(tooBig);
+        if (size > maxBytes) reject(tooBig());
         else read.push(chunk);
       });
       request.once('end', () => resolve(read));

@@ -5,7 +5,13 @@
  * every invariant holds. Ctrl-C stops everything it started.
  */
 import { startCluster } from '@cascade/testkit';
-import { PostgresUnavailableError, type Progress, type RunReport, runOrderSaga } from './runner.js';
+import {
+  checkPostgres,
+  PostgresUnavailableError,
+  type Progress,
+  type RunReport,
+  runOrderSaga,
+} from './runner.js';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -80,6 +86,7 @@ async function main(): Promise<boolean> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  await checkPostgres();
   say('Starting Kafka and the schema registry (the first run downloads them from Maven Central)...');
   await using cluster = await startCluster();
   say(
@@ -115,7 +122,7 @@ main().then(
     clearProgress();
     console.error(
       error instanceof PostgresUnavailableError
-        ? `Demo needs PostgreSQL: ${error.message}`
+        ? `The demo needs PostgreSQL: ${error.message}`
         : `Demo failed: ${error instanceof Error ? error.message : String(error)}`,
     );
     process.exitCode = 1;

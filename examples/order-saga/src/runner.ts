@@ -105,6 +105,34 @@ async function waitUntil(
   }
 }
 
+function postgresOptions(given: RunOptions['postgres'] = {}): ServiceConfig['postgres'] {
+  return {
+    host: given.host ?? process.env.PGHOST ?? '127.0.0.1',
+    port: given.port ?? Number(process.env.PGPORT ?? 5432),
+    user: given.user ?? process.env.PGUSER ?? 'postgres',
+    database: given.database ?? process.env.PGDATABASE ?? 'test',
+  };
+}
+
+async function connectPostgres(postgres: ServiceConfig['postgres']): Promise<pg.Pool> {
+  const pool = new pg.Pool({ ...postgres, max: 4, connectionTimeoutMillis: 5_000 });
+  try {
+    await pool.query('SELECT 1');
+    return pool;
+  } catch (error) {
+    await pool.end();
+    throw new PostgresUnavailableError(
+      `PostgreSQL at ${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database} did not answer (${(error as Error).message}). Start it (e.g. pg_ctlcluster <version> main start) or set PGHOST/PGPORT/PGUSER/PGDATABASE.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Checks that PostgreSQL answers. @throws {PostgresUnavailableError} when it does not. */
+export async function checkPostgres(given?: RunOptions['postgres']): Promise<void> {
+  await (await connectPostgres(postgresOptions(given))).end();
+}
+
 async function retrying<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -123,22 +151,8 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
   const count = options.orders ?? 300;
   const timeoutMs = options.timeoutMs ?? 240_000;
   const runId = `os${randomUUID().replaceAll('-', '').slice(0, 8)}`;
-  const postgres = {
-    host: options.postgres?.host ?? process.env.PGHOST ?? '127.0.0.1',
-    port: options.postgres?.port ?? Number(process.env.PGPORT ?? 5432),
-    user: options.postgres?.user ?? process.env.PGUSER ?? 'postgres',
-    database: options.postgres?.database ?? process.env.PGDATABASE ?? 'test',
-  };
-  const pool = new pg.Pool({ ...postgres, max: 4 });
-  try {
-    await pool.query('SELECT 1');
-  } catch (error) {
-    await pool.end();
-    throw new PostgresUnavailableError(
-      `PostgreSQL at ${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database} did not answer (${(error as Error).message}). Start it (e.g. pg_ctlcluster <version> main start) or set PGHOST/PGPORT/PGUSER/PGDATABASE.`,
-      { cause: error },
-    );
-  }
+  const postgres = postgresOptions(options.postgres);
+  const pool = await connectPostgres(postgres);
   const { createServer } = await import('node:net');
   const paymentPort = await new Promise<number>((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {

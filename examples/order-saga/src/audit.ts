@@ -20,7 +20,7 @@ export interface Check {
 export interface DeadLetters {
   readonly topic: string;
   readonly records: number;
-  /** `<exception class>: <message>` -> how many (first 60 characters of the message). */
+  /** `<exception class>: <first sentence of the message>` -> how many. */
   readonly reasons: Readonly<Record<string, number>>;
   readonly keys: ReadonlySet<string>;
 }
@@ -259,7 +259,11 @@ export async function readDeadLetters(brokers: readonly string[], topic: string)
             records++;
             keys.add(message.key?.toString() ?? '');
             const header = (name: string) => message.headers?.[name]?.toString() ?? '?';
-            const why = `${header('kafka_dlt-exception-fqcn')}: ${header('kafka_dlt-exception-message').slice(0, 60)}`;
+            // The reason without the record's coordinates, cut at its first sentence.
+            const reason = header('kafka_dlt-exception-message')
+              .replace(/\s*\(topic [^)]*\)/, '')
+              .split(/(?<=[.?])\s/)[0];
+            const why = `${header('kafka_dlt-exception-fqcn')}: ${reason?.slice(0, 160)}`;
             reasons[why] = (reasons[why] ?? 0) + 1;
             if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
             if (remaining.size === 0) {

@@ -140,7 +140,7 @@ export class KafkaNode {
   }
 
   async #format(): Promise<void> {
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kraftClusterId();
     const args = this.#javaArgs(
       'kafka.tools.StorageTool',
       'format',
@@ -208,5 +208,16 @@ export class KafkaNode {
   /** Kills the JVM at once, like a crash, keeping its data. */
   async killProcess(): Promise<void> {
     await this.#process?.kill();
+  }
+}
+
+/**
+ * A random KRaft cluster id: 16 random bytes, base64url. Like Kafka's `Uuid.randomUuid()`, never
+ * one starting with `-`, which StorageTool's argument parser would take for an option.
+ */
+export function kraftClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }

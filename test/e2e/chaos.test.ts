@@ -3,27 +3,12 @@
 // the inventory service is killed (kill -9), the broker restarted, and the order service — the
 // saga coordinator — killed (kill -9); each comes back. Every invariant still holds at the end.
 import { runOrderSaga } from '@cascade/example-order-saga/runner';
-import { BrokerStartError, type Cluster, startCluster } from '@cascade/testkit';
+import { startCluster } from '@cascade/testkit';
 import { expect, it } from 'vitest';
 import { expectBalanced } from './expect-balanced.js';
 
-/**
- * A cluster of our own. One retry when formatting the broker's storage fails: the testkit draws a
- * random cluster id that starts with `-` about once in 64 starts, and Kafka's StorageTool then
- * reads it as an option (`argument --cluster-id/-t: expected one argument`). Reported to the
- * testkit; remove the retry once its ids cannot start with `-`.
- */
-async function ownCluster(): Promise<Cluster> {
-  try {
-    return await startCluster({ mode: 'jvm', registry: true });
-  } catch (error) {
-    if (!(error instanceof BrokerStartError) || !/formatting KRaft storage/.test(error.message)) throw error;
-    return startCluster({ mode: 'jvm', registry: true });
-  }
-}
-
 it('keeps every invariant through a kill -9 of the inventory, a broker restart and a kill -9 of the saga coordinator during 500 orders', async () => {
-  await using own = await ownCluster();
+  await using own = await startCluster({ mode: 'jvm', registry: true });
   const report = await runOrderSaga({
     cluster: own,
     orders: 500,

@@ -348,7 +348,13 @@ export class Consumer {
     const revoking = [...this.#assigned];
     this.#revoking = (async () => {
       await this.#drained(generation.abandon.signal);
-      await this.commit().catch(() => undefined);
+      // A commit is worth its wait only until the deadline: a broker that is restarting can keep
+      // it retrying for minutes, and the group waits on us meanwhile. Past the deadline the
+      // records are simply read again (at least once).
+      await untilAborted(
+        this.commit().catch(() => undefined),
+        generation.abandon.signal,
+      );
       // Too late when the group already moved on (the join reports the revocation then).
       if (this.#generation !== generation) return;
       if (revoking.length > 0) await this.#hook('onPartitionsRevoked', revoking);
@@ -446,6 +452,19 @@ export class Consumer {
       this.#logger.warn('onError threw; ignored.', { error: hookError });
     }
   }
+}
+
+/** Resolves when `work` settles or `signal` aborts, whichever comes first. */
+function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void work.then(done, done);
+  });
 }
 
 /**

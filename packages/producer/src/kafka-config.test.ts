@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { ConfigError, createLogger, type LogMeta } from '@cascade/core';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { patchKafkajsNegativeTimeout } from './internal/kafkajs-patches.js';
+import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
 import { createKafkaClient, kafkajsLogCreator, resolveKafkaConfig, toKafkajsRetry } from './kafka-config.js';
 
 interface RequestQueueLike {
@@ -150,5 +150,58 @@ describe('TimeoutNegativeWarning (tulios/kafkajs#1751)', () => {
     expect(Object.getOwnPropertySymbols(RequestQueue.prototype).map(String)).toContain(
       'Symbol(cascade.kafkajs.timeout-negative-patch)',
     );
+  });
+});
+
+describe('requests in flight on a closing connection (kafkajs 2.2.4 RequestQueue)', () => {
+  it('still time out once the connection is no longer connected, so disconnect() cannot wait forever', async () => {
+    expect(patchKafkajsStuckRequests()).toBe(true);
+    expect(patchKafkajsStuckRequests()).toBe(true);
+    const require = createRequire(import.meta.url);
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (
+      options: object,
+    ) => {
+      inflight: Map<number, unknown>;
+      requestTimeoutIntervalId: NodeJS.Timeout | undefined;
+      scheduleRequestTimeoutCheck(): void;
+      waitForPendingRequests(): Promise<void>;
+      destroy(): void;
+      emit(event: string): void;
+    };
+    const silent = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const queue = new RequestQueue({
+      maxInFlightRequests: null,
+      requestTimeout: 50,
+      enforceRequestTimeout: true,
+      clientId: 't',
+      broker: 'b',
+      logger: silent,
+      // The connection is closing: kafkajs' own check stopped timing requests out from here on.
+      isConnected: () => false,
+    });
+    const timedOut: number[] = [];
+    // Sent just now, due to time out after 150 ms: not yet overdue at the first check (50 ms).
+    queue.inflight.set(7, {
+      sentAt: Date.now(),
+      requestTimeout: 150,
+      timeoutRequest: () => {
+        timedOut.push(7);
+        queue.inflight.delete(7);
+        queue.emit('requestQueueEmpty');
+      },
+    });
+    const drained = queue.waitForPendingRequests().then(() => 'drained');
+    queue.scheduleRequestTimeoutCheck();
+    const stuck = new Promise((resolve) => setTimeout(() => resolve('stuck'), 2_000).unref());
+    expect(await Promise.race([drained, stuck])).toBe('drained');
+    expect(timedOut).toEqual([7]);
+    // With nothing left in flight on a closed connection the check stops itself.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    queue.destroy();
   });
 });

@@ -20,7 +20,7 @@ import {
   safeLogger,
 } from '@cascade/core';
 import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
-import { patchKafkajsNegativeTimeout } from './internal/kafkajs-patches.js';
+import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
 
 /** SASL/PLAIN or SASL/SCRAM credentials. */
 export interface SaslPasswordConfig {
@@ -221,6 +221,7 @@ function toKafkajsSasl(sasl: SaslConfig): SASLOptions {
 export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Kafka {
   const resolved = isResolved(config) ? config : resolveKafkaConfig(config);
   patchKafkajsNegativeTimeout();
+  patchKafkajsStuckRequests();
   const silent = resolved.logger === noopLogger;
   return new Kafka({
     brokers: [...resolved.brokers],

@@ -22,6 +22,68 @@ interface RequestQueueLike {
   checkPendingRequests(): void;
 }
 
+interface InflightRequest {
+  readonly sentAt: number;
+  readonly requestTimeout: number;
+  timeoutRequest(): void;
+}
+
+interface TimeoutCheckingQueue {
+  enforceRequestTimeout: boolean;
+  requestTimeout: number;
+  requestTimeoutIntervalId: NodeJS.Timeout | undefined;
+  inflight: Map<number, InflightRequest>;
+  isConnected(): boolean;
+  destroy(): void;
+}
+
+const stuckRequestsPatched = Symbol.for('cascade.kafkajs.stuck-requests-patch');
+
+/**
+ * Patches kafkajs' `RequestQueue` so requests in flight on a closing connection still time out.
+ *
+ * Cause (kafkajs 2.2.4, `RequestQueue.scheduleRequestTimeoutCheck`): the interval that times out
+ * requests destroys itself as soon as its connection is not connected. A connection being
+ * closed (status `disconnecting`, e.g. kafkajs dropping a broker after an error) while a request
+ * is in flight stops timing that request out; if the broker then goes away without answering
+ * (a restart), the connection's `onEnd` sees "not connected" and does not reject it either, and
+ * `disconnect()` waits for it forever: the request's promise — a produce, an offset commit —
+ * never settles. Seen as a service stuck after a broker restart (test/e2e/chaos.test.ts).
+ * The fix keeps the same interval and logic, and stops it only once nothing is in flight.
+ * Idempotent. Returns whether the patch is in place.
+ */
+export function patchKafkajsStuckRequests(): boolean {
+  const require = createRequire(import.meta.url);
+  let RequestQueue: { prototype: TimeoutCheckingQueue & Record<symbol, unknown> };
+  try {
+    RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as typeof RequestQueue;
+  } catch {
+    return false;
+  }
+  const proto = RequestQueue.prototype;
+  if (typeof proto?.destroy !== 'function') return false;
+  if (proto[stuckRequestsPatched] === true) return true;
+  Object.defineProperty(proto, 'scheduleRequestTimeoutCheck', {
+    configurable: true,
+    writable: true,
+    value: function scheduleRequestTimeoutCheck(this: TimeoutCheckingQueue): void {
+      if (!this.enforceRequestTimeout) return;
+      this.destroy();
+      this.requestTimeoutIntervalId = setInterval(
+        () => {
+          for (const request of [...this.inflight.values()]) {
+            if (Date.now() - request.sentAt > request.requestTimeout) request.timeoutRequest();
+          }
+          if (!this.isConnected() && this.inflight.size === 0) this.destroy();
+        },
+        Math.min(this.requestTimeout, 100),
+      );
+    },
+  });
+  Object.defineProperty(proto, stuckRequestsPatched, { value: true });
+  return true;
+}
+
 /** kafkajs' interval for re-checking pending requests (`CHECK_PENDING_REQUESTS_INTERVAL`). */
 const checkPendingRequestsIntervalMs = 10;
 const patched = Symbol.for('cascade.kafkajs.timeout-negative-patch');

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConfigError, requireInteger, requireNonEmptyString } from '@cascade/core';
+import { ConfigError, delay, requireInteger, requireNonEmptyString } from '@cascade/core';
 import { createKafkaClient, type KafkaConfig } from '@cascade/producer';
 
 /** Names of a saga deployment's topics. */
@@ -47,8 +47,7 @@ export async function ensureSagaTopics(
   const admin = createKafkaClient(kafka).admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = [
+    const all = [
       { topic: topics.inbox, numPartitions: partitions },
       {
         topic: topics.log,
@@ -62,12 +61,29 @@ export async function ensureSagaTopics(
         topic: topics.commands(participant),
         numPartitions: partitions,
       })),
-    ].filter(({ topic }) => !existing.has(topic));
-    if (wanted.length > 0) {
-      await admin.createTopics({
-        topics: wanted.map((topic) => ({ ...topic, replicationFactor: options.replicationFactor ?? -1 })),
-        waitForLeaders: true,
-      });
+    ];
+    // A broker that has just started can create a topic and then, while its metadata catches
+    // up, answer the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not
+    // retry: list again and create what is still missing, a few times.
+    for (let attempt = 1; ; attempt++) {
+      const existing = new Set(await admin.listTopics());
+      const wanted = all.filter(({ topic }) => !existing.has(topic));
+      try {
+        if (wanted.length > 0) {
+          await admin.createTopics({
+            topics: wanted.map((topic) => ({ ...topic, replicationFactor: options.replicationFactor ?? -1 })),
+            waitForLeaders: true,
+          });
+        }
+        break;
+      } catch (error) {
+        const { retriable, originalError } = error as {
+          retriable?: unknown;
+          originalError?: { retriable?: unknown };
+        };
+        if (!(retriable === true || originalError?.retriable === true) || attempt >= 5) throw error;
+        await delay(200 * attempt);
+      }
     }
     const metadata = await admin.fetchTopicMetadata({ topics: [topics.inbox, topics.log] });
     const counts = metadata.topics.map((topic) => topic.partitions.length);

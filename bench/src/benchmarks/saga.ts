@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { tracingChannel } from 'node:diagnostics_channel';
 import { DiagnosticChannels } from '@cascade/core';
 import {
-  coordinatorRetry,
   createSagaCoordinator,
   createSagaParticipant,
   defineSaga,
@@ -17,7 +16,7 @@ import {
   replyType,
   sagaTopics,
 } from '@cascade/saga';
-import { Kafka, logLevel } from 'kafkajs';
+import { naiveTransactionsPerSecond, percentile } from '../baselines.js';
 import { type Benchmark, type BenchResult, result, timed } from '../harness.js';
 
 const threeSteps = defineSaga<{ orderId: string }>('bench-order')
@@ -34,46 +33,6 @@ const threeSteps = defineSaga<{ orderId: string }>('bench-order')
   })
   .step('ship', { participant: 'shipping', invoke: ({ input }) => ({ orderId: input.orderId }) })
   .build();
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** One transaction per record, sequentially: what a coordinator without batching pays per transition. */
-async function naiveTransactionsPerSecond(brokers: string[], topic: string, count: number): Promise<number> {
-  // The same fast first retry as the coordinator's, so the baseline is the best case of its design.
-  const retry = {
-    initialRetryTime: coordinatorRetry.initialIntervalMs,
-    maxRetryTime: coordinatorRetry.maximumIntervalMs,
-    retries: 11,
-  };
-  const kafka = new Kafka({ brokers, clientId: 'bench-saga-naive', logLevel: logLevel.NOTHING, retry });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({
-    transactionalId: `bench-naive-${randomUUID()}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    const value = Buffer.alloc(600, 'x'); // about the size of a saga state record
-    const one = async (): Promise<void> => {
-      const tx = await producer.transaction();
-      await tx.send({ topic, messages: [{ key: 'k', value }] });
-      await tx.commit();
-    };
-    for (let i = 0; i < 20; i++) await one(); // warm-up
-    const seconds = await timed(async () => {
-      for (let i = 0; i < count; i++) await one();
-    });
-    return count / seconds;
-  } finally {
-    await producer.disconnect();
-  }
-}
 
 const benchmark: Benchmark = {
   name: 'saga',
@@ -125,7 +84,12 @@ const benchmark: Benchmark = {
       const firstId = await coordinator.begin(threeSteps, { orderId: 'probe' });
       await coordinator.result(firstId);
       const transitions = coordinator.status(firstId)?.seq ?? Number.NaN;
-      const naiveTps = await naiveTransactionsPerSecond(brokers, topics.inbox.replace('inbox', 'naive'), 300);
+      const naiveTps = await naiveTransactionsPerSecond(
+        brokers,
+        topics.inbox.replace('inbox', 'naive'),
+        300,
+        600,
+      );
       const naiveSagasPerSecond = naiveTps / transitions;
       log(`naive: ${Math.round(naiveTps)} transactions/s, ${transitions} transitions per saga`);
 

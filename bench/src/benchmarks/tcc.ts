@@ -15,7 +15,6 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  coordinatorRetry,
   createSagaCoordinator,
   createSagaParticipant,
   createTccGuard,
@@ -29,8 +28,8 @@ import {
   tccCommands,
   tccHttpHandler,
 } from '@cascade/saga';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { naiveTransactionsPerSecond, percentile } from '../baselines.js';
 import { type Benchmark, type BenchResult, result, roundsResult, timed } from '../harness.js';
 
 const httpParticipants = ['payments', 'loyalty'] as const;
@@ -49,10 +48,6 @@ const trip = defineSaga<{ tripId: string; amount: number }>('bench-trip')
     return built;
   })
   .build();
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 /** A participant's holds: inserted on try, marked on confirm, deleted on cancel. */
 function holds(schema: string, table: string): TccHandlers<pg.PoolClient> {
@@ -98,41 +93,6 @@ function pooled(pool: pg.Pool, handlers: TccHandlers<pg.PoolClient>): TccHandler
       }
     };
   return { try: wrap('try'), confirm: wrap('confirm'), cancel: wrap('cancel') };
-}
-
-/** One transaction per record, sequentially: what a coordinator without batching pays per transition. */
-async function naiveTransactionsPerSecond(brokers: string[], topic: string, count: number): Promise<number> {
-  const retry = {
-    initialRetryTime: coordinatorRetry.initialIntervalMs,
-    maxRetryTime: coordinatorRetry.maximumIntervalMs,
-    retries: 11,
-  };
-  const kafka = new Kafka({ brokers, clientId: 'bench-tcc-naive', logLevel: logLevel.NOTHING, retry });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({
-    transactionalId: `bench-naive-${randomUUID()}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    const value = Buffer.alloc(1_200, 'x'); // about the size of a 4-branch TCC saga's state record
-    const one = async (): Promise<void> => {
-      const tx = await producer.transaction();
-      await tx.send({ topic, messages: [{ key: 'k', value }] });
-      await tx.commit();
-    };
-    for (let i = 0; i < 20; i++) await one();
-    const seconds = await timed(async () => {
-      for (let i = 0; i < count; i++) await one();
-    });
-    return count / seconds;
-  } finally {
-    await producer.disconnect();
-  }
 }
 
 /** try + confirm of one branch per call, guarded or not, `calls` in all from `concurrency` callers. */
@@ -286,7 +246,12 @@ const benchmark: Benchmark = {
       const probe = await coordinator.begin(trip, { tripId: 'probe', amount: 1 });
       await coordinator.result(probe);
       const transitions = coordinator.status(probe)?.seq ?? Number.NaN;
-      const naiveTps = await naiveTransactionsPerSecond(brokers, topics.inbox.replace('inbox', 'naive'), 300);
+      const naiveTps = await naiveTransactionsPerSecond(
+        brokers,
+        topics.inbox.replace('inbox', 'naive'),
+        300,
+        1_200,
+      );
       const naivePerSecond = naiveTps / transitions;
       log(`naive: ${Math.round(naiveTps)} transactions/s, ${transitions} transitions per TCC saga`);
 

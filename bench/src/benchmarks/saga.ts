@@ -16,8 +16,8 @@ import {
   replyType,
   sagaTopics,
 } from '@cascade/saga';
-import { naiveTransactionsPerSecond, percentile } from '../baselines.js';
-import { type Benchmark, type BenchResult, result, timed } from '../harness.js';
+import { type Benchmark, type BenchResult, result } from '../harness.js';
+import { naiveTransactionsPerSecond, percentile, runConcurrently, warmUp } from '../load.js';
 
 const threeSteps = defineSaga<{ orderId: string }>('bench-order')
   .step('reserve', {
@@ -71,15 +71,8 @@ const benchmark: Benchmark = {
         if (outcome !== 'completed') throw new Error(`saga ${id} ended ${outcome}`);
         return performance.now() - started;
       };
-      // Warm-up, to measure steady state: groups joined, producers initialised, and the broker's
-      // and Node's JIT warm (a freshly started broker is markedly slower at first): 60 s of load.
-      for (let i = 0; i < 20; i++) await runOne();
-      const warmUntil = Date.now() + 60_000;
-      await Promise.all(
-        Array.from({ length: 100 }, async () => {
-          while (Date.now() < warmUntil) await runOne();
-        }),
-      );
+      // A freshly started broker is markedly slower at first: 60 s of load.
+      await warmUp(runOne, 60_000, 100);
 
       const firstId = await coordinator.begin(threeSteps, { orderId: 'probe' });
       await coordinator.result(firstId);
@@ -99,20 +92,8 @@ const benchmark: Benchmark = {
         [10, 1_000],
         [100, 3_000],
       ] as const) {
-        const latencies: number[] = [];
-        let next = 0;
         transactions = 0;
-        const seconds = await timed(async () => {
-          await Promise.all(
-            Array.from({ length: concurrency }, async () => {
-              while (next < total) {
-                next++;
-                latencies.push(await runOne());
-              }
-            }),
-          );
-        });
-        latencies.sort((a, b) => a - b);
+        const { seconds, latencies } = await runConcurrently(concurrency, total, runOne);
         const perSecond = total / seconds;
         log(
           `${concurrency} concurrent: ${Math.round(perSecond)} sagas/s, p99 ${Math.round(percentile(latencies, 99))} ms`,

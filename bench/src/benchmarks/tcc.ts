@@ -29,8 +29,8 @@ import {
   tccHttpHandler,
 } from '@cascade/saga';
 import pg from 'pg';
-import { naiveTransactionsPerSecond, percentile } from '../baselines.js';
-import { type Benchmark, type BenchResult, result, roundsResult, timed } from '../harness.js';
+import { type Benchmark, type BenchResult, result, roundsResult } from '../harness.js';
+import { naiveTransactionsPerSecond, percentile, runConcurrently, warmUp } from '../load.js';
 
 const httpParticipants = ['payments', 'loyalty'] as const;
 const kafkaParticipants = ['seats', 'hotel'] as const;
@@ -74,24 +74,28 @@ function holds(schema: string, table: string): TccHandlers<pg.PoolClient> {
   };
 }
 
+/** Runs `work` in one transaction on a pooled client. */
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const outcome = await work(client);
+    await client.query('COMMIT');
+    return outcome;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** Runs each handler in a pooled PostgreSQL transaction of its own (for the memory guard store). */
 function pooled(pool: pg.Pool, handlers: TccHandlers<pg.PoolClient>): TccHandlers<undefined> {
   const wrap =
     (phase: keyof TccHandlers<pg.PoolClient>) =>
-    async (payload: unknown, context: Parameters<TccHandlers<undefined>['try']>[1]) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const outcome = await handlers[phase](payload, { ...context, db: client });
-        await client.query('COMMIT');
-        return outcome;
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
-    };
+    (payload: unknown, context: Parameters<TccHandlers<undefined>['try']>[1]) =>
+      inTransaction(pool, async (client) => handlers[phase](payload, { ...context, db: client }));
   return { try: wrap('try'), confirm: wrap('confirm'), cancel: wrap('cancel') };
 }
 
@@ -105,48 +109,28 @@ async function guardRound(
   concurrency: number,
 ): Promise<number> {
   const table = `${schema}.guard_bench_holds`;
-  let next = 0;
-  const inTransaction = async (work: (client: pg.PoolClient) => Promise<unknown>): Promise<void> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
+  const { seconds } = await runConcurrently(concurrency, calls, async () => {
+    const id = randomUUID();
+    const hold = (db: pg.PoolClient) =>
+      db.query(`INSERT INTO ${table} (id, amount, status) VALUES ($1, 1, 'held')`, [id]);
+    const confirm = (db: pg.PoolClient) =>
+      db.query(`UPDATE ${table} SET status = 'confirmed' WHERE id = $1`, [id]);
+    if (!guarded) {
+      await inTransaction(pool, hold);
+      await inTransaction(pool, confirm);
+      return 0;
     }
-  };
-  const seconds = await timed(async () => {
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < calls) {
-          next++;
-          const id = randomUUID();
-          const hold = (db: pg.PoolClient) =>
-            db.query(`INSERT INTO ${table} (id, amount, status) VALUES ($1, 1, 'held')`, [id]);
-          const confirm = (db: pg.PoolClient) =>
-            db.query(`UPDATE ${table} SET status = 'confirmed' WHERE id = $1`, [id]);
-          if (!guarded) {
-            await inTransaction(hold);
-            await inTransaction(confirm);
-            continue;
-          }
-          const key = { transaction: id, branch: 'b' };
-          const tried = await guard.try(key, hold, {
-            resource: 'bench',
-            payload: null,
-            expiresAt: Date.now() + 60_000,
-            cancel: async () => undefined,
-          });
-          if (tried.outcome !== 'tried') throw new Error(`try ${id} was ${tried.outcome}`);
-          const confirmed = await guard.confirm(key, confirm, async () => undefined);
-          if (confirmed.outcome !== 'confirmed') throw new Error(`confirm ${id} was ${confirmed.outcome}`);
-        }
-      }),
-    );
+    const key = { transaction: id, branch: 'b' };
+    const tried = await guard.try(key, hold, {
+      resource: 'bench',
+      payload: null,
+      expiresAt: Date.now() + 60_000,
+      cancel: async () => undefined,
+    });
+    if (tried.outcome !== 'tried') throw new Error(`try ${id} was ${tried.outcome}`);
+    const confirmed = await guard.confirm(key, confirm, async () => undefined);
+    if (confirmed.outcome !== 'confirmed') throw new Error(`confirm ${id} was ${confirmed.outcome}`);
+    return 0;
   });
   return calls / seconds;
 }
@@ -234,14 +218,7 @@ const benchmark: Benchmark = {
         return performance.now() - started;
       };
       const runOne = () => runOn(coordinator);
-      // Warm-up: groups joined, producers initialised, connections pooled, JITs warm.
-      for (let i = 0; i < 20; i++) await runOne();
-      const warmUntil = Date.now() + 30_000;
-      await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          while (Date.now() < warmUntil) await runOne();
-        }),
-      );
+      await warmUp(runOne, 30_000, 50);
 
       const probe = await coordinator.begin(trip, { tripId: 'probe', amount: 1 });
       await coordinator.result(probe);
@@ -261,19 +238,7 @@ const benchmark: Benchmark = {
         [10, 600],
         [100, 2_000],
       ] as const) {
-        const latencies: number[] = [];
-        let next = 0;
-        const seconds = await timed(async () => {
-          await Promise.all(
-            Array.from({ length: concurrency }, async () => {
-              while (next < total) {
-                next++;
-                latencies.push(await runOne());
-              }
-            }),
-          );
-        });
-        latencies.sort((a, b) => a - b);
+        const { seconds, latencies } = await runConcurrently(concurrency, total, runOne);
         log(
           `${concurrency} concurrent: ${Math.round(total / seconds)} TCC transactions/s, p99 ${Math.round(percentile(latencies, 99))} ms`,
         );
@@ -285,23 +250,12 @@ const benchmark: Benchmark = {
 
       // Where the time goes: the same load with the guards in memory (holds still in PostgreSQL).
       const memory = await deploy('memory');
-      for (let i = 0; i < 50; i++) await runOn(memory.coordinator);
-      {
-        let next = 0;
-        const total = 2_000;
-        const seconds = await timed(async () => {
-          await Promise.all(
-            Array.from({ length: 100 }, async () => {
-              while (next < total) {
-                next++;
-                await runOn(memory.coordinator);
-              }
-            }),
-          );
-        });
-        log(`100 concurrent, memory guards: ${Math.round(total / seconds)} TCC transactions/s`);
-        results.push(result('100 concurrent, guards in memory', 'TCC tx/s', total / seconds, naivePerSecond));
-      }
+      await warmUp(() => runOn(memory.coordinator), 0, 1, 50);
+      const inMemory = await runConcurrently(100, 2_000, () => runOn(memory.coordinator));
+      log(`100 concurrent, memory guards: ${Math.round(2_000 / inMemory.seconds)} TCC transactions/s`);
+      results.push(
+        result('100 concurrent, guards in memory', 'TCC tx/s', 2_000 / inMemory.seconds, naivePerSecond),
+      );
 
       // The guard's cost per call, PostgreSQL store.
       await pool.query(

@@ -8,7 +8,7 @@ import { Lifecycle, type LifecycleState, type Logger } from '@cascade/core';
 import type { EachBatchPayload, Kafka, Consumer as KafkajsConsumer } from 'kafkajs';
 import { subscriptionsOf } from './decorators.js';
 import { ConsumerCrashedError } from './errors.js';
-import { runBatch } from './internal/batch-runner.js';
+import { runBatch, waitOrAbandon } from './internal/batch-runner.js';
 import { Committer } from './internal/committer.js';
 import { createTransactionalOutputs, runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
 import { InFlightLimit } from './internal/in-flight.js';
@@ -351,7 +351,7 @@ export class Consumer {
       // A commit is worth its wait only until the deadline: a broker that is restarting can keep
       // it retrying for minutes, and the group waits on us meanwhile. Past the deadline the
       // records are simply read again (at least once).
-      await untilAborted(
+      await waitOrAbandon(
         this.commit().catch(() => undefined),
         generation.abandon.signal,
       );
@@ -452,19 +452,6 @@ export class Consumer {
       this.#logger.warn('onError threw; ignored.', { error: hookError });
     }
   }
-}
-
-/** Resolves when `work` settles or `signal` aborts, whichever comes first. */
-function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void work.then(done, done);
-  });
 }
 
 /**

@@ -73,9 +73,7 @@ export function onCompensationFailure(t: Transition, name: string, error: StepEr
   if (t.retryIfAllowed(name, 'compensate', policy, used, state.compensationAttempts + 1, error)) return;
   state.status = 'compensation-failed';
   t.state.status = 'needs-attention';
-  const failed = Object.entries(t.state.steps)
-    .filter(([, s]) => s.status === 'compensation-failed')
-    .map(([stepName]) => stepName);
+  const failed = t.stepsIn('compensation-failed');
   t.state.attention = {
     reason: `Compensation of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
     steps: failed,

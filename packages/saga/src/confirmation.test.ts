@@ -258,6 +258,11 @@ describe('TCC steps: try, then confirm all', () => {
   it('no longer lets the saga deadline cancel once confirming', () => {
     const h = new Harness(booking({ sagaTimeoutMs: 5_000 }));
     h.tryAll();
+    // The deadline was armed at the start, and is gone once the saga is confirming.
+    expect(h.log[0]?.effects).toContainEqual(
+      expect.objectContaining({ type: 'set-timer', timerId: expect.stringMatching(/^saga-timeout/) }),
+    );
+    expect(h.state?.status).toBe('confirming');
     expect(Object.keys(h.state?.timers ?? {}).some((id) => id.startsWith('saga-timeout'))).toBe(false);
   });
 });

@@ -102,11 +102,11 @@ export function startConfirm(t: Transition, name: string, attempt: number): void
 /** A confirm attempt failed, timed out or could not be sent: retry it, or the saga needs attention. */
 export function onConfirmFailure(t: Transition, name: string, error: StepError): void {
   const policy = t.step(name).tcc?.confirmRetry;
+  if (policy === undefined) throw new Error(`Step ${name} is not a TCC step`);
   const state = t.stepState(name);
   delete state.outstanding;
   state.lastError = error;
   t.cancelStepTimers(name);
-  if (policy === undefined) throw new Error(`Step ${name} is not a TCC step`);
   const attempts = state.confirmAttempts ?? 0;
   const used = attempts - (state.retryBase ?? 0);
   if (t.parkIfCircuitOpen(name, 'confirm', attempts, policy, error)) return;
@@ -115,7 +115,7 @@ export function onConfirmFailure(t: Transition, name: string, error: StepError):
   t.state.status = 'needs-attention';
   t.state.attention = {
     reason: `Confirm of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
-    steps: tccSteps(t).filter((step) => t.stepState(step).status === 'confirm-failed'),
+    steps: t.stepsIn('confirm-failed'),
   };
   t.notify('needs-attention', { step: name, error });
 }
@@ -156,11 +156,10 @@ export function onConfirmReply(
 /** When no confirm is outstanding any more: complete, compensate, or end `heuristic-mixed`. */
 export function settleConfirmation(t: Transition): void {
   if (t.state.status !== 'confirming') return;
-  const steps = tccSteps(t);
-  const confirmed = steps.filter((name) => t.stepState(name).status === 'confirmed');
-  const cancelled = steps.filter((name) => t.stepState(name).status === 'expired');
-  const open = steps.some((name) => ['confirming', 'confirm-failed'].includes(t.stepState(name).status));
-  if (open) return;
+  // Only TCC steps are ever confirming, confirmed, expired or confirm-failed.
+  if (t.stepsIn('confirming').length > 0 || t.stepsIn('confirm-failed').length > 0) return;
+  const confirmed = t.stepsIn('confirmed');
+  const cancelled = t.stepsIn('expired');
   if (cancelled.length === 0) {
     t.state.status = 'completed';
     t.cancelAllTimers();

@@ -12,20 +12,10 @@ import { compensateNext, startCompensation } from './compensation.js';
 import { settleConfirmation, startConfirm } from './confirmation.js';
 import { advance } from './forward.js';
 import type { Transition } from './internal/transition.js';
-import type { OperatorAction, StepStatus } from './state.js';
-
-function stepsIn(t: Transition, status: StepStatus): string[] {
-  return Object.entries(t.state.steps)
-    .filter(([, state]) => state.status === status)
-    .map(([name]) => name);
-}
-
-function compensationFailedSteps(t: Transition): string[] {
-  return stepsIn(t, 'compensation-failed');
-}
+import type { OperatorAction } from './state.js';
 
 function resumeCompensation(t: Transition): void {
-  if (compensationFailedSteps(t).length > 0) return;
+  if (t.stepsIn('compensation-failed').length > 0) return;
   t.state.status = 'compensating';
   delete t.state.attention;
   compensateNext(t);
@@ -44,7 +34,7 @@ export function applyOperator(
   const refusal = ((): string | undefined => {
     switch (action) {
       case 'retry': {
-        const confirmFailed = stepsIn(t, 'confirm-failed');
+        const confirmFailed = t.stepsIn('confirm-failed');
         if (confirmFailed.length > 0) {
           t.state.status = 'confirming';
           delete t.state.attention;
@@ -55,7 +45,7 @@ export function applyOperator(
           }
           return undefined;
         }
-        const failed = compensationFailedSteps(t);
+        const failed = t.stepsIn('compensation-failed');
         if (failed.length === 0) return 'no compensation or confirm has failed: nothing to retry';
         t.state.status = 'compensating';
         delete t.state.attention;
@@ -83,7 +73,7 @@ export function applyOperator(
           state.status = 'confirmed';
           delete state.outstanding;
           t.cancelStepTimers(step);
-          if (t.state.status === 'needs-attention' && stepsIn(t, 'confirm-failed').length === 0) {
+          if (t.state.status === 'needs-attention' && t.stepsIn('confirm-failed').length === 0) {
             t.state.status = 'confirming';
             delete t.state.attention;
           }

@@ -159,7 +159,8 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   if (dueIn > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), dueIn);
 }
 
-function waitOrAbandon(work: Promise<unknown>, abandon: AbortSignal): Promise<void> {
+/** Resolves when `work` settles or `abandon` aborts, whichever comes first. */
+export function waitOrAbandon(work: Promise<unknown>, abandon: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const onAbort = (): void => resolve();
     if (abandon.aborted) {

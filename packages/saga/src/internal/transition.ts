@@ -10,6 +10,7 @@ import {
   type SagaState,
   type StepError,
   type StepState,
+  type StepStatus,
   type TimerState,
   timerId,
 } from '../state.js';
@@ -122,6 +123,13 @@ export class Transition {
     const state = this.state.steps[name];
     if (state === undefined) throw new Error(`Saga ${this.state.sagaId} has no state for step ${name}`);
     return state;
+  }
+
+  /** The steps in `status`, in definition order. */
+  stepsIn(status: StepStatus): string[] {
+    return Object.entries(this.state.steps)
+      .filter(([, state]) => state.status === status)
+      .map(([name]) => name);
   }
 
   /** The results of the steps so far, by step name. */

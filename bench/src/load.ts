@@ -1,11 +1,56 @@
 /**
- * The baselines the saga and TCC benchmarks share: what a coordinator that commits one Kafka
- * transaction per transition could reach, measured with raw kafkajs in the same run.
+ * What the saga and TCC benchmarks share: driving a coordinator with concurrent callers, and the
+ * baseline of a coordinator that commits one Kafka transaction per transition (raw kafkajs,
+ * measured in the same run).
  */
 import { randomUUID } from 'node:crypto';
 import { coordinatorRetry } from '@cascade/saga';
 import { Kafka, logLevel } from 'kafkajs';
 import { timed } from './harness.js';
+
+/**
+ * Runs `one` `total` times from `concurrency` callers at once. Returns the wall time and what
+ * each call returned (its latency), sorted.
+ */
+export async function runConcurrently(
+  concurrency: number,
+  total: number,
+  one: () => Promise<number>,
+): Promise<{ seconds: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const seconds = await timed(async () => {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          next++;
+          latencies.push(await one());
+        }
+      }),
+    );
+  });
+  latencies.sort((a, b) => a - b);
+  return { seconds, latencies };
+}
+
+/**
+ * Warms up, to measure steady state: `first` calls one after another (groups joined, producers
+ * initialised), then `concurrency` callers for `ms` (the broker's and Node's JIT warm).
+ */
+export async function warmUp(
+  one: () => Promise<unknown>,
+  ms: number,
+  concurrency: number,
+  first = 20,
+): Promise<void> {
+  for (let i = 0; i < first; i++) await one();
+  const until = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < until) await one();
+    }),
+  );
+}
 
 /** The `p`th percentile of sorted values. */
 export function percentile(sorted: readonly number[], p: number): number {

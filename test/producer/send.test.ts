@@ -1,8 +1,8 @@
 // The producer's basic contract on the real broker: typed sends, metadata, batching, close.
 import { tracingChannel } from 'node:diagnostics_channel';
 import { ClosedError, DiagnosticChannels } from '@cascade/core';
-import { createProducer } from '@cascade/producer';
-import { json, string } from '@cascade/schema';
+import { createProducer, type ProducerRecord } from '@cascade/producer';
+import { json, type Serde, string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName } from '../support/kafka.js';
 import { readAll, storedCount } from './support.js';
@@ -45,6 +45,46 @@ describe('producer send', () => {
       timestamp: '1700000000000',
     });
   });
+
+  it.each(['none', 'gzip'] as const)(
+    'stores every field Cascade encodes as it was sent (compression %s)',
+    async (compression) => {
+      const kafka = kafkaClient();
+      const topic = uniqueName(`send-fields-${compression}`);
+      await createTopic(kafka, topic, 1);
+      await using producer = createProducer({
+        brokers: cluster().brokers,
+        key: string() as Serde<string | null>,
+        value: string() as Serde<string | null>,
+        compression,
+        lingerMs: 50,
+      });
+      const day = 86_400_000;
+      const sent: Omit<ProducerRecord<string | null, string | null>, 'topic'>[] = [
+        {
+          key: 'k-é',
+          value: 'first ✓',
+          headers: { multi: ['a', 'b'], ünï: 'ç∂' },
+          timestamp: 1_700_000_000_000,
+        },
+        { key: null, value: 'no key', timestamp: 1_700_000_000_000 - 3_000 * day },
+        { key: 'tombstone', value: null, timestamp: 0 },
+        { key: '', value: '', headers: { empty: '' }, timestamp: 1_700_000_000_001 },
+      ];
+      // One batch: all four are sent at once and linger together.
+      await Promise.all(sent.map((record) => producer.send({ topic, partition: 0, ...record })));
+      const stored = await readAll(kafka, topic, sent.length);
+      expect(
+        stored.map(({ key, value, headers, timestamp }) => ({ key, value, headers, timestamp })),
+      ).toEqual([
+        { key: 'k-é', value: 'first ✓', headers: { multi: 'a,b', ünï: 'ç∂' }, timestamp: '1700000000000' },
+        { key: null, value: 'no key', headers: {}, timestamp: String(1_700_000_000_000 - 3_000 * day) },
+        { key: 'tombstone', value: null, headers: {}, timestamp: '0' },
+        { key: '', value: '', headers: { empty: '' }, timestamp: '1700000000001' },
+      ]);
+      expect(producer.stats.requests).toBe(1);
+    },
+  );
 
   it('turns 10,000 concurrent sends into a handful of produce requests, each send with its own offset', async () => {
     const kafka = kafkaClient();

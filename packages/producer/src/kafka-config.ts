@@ -20,7 +20,11 @@ import {
   safeLogger,
 } from '@cascade/core';
 import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
-import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
+import {
+  patchKafkajsNegativeTimeout,
+  patchKafkajsProduceEncoding,
+  patchKafkajsStuckRequests,
+} from './internal/kafkajs-patches.js';
 
 /** SASL/PLAIN or SASL/SCRAM credentials. */
 export interface SaslPasswordConfig {
@@ -222,6 +226,7 @@ export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Ka
   const resolved = isResolved(config) ? config : resolveKafkaConfig(config);
   patchKafkajsNegativeTimeout();
   patchKafkajsStuckRequests();
+  patchKafkajsProduceEncoding();
   const silent = resolved.logger === noopLogger;
   return new Kafka({
     brokers: [...resolved.brokers],

@@ -11,6 +11,8 @@ import type {
   ProducerBatch,
 } from 'kafkajs';
 import type { Sink, SinkBatch, SinkResult, WireRecord } from '../accumulator.js';
+import { cascadeEncodesProduceRequests } from './kafkajs-patches.js';
+import { OutboundRecord } from './record-batch.js';
 
 /** What the sink needs of a kafkajs producer or transaction. */
 export interface BatchSender {
@@ -21,13 +23,14 @@ export interface BatchSender {
 export const explicitPartitioner = () => (args: { message: Message }) => args.message.partition ?? 0;
 
 /**
- * The records as kafkajs messages: themselves, unless one has a timestamp kafkajs would take
- * for "none" (0, as kafkajs tests `timestamp || now`): those few batches are copied with
- * string timestamps.
+ * The records as kafkajs messages: themselves. Cascade's encoder (`record-batch.ts`) writes them;
+ * should kafkajs' encoder write them instead (the patch is not in place, or a record is not an
+ * `OutboundRecord`), a batch with a timestamp kafkajs would take for "none" (0, as kafkajs
+ * tests `timestamp || now`) is copied with string timestamps.
  */
 function asMessages(records: readonly WireRecord[]): Message[] {
   for (const record of records) {
-    if (record.timestamp === 0) {
+    if (record.timestamp === 0 && !(record instanceof OutboundRecord && cascadeEncodesProduceRequests())) {
       return records.map((r) => ({ ...r, timestamp: String(r.timestamp) }));
     }
   }

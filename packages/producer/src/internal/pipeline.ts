@@ -21,6 +21,7 @@ import type { PartitionerContext } from '../partitioners.js';
 import type { OutgoingRecord, ProducerRecord, RecordMetadata } from '../types.js';
 import type { Placement } from './accumulator-types.js';
 import type { TopicInfo, TopicMetadata } from './metadata.js';
+import { OutboundRecord } from './record-batch.js';
 
 interface Prepared<K, V> {
   readonly record: OutgoingRecord<K, V>;
@@ -273,7 +274,7 @@ export class RecordPipeline<K, V> {
     if (record.partition !== undefined) this.#checkPartition(record, info);
     return {
       record,
-      wire: { key, value, headers: wireHeaders.headers, timestamp, sizeBytes, partition: -1 },
+      wire: new OutboundRecord(key, value, wireHeaders.headers, timestamp, sizeBytes),
       info,
       startedAt,
     };

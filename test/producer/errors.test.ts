@@ -113,6 +113,37 @@ describe('producer errors', () => {
     await expect(raw.send({ topic, value: 'x' })).rejects.toBeInstanceOf(ProducerSerializationError);
   });
 
+  it('rejects a bad timestamp with a ConfigError on that send only, and sends the others', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('bad-timestamp');
+    await createTopic(kafka, topic, 1);
+    await using producer = createProducer({ brokers: cluster().brokers, value: string(), lingerMs: 20 });
+    const outcomes = await Promise.allSettled([
+      producer.send({ topic, value: 'before', timestamp: 1_700_000_000_000 }),
+      producer.send({ topic, value: 'fraction', timestamp: 1_700_000_000_000.5 }),
+      producer.send({ topic, value: 'negative', timestamp: -5 }),
+      producer.send({ topic, value: 'invalid date', timestamp: new Date('not a date') }),
+      producer.send({ topic, value: 'after', timestamp: 1_700_000_000_001 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    for (const outcome of outcomes.slice(1, 4)) {
+      const reason = (outcome as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(ConfigError);
+      expect((reason as ConfigError).field).toBe('record.timestamp');
+    }
+    const stored = await readAll(kafka, topic, 2);
+    expect(stored.map((r) => [r.value, r.timestamp])).toEqual([
+      ['before', '1700000000000'],
+      ['after', '1700000000001'],
+    ]);
+  });
+
   it('fails to connect to a closed port with KafkaConnectionError', async () => {
     await using producer = createProducer({
       brokers: ['127.0.0.1:1'],

@@ -1,4 +1,5 @@
 // Transactions on the real broker: commit/abort visibility, serialization, fencing, sendOffsets.
+import { createLogger } from '@cascade/core';
 import { createProducer, ProducerFencedError, TransactionStateError } from '@cascade/producer';
 import { string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +44,42 @@ describe('producer transactions', () => {
     // read_uncommitted sees the aborted ones as well: they were written, then aborted.
     const all = await readAll(kafka, topic, 21, { readUncommitted: true });
     expect(all.filter((r) => r.value?.startsWith('aborted-'))).toHaveLength(10);
+  });
+
+  it('retries a transaction begun while the previous commit completes after ~20 ms, logged at debug', async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('tx-back-to-back');
+    await createTopic(kafka, topic, 3);
+    const entries: { level: string; message: string; meta: Record<string, unknown> }[] = [];
+    await using producer = createProducer({
+      brokers: cluster().brokers,
+      value: string(),
+      transactionalId: uniqueName('tx'),
+      defaultTopic: topic,
+      logger: createLogger((level, message, meta) => entries.push({ level, message, meta: meta ?? {} }), {
+        level: 'debug',
+      }),
+    });
+    const concurrent = () =>
+      entries.filter((e) => /another concurrent operation on the same transaction/.test(e.message));
+    // Back-to-back transactions until the broker has answered CONCURRENT_TRANSACTIONS at least
+    // once (about one transaction in eight here; the bound only ends a broker that never does).
+    let transactions = 0;
+    while (concurrent().length === 0 && transactions < 400) {
+      await producer.transaction((tx) => tx.sendBatch([{ value: 'a' }, { value: 'b' }, { value: 'c' }]));
+      transactions += 1;
+    }
+    const retries = concurrent().filter((e) => e.meta.retryTime !== undefined);
+    expect(retries.length).toBeGreaterThan(0);
+    for (const retry of retries) {
+      expect(retry.level).toBe('debug');
+      // The first retry: 20 ms with the default ±20% jitter (kafkajs' own default is 300 ms).
+      expect(retry.meta.retryCount).toBe(0);
+      expect(retry.meta.retryTime).toBeLessThanOrEqual(24);
+    }
+    expect(entries.filter((e) => e.level === 'error')).toEqual([]);
+    const stored = await readAll(kafka, topic, transactions * 3);
+    expect(stored).toHaveLength(transactions * 3);
   });
 
   it('runs concurrent transaction() calls one after another', async () => {

@@ -45,7 +45,11 @@ export {
   runOnSend,
 } from './interceptors.js';
 export { type ErrorSite, toProducerError } from './internal/error-mapping.js';
-export { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
+export {
+  patchKafkajsNegativeTimeout,
+  patchKafkajsProduceEncoding,
+  patchKafkajsStuckRequests,
+} from './internal/kafkajs-patches.js';
 export {
   createKafkaClient,
   type KafkaConfig,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'node:tls';
 import {
   ConfigError,
@@ -190,6 +191,31 @@ const droppedMessages = new Set([
   'Limiting retries for the idempotent producer may invalidate EoS guarantees',
 ]);
 
+/**
+ * The broker's text for `CONCURRENT_TRANSACTIONS` (a transaction begun while the previous
+ * commit is still completing), from kafkajs' error table.
+ */
+const concurrentTransactionsText = (() => {
+  try {
+    const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
+      errorCodes: { type: string; message: string }[];
+    };
+    return errorCodes.find((e) => e.type === 'CONCURRENT_TRANSACTIONS')?.message;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * Whether a kafkajs error log is a routine retry: `CONCURRENT_TRANSACTIONS` answers the first
+ * send of a transaction begun right after a commit (about one in eight back-to-back
+ * transactions here) and is retried; the Java client logs it at debug level too.
+ */
+function isRoutineRetry(message: string, meta: Record<string, unknown>): boolean {
+  if (concurrentTransactionsText === undefined) return false;
+  return message.includes(concurrentTransactionsText) || meta.error === concurrentTransactionsText;
+}
+
 /** Bridges kafkajs' `logCreator` to a Cascade {@link Logger} (already redacting). */
 export function kafkajsLogCreator(logger: Logger): () => (entry: LogEntry) => void {
   return () =>
@@ -197,7 +223,9 @@ export function kafkajsLogCreator(logger: Logger): () => (entry: LogEntry) => vo
       const { message, timestamp: _timestamp, logger: _name, ...meta } = log;
       if (droppedMessages.has(message)) return;
       const withNamespace = { kafkajs: namespace, ...meta };
-      if (level === KafkajsLogLevel.ERROR) logger.error(message, withNamespace);
+      if (level === KafkajsLogLevel.ERROR && isRoutineRetry(message, meta))
+        logger.debug(message, withNamespace);
+      else if (level === KafkajsLogLevel.ERROR) logger.error(message, withNamespace);
       else if (level === KafkajsLogLevel.WARN) logger.warn(message, withNamespace);
       else if (level === KafkajsLogLevel.INFO) logger.info(message, withNamespace);
       else logger.debug(message, withNamespace);

@@ -1,15 +1,19 @@
 /**
- * A targeted fix for kafkajs 2.2.4 under Node >= 24: `TimeoutNegativeWarning`
- * (tulios/kafkajs#1751).
+ * Targeted changes to kafkajs 2.2.4, each applied once per process by `createKafkaClient`, each
+ * idempotent and each reporting `false` (leaving kafkajs as it is) if kafkajs' layout changed:
  *
- * Cause: `RequestQueue.scheduleCheckPendingRequests()` computes
+ * - {@link patchKafkajsNegativeTimeout}: no `TimeoutNegativeWarning` under Node >= 24
+ *   (tulios/kafkajs#1751).
+ * - {@link patchKafkajsStuckRequests}: requests in flight on a closing connection still time out.
+ * - {@link patchKafkajsProduceEncoding}: Cascade's producer encodes its own Produce requests.
+ *
+ * `TimeoutNegativeWarning`, the cause: `RequestQueue.scheduleCheckPendingRequests()` computes
  * `scheduleAt = this.throttledUntil - Date.now()` and, when no request is pending, passes it to
  * `setTimeout` unchanged. `throttledUntil` is `-1` until a broker throttles the client, so the
  * delay is about `-Date.now()`: Node 24 warns on every negative delay (and then uses 1 ms).
  * The fix replaces that one method with the same logic and a delay clamped at 0, which is what
- * Node did with the negative value anyway, so behaviour is unchanged and the warning is gone.
- * It is applied once per process by {@link createKafkaClient}; nothing else about `process`
- * warnings is touched.
+ * Node did with the negative value anyway, so behaviour is unchanged and the warning is gone;
+ * nothing else about `process` warnings is touched.
  * @module
  */
 

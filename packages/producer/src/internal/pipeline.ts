@@ -270,6 +270,12 @@ export class RecordPipeline<K, V> {
         : record.timestamp instanceof Date
           ? record.timestamp.getTime()
           : record.timestamp;
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+      throw new ConfigError(
+        'record.timestamp',
+        `must be epoch milliseconds (a non-negative integer) or a valid Date, got ${String(record.timestamp)}.`,
+      );
+    }
     const sizeBytes = (key?.length ?? 0) + (value?.length ?? 0) + wireHeaders.bytes + recordOverheadBytes;
     if (record.partition !== undefined) this.#checkPartition(record, info);
     return {

@@ -39,6 +39,13 @@ async function kafkajsBytes(args: ProduceArgs, compression = 0): Promise<Buffer>
 
 const t0 = 1_790_000_000_000;
 
+/** A request of one batch of `messages` to partition 0 of topic `t`. */
+function onePartition(
+  messages: ProduceArgs['topicData'][number]['partitions'][number]['messages'],
+): ProduceArgs {
+  return { acks: -1, timeout: 1_000, topicData: [{ topic: 't', partitions: [{ partition: 0, messages }] }] };
+}
+
 /** A request mixing every field shape kafkajs accepts. */
 function mixedRequest(): ProduceArgs {
   return {
@@ -127,25 +134,11 @@ describe('encodeProduceRequest', () => {
 
   it('encodes timestamp deltas beyond 32 bits (varlong) as kafkajs does', async () => {
     const days = 86_400_000;
-    const args: ProduceArgs = {
-      acks: -1,
-      timeout: 1_000,
-      topicData: [
-        {
-          topic: 't',
-          partitions: [
-            {
-              partition: 0,
-              messages: [
-                { value: 'a', timestamp: t0 },
-                { value: 'b', timestamp: t0 + 30 * days },
-                { value: 'c', timestamp: t0 + 3_000 * days },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const args = onePartition([
+      { value: 'a', timestamp: t0 },
+      { value: 'b', timestamp: t0 + 30 * days },
+      { value: 'c', timestamp: t0 + 3_000 * days },
+    ]);
     expect(await encodeProduceRequest(args)).toEqual(await kafkajsBytes(args));
   });
 
@@ -157,24 +150,10 @@ describe('encodeProduceRequest', () => {
   });
 
   it('keeps a timestamp of 0 (kafkajs would take it for "now")', async () => {
-    const args: ProduceArgs = {
-      acks: -1,
-      timeout: 1_000,
-      topicData: [
-        {
-          topic: 't',
-          partitions: [
-            {
-              partition: 0,
-              messages: [
-                { value: 'epoch', timestamp: 0 },
-                { value: 'later', timestamp: 5 },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const args = onePartition([
+      { value: 'epoch', timestamp: 0 },
+      { value: 'later', timestamp: 5 },
+    ]);
     const bytes = await encodeProduceRequest(args);
     // transactional id (2) + acks (2) + timeout (4) + topics (4) + "t" (3) + partitions (4) + partition (4) + size (4)
     const batch = bytes.subarray(27);

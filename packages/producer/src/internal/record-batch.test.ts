@@ -188,7 +188,7 @@ describe('patchKafkajsProduceEncoding', () => {
     const cascade = factory(cascadeArgs).request;
     const plain = factory(plainArgs).request;
     expect(cascade.apiVersion).toBe(7);
-    expect(cascade.encode).not.toBe(plain.encode);
+    expect(cascade.encode.toString()).not.toContain('topicEncoder');
     expect(plain.encode.toString()).toContain('topicEncoder');
     expect((await cascade.encode()).buffer).toEqual((await plain.encode()).buffer);
   });

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'node:tls';
 import {
   ConfigError,
@@ -22,6 +21,7 @@ import {
 } from '@cascade/core';
 import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import {
+  loadKafkajsModule,
   patchKafkajsNegativeTimeout,
   patchKafkajsProduceEncoding,
   patchKafkajsStuckRequests,
@@ -195,16 +195,9 @@ const droppedMessages = new Set([
  * The broker's text for `CONCURRENT_TRANSACTIONS` (a transaction begun while the previous
  * commit is still completing), from kafkajs' error table.
  */
-const concurrentTransactionsText = (() => {
-  try {
-    const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
-      errorCodes: { type: string; message: string }[];
-    };
-    return errorCodes.find((e) => e.type === 'CONCURRENT_TRANSACTIONS')?.message;
-  } catch {
-    return undefined;
-  }
-})();
+const concurrentTransactionsText = loadKafkajsModule<{ errorCodes: { type: string; message: string }[] }>(
+  'protocol/error.js',
+)?.errorCodes.find((e) => e.type === 'CONCURRENT_TRANSACTIONS')?.message;
 
 /**
  * Whether a kafkajs error log is a routine retry: `CONCURRENT_TRANSACTIONS` answers the first

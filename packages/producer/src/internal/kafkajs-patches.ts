@@ -20,6 +20,37 @@
 import { createRequire } from 'node:module';
 import { encodeProduceRequest, OutboundRecord, type ProduceArgs } from './record-batch.js';
 
+/** A module of kafkajs' own (`kafkajs/src/...`), or undefined if kafkajs' layout changed. */
+export function loadKafkajsModule<T>(path: string): T | undefined {
+  try {
+    return createRequire(import.meta.url)(`kafkajs/src/${path}`) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Replaces one method of kafkajs' `RequestQueue.prototype`, once per process (`marker` says it is
+ * done). `requiredMethod` is one the prototype must have for the replacement to fit. Returns
+ * whether the replacement is in place.
+ */
+function replaceRequestQueueMethod(
+  requiredMethod: string,
+  name: string,
+  marker: symbol,
+  method: (this: never) => void,
+): boolean {
+  const RequestQueue = loadKafkajsModule<{ prototype: Record<string | symbol, unknown> }>(
+    'network/requestQueue/index.js',
+  );
+  const proto = RequestQueue?.prototype;
+  if (typeof proto?.[requiredMethod] !== 'function') return false;
+  if (proto[marker] === true) return true;
+  Object.defineProperty(proto, name, { configurable: true, writable: true, value: method });
+  Object.defineProperty(proto, marker, { value: true });
+  return true;
+}
+
 interface RequestQueueLike {
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
@@ -58,20 +89,11 @@ const stuckRequestsPatched = Symbol.for('cascade.kafkajs.stuck-requests-patch');
  * Idempotent. Returns whether the patch is in place.
  */
 export function patchKafkajsStuckRequests(): boolean {
-  const require = createRequire(import.meta.url);
-  let RequestQueue: { prototype: TimeoutCheckingQueue & Record<symbol, unknown> };
-  try {
-    RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as typeof RequestQueue;
-  } catch {
-    return false;
-  }
-  const proto = RequestQueue.prototype;
-  if (typeof proto?.destroy !== 'function') return false;
-  if (proto[stuckRequestsPatched] === true) return true;
-  Object.defineProperty(proto, 'scheduleRequestTimeoutCheck', {
-    configurable: true,
-    writable: true,
-    value: function scheduleRequestTimeoutCheck(this: TimeoutCheckingQueue): void {
+  return replaceRequestQueueMethod(
+    'destroy',
+    'scheduleRequestTimeoutCheck',
+    stuckRequestsPatched,
+    function scheduleRequestTimeoutCheck(this: TimeoutCheckingQueue): void {
       if (!this.enforceRequestTimeout) return;
       this.destroy();
       this.requestTimeoutIntervalId = setInterval(
@@ -84,9 +106,7 @@ export function patchKafkajsStuckRequests(): boolean {
         Math.min(this.requestTimeout, 100),
       );
     },
-  });
-  Object.defineProperty(proto, stuckRequestsPatched, { value: true });
-  return true;
+  );
 }
 
 /** kafkajs' interval for re-checking pending requests (`CHECK_PENDING_REQUESTS_INTERVAL`). */
@@ -98,20 +118,11 @@ const patched = Symbol.for('cascade.kafkajs.timeout-negative-patch');
  * Idempotent. Returns whether the patch is in place (false if kafkajs' layout changed).
  */
 export function patchKafkajsNegativeTimeout(): boolean {
-  const require = createRequire(import.meta.url);
-  let RequestQueue: { prototype: RequestQueueLike & Record<symbol, unknown> };
-  try {
-    RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as typeof RequestQueue;
-  } catch {
-    return false;
-  }
-  const proto = RequestQueue.prototype;
-  if (typeof proto?.checkPendingRequests !== 'function') return false;
-  if (proto[patched] === true) return true;
-  Object.defineProperty(proto, 'scheduleCheckPendingRequests', {
-    configurable: true,
-    writable: true,
-    value: function scheduleCheckPendingRequests(this: RequestQueueLike): void {
+  return replaceRequestQueueMethod(
+    'checkPendingRequests',
+    'scheduleCheckPendingRequests',
+    patched,
+    function scheduleCheckPendingRequests(this: RequestQueueLike): void {
       let scheduleAt = this.throttledUntil - Date.now();
       if (!this.throttleCheckTimeoutId) {
         if (this.pending.length > 0) {
@@ -126,9 +137,7 @@ export function patchKafkajsNegativeTimeout(): boolean {
         );
       }
     },
-  });
-  Object.defineProperty(proto, patched, { value: true });
-  return true;
+  );
 }
 
 interface ProduceProtocol {
@@ -175,22 +184,16 @@ function isCascadeRequest(args: ProduceArgs): boolean {
  */
 export function patchKafkajsProduceEncoding(): boolean {
   if (produceEncodingPatched) return true;
-  const require = createRequire(import.meta.url);
-  let Produce: ProduceDefinition;
-  let Encoder: new (initialSize?: number) => KafkajsEncoder;
-  let lookupCodec: (type: number) => KafkajsCodec | null;
-  try {
-    Produce = (
-      require('kafkajs/src/protocol/requests/index.js') as { requests: { Produce: ProduceDefinition } }
-    ).requests.Produce;
-    Encoder = require('kafkajs/src/protocol/encoder.js') as typeof Encoder;
-    ({ lookupCodec } = require('kafkajs/src/protocol/message/compression/index.js') as {
-      lookupCodec: typeof lookupCodec;
-    });
-  } catch {
+  const Produce = loadKafkajsModule<{ requests: { Produce: ProduceDefinition } }>(
+    'protocol/requests/index.js',
+  )?.requests.Produce;
+  const Encoder = loadKafkajsModule<new (initialSize?: number) => KafkajsEncoder>('protocol/encoder.js');
+  const lookupCodec = loadKafkajsModule<{ lookupCodec: (type: number) => KafkajsCodec | null }>(
+    'protocol/message/compression/index.js',
+  )?.lookupCodec;
+  if (typeof Produce?.protocol !== 'function' || typeof Encoder !== 'function' || lookupCodec === undefined) {
     return false;
   }
-  if (typeof Produce?.protocol !== 'function' || typeof Encoder !== 'function') return false;
   if (Produce.protocol[producePatched] === true) {
     produceEncodingPatched = true;
     return true;

@@ -62,23 +62,18 @@ export function startCompensation(t: Transition, name: string, attempt: number):
 
 /** A compensation attempt failed, timed out, or could not be sent. */
 export function onCompensationFailure(t: Transition, name: string, error: StepError): void {
-  const step = t.step(name);
   const state = t.stepState(name);
-  delete state.outstanding;
-  state.lastError = error;
-  t.cancelStepTimers(name);
-  const used = state.compensationAttempts - (state.retryBase ?? 0);
-  const policy = step.compensationRetry;
-  if (t.parkIfCircuitOpen(name, 'compensate', state.compensationAttempts, policy, error)) return;
-  if (t.retryIfAllowed(name, 'compensate', policy, used, state.compensationAttempts + 1, error)) return;
+  t.recordFailure(name, error);
+  const attempts = state.compensationAttempts;
+  const used = attempts - (state.retryBase ?? 0);
+  if (t.parkOrRetry(name, 'compensate', t.step(name).compensationRetry, attempts, used, error)) return;
   state.status = 'compensation-failed';
-  t.state.status = 'needs-attention';
-  const failed = t.stepsIn('compensation-failed');
-  t.state.attention = {
-    reason: `Compensation of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
-    steps: failed,
-  };
-  t.notify('needs-attention', { step: name, error });
+  t.needAttention(
+    name,
+    `Compensation of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
+    t.stepsIn('compensation-failed'),
+    error,
+  );
 }
 
 /** A compensation attempt was answered. */

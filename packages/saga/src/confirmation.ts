@@ -104,20 +104,17 @@ export function onConfirmFailure(t: Transition, name: string, error: StepError):
   const policy = t.step(name).tcc?.confirmRetry;
   if (policy === undefined) throw new Error(`Step ${name} is not a TCC step`);
   const state = t.stepState(name);
-  delete state.outstanding;
-  state.lastError = error;
-  t.cancelStepTimers(name);
+  t.recordFailure(name, error);
   const attempts = state.confirmAttempts ?? 0;
   const used = attempts - (state.retryBase ?? 0);
-  if (t.parkIfCircuitOpen(name, 'confirm', attempts, policy, error)) return;
-  if (t.retryIfAllowed(name, 'confirm', policy, used, attempts + 1, error)) return;
+  if (t.parkOrRetry(name, 'confirm', policy, attempts, used, error)) return;
   state.status = 'confirm-failed';
-  t.state.status = 'needs-attention';
-  t.state.attention = {
-    reason: `Confirm of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
-    steps: t.stepsIn('confirm-failed'),
-  };
-  t.notify('needs-attention', { step: name, error });
+  t.needAttention(
+    name,
+    `Confirm of step ${name} failed after ${used} attempt(s): ${error.type}: ${error.message}`,
+    t.stepsIn('confirm-failed'),
+    error,
+  );
 }
 
 /** A confirm attempt was answered. Returns why the reply was ignored, if it was. */

@@ -62,19 +62,15 @@ export function onInvokeFailure(
   error: StepError,
   kind: 'business-failure' | 'error' | 'timeout',
 ): void {
-  const step = t.step(name);
   const state = t.stepState(name);
-  delete state.outstanding;
-  state.lastError = error;
-  t.cancelStepTimers(name);
+  t.recordFailure(name, error);
   if (kind === 'business-failure') {
     state.status = 'failed';
     t.notify('step-failed', { step: name, attempt: state.attempts, error });
     beginCompensation(t, name, error);
     return;
   }
-  if (t.parkIfCircuitOpen(name, 'invoke', state.attempts, step.retry, error)) return;
-  if (t.retryIfAllowed(name, 'invoke', step.retry, state.attempts, state.attempts + 1, error)) return;
+  if (t.parkOrRetry(name, 'invoke', t.step(name).retry, state.attempts, state.attempts, error)) return;
   state.status = 'unknown';
   t.notify('step-failed', { step: name, attempt: state.attempts, error });
   beginCompensation(t, name, error);

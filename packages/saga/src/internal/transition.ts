@@ -166,11 +166,45 @@ export class Transition {
     for (const id of Object.keys(this.state.timers)) this.cancelTimer(id);
   }
 
+  /** A failed attempt of a step: forgets what was outstanding, records the error, stops its timers. */
+  recordFailure(name: string, error: StepError): void {
+    const state = this.stepState(name);
+    delete state.outstanding;
+    state.lastError = error;
+    this.cancelStepTimers(name);
+  }
+
+  /**
+   * After a failed attempt `attempt` of a phase (`used` of the policy's attempts spent): parks it
+   * while the participant's circuit is open, else schedules the next attempt if the policy and the
+   * error allow. Returns whether it did either; if not, the caller decides what follows.
+   */
+  parkOrRetry(
+    name: string,
+    phase: Phase,
+    policy: ResolvedRetryPolicy,
+    attempt: number,
+    used: number,
+    error: StepError,
+  ): boolean {
+    return (
+      this.parkIfCircuitOpen(name, phase, attempt, policy, error) ||
+      this.retryIfAllowed(name, phase, policy, used, attempt + 1, error)
+    );
+  }
+
+  /** The saga stops and needs an operator, because of `steps` (the last failure on `step`). */
+  needAttention(step: string, reason: string, steps: readonly string[], error: StepError): void {
+    this.state.status = 'needs-attention';
+    this.state.attention = { reason, steps };
+    this.notify('needs-attention', { step, error });
+  }
+
   /**
    * Parks a failed attempt of a remote step whose participant's circuit is open: the same attempt
    * is sent again after a backoff, and the retry budget is untouched. Returns whether it did.
    */
-  parkIfCircuitOpen(
+  private parkIfCircuitOpen(
     name: string,
     phase: Phase,
     attempt: number,
@@ -196,7 +230,7 @@ export class Transition {
    * Schedules the next attempt of a phase of a step after a failure, if `policy` allows another
    * (`used` attempts made so far) and the error may be retried. Returns whether it did.
    */
-  retryIfAllowed(
+  private retryIfAllowed(
     name: string,
     phase: Phase,
     policy: ResolvedRetryPolicy,

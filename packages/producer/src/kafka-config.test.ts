@@ -3,7 +3,13 @@ import { ConfigError, createLogger, type LogMeta } from '@cascade/core';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
-import { createKafkaClient, kafkajsLogCreator, resolveKafkaConfig, toKafkajsRetry } from './kafka-config.js';
+import {
+  createKafkaClient,
+  kafkajsLogCreator,
+  resolveKafkaConfig,
+  toKafkajsRetry,
+  toTransactionalKafkajsRetry,
+} from './kafka-config.js';
 
 interface RequestQueueLike {
   scheduleCheckPendingRequests(): void;
@@ -30,6 +36,31 @@ describe('resolveKafkaConfig', () => {
       factor: 0.2,
       retries: 5,
     });
+  });
+
+  it('starts a transactional producer retrying after 20 ms, with no less time in total to ride out an outage', () => {
+    const sum = (r: {
+      initialRetryTime: number;
+      multiplier: number;
+      maxRetryTime: number;
+      retries: number;
+    }) =>
+      Array.from({ length: r.retries }, (_, i) =>
+        Math.min(r.initialRetryTime * r.multiplier ** i, r.maxRetryTime),
+      ).reduce((a, b) => a + b, 0);
+    const config = resolveKafkaConfig({ brokers: ['127.0.0.1:9092'] });
+    const plain = toKafkajsRetry(config.retry);
+    const transactional = toTransactionalKafkajsRetry(config.retry);
+    // 300, 600, 1200, 2400, 4800 (9.3 s) becomes 20, 40, ..., 5120 (10.2 s).
+    expect(transactional).toEqual({ ...plain, initialRetryTime: 20, retries: 9 });
+    expect(sum(transactional)).toBeGreaterThanOrEqual(sum(plain));
+    const flat = resolveKafkaConfig({
+      brokers: ['h:1'],
+      retry: { initialIntervalMs: 100, backoffCoefficient: 1, maximumAttempts: 4 },
+    }).retry;
+    expect(toTransactionalKafkajsRetry(flat)).toMatchObject({ initialRetryTime: 20, retries: 15 });
+    const fast = resolveKafkaConfig({ brokers: ['h:1'], retry: { initialIntervalMs: 10 } }).retry;
+    expect(toTransactionalKafkajsRetry(fast)).toEqual(toKafkajsRetry(fast));
   });
 
   it.each([

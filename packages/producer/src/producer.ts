@@ -30,7 +30,7 @@ import { toProducerError } from './internal/error-mapping.js';
 import { explicitPartitioner, kafkajsSink } from './internal/kafkajs-sink.js';
 import { TopicMetadata } from './internal/metadata.js';
 import { RecordPipeline } from './internal/pipeline.js';
-import { createKafkaClient, toKafkajsRetry } from './kafka-config.js';
+import { createKafkaClient, toKafkajsRetry, toTransactionalKafkajsRetry } from './kafka-config.js';
 import {
   type ProducerOptions,
   type RawKey,
@@ -107,7 +107,10 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     this.#options = options;
     this.#logger = options.kafka.logger.child({ component: 'producer', clientId: options.kafka.clientId });
     const kafka = createKafkaClient(options.kafka);
-    const kafkajsRetry = toKafkajsRetry(options.kafka.retry);
+    const kafkajsRetry =
+      options.transactionalId === undefined
+        ? toKafkajsRetry(options.kafka.retry)
+        : toTransactionalKafkajsRetry(options.kafka.retry);
     this.#producer = kafka.producer({
       createPartitioner: explicitPartitioner,
       idempotent: options.idempotent,
@@ -119,9 +122,6 @@ class CascadeProducer<K, V> implements Producer<K, V> {
       retry: {
         ...kafkajsRetry,
         retries: Math.max(1, kafkajsRetry.retries),
-        ...(options.transactionalId === undefined
-          ? {}
-          : { initialRetryTime: Math.min(kafkajsRetry.initialRetryTime, transactionRetryStartMs) }),
       },
     });
     const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
@@ -396,15 +396,6 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     return this.close();
   }
 }
-
-/**
- * A transactional producer's first kafkajs send retry, in ms (then doubling as the retry policy
- * says). The send retried most is the first of a transaction begun while the previous commit is
- * still completing (`CONCURRENT_TRANSACTIONS`), which clears within milliseconds: with the
- * default 300 ms first interval about one back-to-back transaction in eight waited 300 ms. The
- * Java client retries that case after 20 ms as well.
- */
-const transactionRetryStartMs = 20;
 
 function noop(): void {}
 

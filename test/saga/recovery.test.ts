@@ -103,6 +103,7 @@ async function killMidFlight(options: {
     { length: options.kills },
     () => 5 + Math.floor(Math.random() * sagas * 0.8),
   ).sort((a, b) => a - b);
+  // biome-ignore lint/suspicious/noConsole: the kill points of a randomized run, to reproduce a failure
   console.log(`Killing coordinator processes when ${killPoints.join(', ')} effects have been applied`);
   for (const [index, point] of killPoints.entries()) {
     const child = await startProcess(index === 0 ? sagas : 0);
@@ -125,6 +126,7 @@ async function killMidFlight(options: {
     const unfinished = Array.from({ length: sagas }, (_, i) => survivor.status(`crash-${i}`)).filter(
       (state) => state === undefined || !['completed', 'compensated'].includes(state.status),
     );
+    // biome-ignore lint/suspicious/noConsole: what was left unfinished when the run failed
     console.error(`Unfinished sagas: ${unfinished.length}`, JSON.stringify(unfinished.slice(0, 3)));
     throw error;
   });

@@ -30,13 +30,6 @@ describe('registryAvro', () => {
     const serde = registryAvro({ registry, schema: orderSchema });
     const bytes = await serde.serialize({ id: 'o-1', quantity: 3 }, ctx(topic));
     const latest = await rest('GET', `subjects/${topic}-value/versions/latest`);
-    console.log(
-      JSON.stringify(latest),
-      topic,
-      serde.subjectFor(topic, false),
-      bytes.readInt32BE(1),
-      JSON.stringify(await rest('GET', 'subjects')).slice(0, 100),
-    );
     const id = (latest.json as { id: number }).id;
     // "o-1" = length 3 (zigzag 6) + bytes; 3 = zigzag 6.
     expect(bytes).toEqual(

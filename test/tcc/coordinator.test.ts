@@ -32,13 +32,14 @@ import {
   tccCommands,
   tccHttpHandler,
 } from '@cascade/saga';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cluster, uniqueName, waitFor } from '../support/kafka.js';
+import { testPool } from '../support/postgres.js';
 import { type Booking, bookTrip } from './fixtures/booking.js';
 
 const schema = `tcc_coord_${randomUUID().slice(0, 8)}`;
-const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 8 });
+const pool = testPool(8);
 const kafka = () => ({ brokers: cluster().brokers, clientId: uniqueName('tcc-test') });
 
 beforeAll(async () => {

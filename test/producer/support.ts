@@ -29,8 +29,13 @@ export async function storedCount(kafka: Kafka, topic: string): Promise<number> 
 }
 
 /**
- * Reads a topic from the beginning until `expected` records arrived (and, for read_committed,
- * until every partition reached its end), then returns them in (partition, offset) order.
+ * Reads a topic from the beginning to the high watermark each partition has when the call starts
+ * (every record stored by then, control records and aborted ones included in the count of offsets
+ * read but not in the result), then returns the records in (partition, offset) order.
+ *
+ * It reads everything the broker holds, not only what a test expects: a late duplicate is
+ * returned too. `expected` is only a lower bound that fails early and clearly when fewer records
+ * arrive (a topic whose producer is still writing has more than its high watermark said).
  */
 export async function readAll(
   kafka: Kafka,
@@ -38,12 +43,24 @@ export async function readAll(
   expected: number,
   options: { readUncommitted?: boolean; timeoutMs?: number } = {},
 ): Promise<StoredRecord[]> {
+  const ends = await highWatermarks(kafka, topic);
+  const reached = new Map<number, number>();
   const consumer = kafka.consumer({
     groupId: uniqueName('reader'),
     readUncommitted: options.readUncommitted ?? false,
     maxWaitTimeInMs: 100,
   });
+  // END_BATCH_PROCESS also reports the batches kafkajs never hands to eachBatch (only control
+  // records, or only aborted records), so a partition that ends in a commit marker is seen to end.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const next = Number(payload.lastOffset) + 1;
+    if (next > (reached.get(payload.partition) ?? 0)) reached.set(payload.partition, next);
+  });
   const records: StoredRecord[] = [];
+  const unread = (): string[] =>
+    [...ends]
+      .filter(([partition, end]) => (reached.get(partition) ?? ends.low(partition)) < end)
+      .map(([partition, end]) => `partition ${partition} at ${reached.get(partition) ?? 0} of ${end}`);
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -65,12 +82,36 @@ export async function readAll(
       },
     });
     await waitFor(
-      () => records.length >= expected,
-      () => `${expected} records on ${topic}, got ${records.length}`,
+      () => unread().length === 0,
+      () =>
+        `${topic} read to its high watermarks; unread: ${unread().join(', ')} (${records.length} records)`,
       options.timeoutMs ?? 60_000,
     );
   } finally {
     await consumer.disconnect();
   }
+  if (records.length < expected) {
+    throw new Error(
+      `${topic} holds ${records.length} records up to its high watermarks, expected at least ${expected}`,
+    );
+  }
   return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
+
+/** Each partition's high watermark, with the low watermark at hand for empty partitions. */
+async function highWatermarks(
+  kafka: Kafka,
+  topic: string,
+): Promise<Map<number, number> & { low(partition: number): number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const lows = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
+    return Object.assign(new Map(offsets.map((p) => [p.partition, Number(p.high)])), {
+      low: (partition: number) => lows.get(partition) ?? 0,
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -1,6 +1,6 @@
 // Group membership against the real broker: heartbeats while a handler outlives the session
 // timeout, members joining and leaving under load, revocation hooks, seek and replay.
-import { createConsumer, rackAwareAssigner, type TopicPartition } from '@cascade/consumer';
+import { createConsumer, type TopicPartition } from '@cascade/consumer';
 import { json } from '@cascade/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
@@ -145,38 +145,6 @@ describe('group membership', () => {
       () => `2 replayed records, got ${seen}`,
     );
     expect(seen).toEqual([0, 1, 2, 3, 2, 3]);
-  });
-
-  it('assigns partitions with the rack-aware assigner live, balanced across members', async () => {
-    const kafka = kafkaClient();
-    const topic = uniqueName('racks');
-    const groupId = uniqueName('group');
-    await createTopic(kafka, topic, 4);
-    const make = (rack: string) => {
-      const consumer = createConsumer({
-        kafka: { brokers: cluster().brokers },
-        groupId,
-        rackId: rack,
-        partitionAssigners: [rackAwareAssigner({ rack })],
-      });
-      consumer.subscribe({ topic, value: json(), handler: () => {} });
-      cleanups.push(() => consumer.stop());
-      return consumer;
-    };
-    const a = make('rack-a');
-    const b = make('rack-b');
-    await Promise.all([a.start(), b.start()]);
-    await waitFor(
-      () => a.stats().assigned.length === 2 && b.stats().assigned.length === 2,
-      () => `2 + 2 partitions, got ${a.stats().assigned.length} + ${b.stats().assigned.length}`,
-    );
-    const all = [...a.stats().assigned, ...b.stats().assigned].map((tp) => tp.partition).sort();
-    expect(all).toEqual([0, 1, 2, 3]);
-    const admin = kafka.admin();
-    await admin.connect();
-    const { groups } = await admin.describeGroups([groupId]);
-    await admin.disconnect();
-    expect(groups[0]?.protocol).toBe('CascadeRackAwareAssigner');
   });
 
   it('runs onPartitionsAssigned to completion before any record of the assignment is handled', async () => {

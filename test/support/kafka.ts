@@ -11,7 +11,7 @@ export function uniqueName(prefix: string): string {
 }
 
 /** The cluster this test run started (see test/setup/cluster.ts). */
-export function cluster(): { brokers: string[]; registryUrl: string; mode: string } {
+export function cluster(): { brokers: string[]; registryUrl: string; mode: string; rack: string } {
   return inject('cluster');
 }
 

@@ -17,7 +17,11 @@ export default defineConfig({
     },
   },
   test: {
-    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
+    // `.ci/run` gives its second leg (Node 22) a report of its own through CASCADE_VITEST_REPORT.
+    reporters: [
+      'default',
+      ['json', { outputFile: process.env.CASCADE_VITEST_REPORT ?? 'reports/vitest.json' }],
+    ],
     projects: [
       {
         extends: true,

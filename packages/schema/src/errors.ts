@@ -107,7 +107,10 @@ export const DeserializationFailures = {
   unknownSchemaId: 'unknown-schema-id',
   /** The body does not decode with the writer's schema (corrupt bytes, trailing bytes, bad JSON/UTF-8). */
   corruptPayload: 'corrupt-payload',
-  /** The value decoded but does not fit the reader's type (a failed `validate`). */
+  /**
+   * The value decoded but does not fit the reader's type: a failed `validate`, or a logical value
+   * with no exact JavaScript representation (a `timestamp-millis` beyond a `Date`; `fieldPath` names it).
+   */
   invalidValue: 'invalid-value',
   /** The reader's schema cannot read the writer's (e.g. a reader field without default is missing). */
   incompatibleSchema: 'incompatible-schema',
@@ -123,6 +126,8 @@ export interface DeserializationErrorOptions extends RecordLocation, CascadeErro
   readonly detail: string;
   readonly schemaId?: number | undefined;
   readonly subject?: string | undefined;
+  /** The path of the offending field from the root (`items[2].at`, `''` for the root), when known. */
+  readonly fieldPath?: string | undefined;
 }
 
 /**
@@ -140,6 +145,11 @@ export class DeserializationError extends CascadeError {
   readonly isKey: boolean | undefined;
   readonly schemaId: number | undefined;
   readonly subject: string | undefined;
+  /**
+   * The path of the offending field from the root, e.g. `items[2].at` (`''` for the root), when
+   * known: set for a logical value with no JavaScript representation (reason `'invalid-value'`).
+   */
+  readonly fieldPath: string | undefined;
 
   constructor(options: DeserializationErrorOptions) {
     super(
@@ -154,6 +164,7 @@ export class DeserializationError extends CascadeError {
     this.isKey = options.isKey;
     this.schemaId = options.schemaId;
     this.subject = options.subject;
+    this.fieldPath = options.fieldPath;
   }
 }
 brandErrorClass(DeserializationError);

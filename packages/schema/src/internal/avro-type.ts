@@ -7,7 +7,7 @@
 
 import avro from 'avsc';
 import { bigintLongType } from './bigint-long.js';
-import { logicalTypes } from './logical-types.js';
+import { decodeMarkingUnrepresentable, logicalTypes, UnrepresentableValueError } from './logical-types.js';
 
 type AvroType = avro.Type;
 
@@ -84,6 +84,27 @@ export function findInvalid(type: AvroType, value: unknown): InvalidValue | unde
   return found;
 }
 
+/**
+ * The path of the field holding a value that `decode` (which threw an
+ * {@link UnrepresentableValueError}) cannot represent: `decode` runs again with such values
+ * marked, and `type`'s validation finds the mark. `''` for the root or when it is not found.
+ * Only runs on that failure, never on the hot path.
+ */
+export function findUnrepresentable(type: AvroType, decode: () => unknown): string {
+  let found: string | undefined;
+  try {
+    const value = decodeMarkingUnrepresentable(decode);
+    type.isValid(value, {
+      errorHook(path: string[], inner: unknown) {
+        if (inner instanceof UnrepresentableValueError) found ??= formatPath(path);
+      },
+    });
+  } catch {
+    // Another failure in the same bytes: name no field.
+  }
+  return found ?? '';
+}
+
 function formatPath(path: readonly string[]): string {
   let out = '';
   for (const part of path) {
@@ -100,7 +121,9 @@ export function describeType(type: AvroType): string {
     const logical = name.slice('logical:'.length);
     const shape: Record<string, string> = {
       'timestamp-millis': 'a Date (timestamp-millis)',
-      date: "a 'YYYY-MM-DD' string (date)",
+      date: "a 'YYYY-MM-DD' date string, years after 9999 as '+10000-01-01' and before 0000 as '-0001-01-01' (date)",
+      'time-millis': 'an int number of milliseconds after midnight, 0 to 86399999 (time-millis)',
+      'time-micros': 'a bigint of microseconds after midnight, 0n to 86399999999n (time-micros)',
       uuid: 'a UUID string (uuid)',
     };
     if (logical === 'decimal') {

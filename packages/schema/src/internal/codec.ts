@@ -7,7 +7,8 @@
 import type avro from 'avsc';
 import { DeserializationError, type DeserializationFailure, SerializationError } from '../errors.js';
 import type { SerdeContext } from '../types.js';
-import { describeValue, findInvalid } from './avro-type.js';
+import { describeValue, findInvalid, findUnrepresentable } from './avro-type.js';
+import { UnrepresentableValueError } from './logical-types.js';
 
 /** Extra context a registry serde adds to its errors. */
 export interface ErrorContext {
@@ -77,6 +78,22 @@ export function decodeAvro(
   try {
     result = type.decode(bytes, offset, resolver);
   } catch (error) {
+    if (error instanceof UnrepresentableValueError) {
+      const fieldPath = findUnrepresentable(type, () => type.decode(bytes, offset, resolver).value);
+      const field = fieldPath === '' ? 'the value' : `field ${fieldPath}`;
+      throw new DeserializationError({
+        reason: 'invalid-value',
+        detail: `${field} holds ${error.message}.`,
+        fieldPath,
+        topic: context.topic,
+        partition: context.partition,
+        offset: context.offset,
+        isKey: context.isKey,
+        subject: extra.subject,
+        schemaId: extra.schemaId,
+        cause: error,
+      });
+    }
     throw deserializationError(
       'corrupt-payload',
       `the Avro body does not decode with the writer's schema (${messageOf(error)}).`,

@@ -15,7 +15,7 @@ import { bytes, string } from '@cascade/schema';
 import { ParticipantBreakers } from './breakers.js';
 import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
 import type { SagaDefinition, SagaInput } from './definition.js';
-import { decide } from './engine.js';
+import { decide, localStepFailure } from './engine.js';
 import { buildCommand } from './internal/transition.js';
 import { SagaLogReader } from './log-reader.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
@@ -230,12 +230,9 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
             : await step?.compensate?.({ ...context, reply: state.steps[effect.step]?.result });
         reply = { ...base, outcome: 'success', result: result ?? null };
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        reply = {
-          ...base,
-          outcome: 'error',
-          error: { type: error instanceof Error ? error.name : 'Error', message },
-        };
+        // A BusinessFailure refuses, as a participant's does: no retry, the steps before it are
+        // compensated, and its type is kept.
+        reply = { ...base, ...localStepFailure(error) };
       }
       await toInbox(state.sagaId, reply, partition);
     })().catch((error: unknown) => logger.warn('Could not report a local step; it is retried.', { error }));

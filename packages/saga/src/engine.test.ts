@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { defineSaga, replyType, type SagaDefinition } from './definition.js';
-import { decide } from './engine.js';
+import { decide, localStepFailure } from './engine.js';
+import { BusinessFailure } from './participant.js';
 import type { Decision, SagaEffect, SagaEvent, SagaState, StepError } from './state.js';
 
 interface PlaceOrder {
@@ -621,5 +622,62 @@ describe('saga state', () => {
     expect(() => defineSaga('r').step('a', { run: () => 1, retry: { backoffCoefficient: 0.5 } })).toThrow(
       'saga r, step a.retry.backoffCoefficient',
     );
+  });
+});
+
+describe('saga state machine: local steps', () => {
+  const checkout = defineSaga<{ id: string }>('checkout')
+    .step('reserve', { run: () => ({ reserved: true }), undo: () => undefined })
+    .step('charge', { run: () => ({ charged: true }), undo: () => undefined, retry: fast })
+    .build();
+  const runs = (effects: readonly SagaEffect[]) =>
+    effects.flatMap((effect) =>
+      effect.type === 'run-local' ? [`${effect.phase} ${effect.step} #${effect.attempt}`] : [],
+    );
+
+  it('classifies a BusinessFailure a local step throws as a business failure that keeps its type and details', () => {
+    expect(localStepFailure(new BusinessFailure('CardDeclined', 'card declined', { last4: '4242' }))).toEqual(
+      {
+        outcome: 'business-failure',
+        error: { type: 'CardDeclined', message: 'card declined', details: { last4: '4242' } },
+      },
+    );
+    expect(localStepFailure(new BusinessFailure('OutOfStock', 'none left'))).toEqual({
+      outcome: 'business-failure',
+      error: { type: 'OutOfStock', message: 'none left' },
+    });
+  });
+
+  it('classifies anything else a local step throws as an error named by its class', () => {
+    expect(localStepFailure(new RangeError('too far'))).toEqual({
+      outcome: 'error',
+      error: { type: 'RangeError', message: 'too far' },
+    });
+    expect(localStepFailure('a string')).toEqual({
+      outcome: 'error',
+      error: { type: 'Error', message: 'a string' },
+    });
+  });
+
+  it('compensates the steps before a local step that refused, without retrying it or running its undo', () => {
+    const h = new Harness(checkout);
+    h.begin({ id: 'c-1' });
+    h.succeed('reserve', { reserved: true });
+    const refused = h.fail('charge', localStepFailure(new BusinessFailure('CardDeclined', 'no')).outcome, {
+      type: 'CardDeclined',
+      message: 'no',
+    });
+
+    expect(runs(refused.effects)).toEqual(['compensate reserve #1']);
+    expect(notifications(refused.effects)).not.toContain('step-retrying charge');
+    expect(h.state?.steps.charge).toMatchObject({ status: 'failed', attempts: 1, compensationAttempts: 0 });
+    expect(h.state?.failure).toEqual({ step: 'charge', error: { type: 'CardDeclined', message: 'no' } });
+    h.compensated('reserve');
+    expect(h.state?.status).toBe('compensated');
+    expect(h.log.flatMap((decision) => runs(decision.effects))).toEqual([
+      'invoke reserve #1',
+      'invoke charge #1',
+      'compensate reserve #1',
+    ]);
   });
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { backoffDelayMs } from '@cascade/core';
+import { backoffDelayMs, isCascadeError } from '@cascade/core';
 import {
   beginCompensation,
   onCompensationFailure,
@@ -18,10 +18,12 @@ import type { SagaDefinition } from './definition.js';
 import { advance, onInvokeFailure, onInvokeReply, startInvoke } from './forward.js';
 import { Transition, type TransitionEnv } from './internal/transition.js';
 import { applyOperator } from './operator.js';
+import type { BusinessFailure } from './participant.js';
 import {
   type Decision,
   type SagaEvent,
   type SagaState,
+  type StepError,
   type StepState,
   terminalStatuses,
   timerId,
@@ -201,4 +203,32 @@ function finish(t: Transition): Decision {
   t.state.seq = t.seq;
   t.state.updatedAt = t.now;
   return { state: t.state, effects: t.effects, applied: true };
+}
+
+const businessFailureCode: BusinessFailure['code'] = 'CASCADE_SAGA_BUSINESS_FAILURE';
+
+/**
+ * The outcome of a local step's `run` (or `undo`) that threw, classified as a participant's
+ * reply is: a {@link BusinessFailure} is a refusal (`business-failure`: not retried; the steps
+ * before it are compensated, not this one) that keeps its `type` (`CardDeclined`) and `details`;
+ * anything else is an `error` named by its class, retried per the step's policy. Recognised by
+ * its code, so a `BusinessFailure` from another installed copy of the package counts too.
+ */
+export function localStepFailure(error: unknown): {
+  readonly outcome: 'business-failure' | 'error';
+  readonly error: StepError;
+} {
+  if (isCascadeError(error) && error.code === businessFailureCode) {
+    const failure = error as BusinessFailure;
+    return {
+      outcome: 'business-failure',
+      error: {
+        type: failure.type,
+        message: failure.message,
+        ...(failure.details === undefined ? {} : { details: failure.details }),
+      },
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { outcome: 'error', error: { type: error instanceof Error ? error.name : 'Error', message } };
 }

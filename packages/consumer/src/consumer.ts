@@ -132,7 +132,9 @@ export class Consumer {
     if (this.#lifecycle.state !== 'idle') {
       throw new TypeError('subscribe() must be called before start().');
     }
-    this.#subscriptions.push(resolveSubscription(options, this.#subscriptions.length));
+    this.#subscriptions.push(
+      resolveSubscription(options, this.#subscriptions.length, { eos: this.#options.eos !== undefined }),
+    );
     return this;
   }
 

@@ -31,6 +31,7 @@ describe('saga record codec', () => {
   it('round-trips every kind of inbox event', () => {
     const events: InboxEvent[] = [
       { type: 'begin', saga: 'place-order', input: { orderId: 'o-1' } },
+      { type: 'begin', saga: 'place-order', version: 2, input: { orderId: 'o-2' } },
       {
         type: 'reply',
         step: 'reserve',
@@ -106,6 +107,9 @@ describe('saga record codec', () => {
     expect(malformed(() => decodeInboxEvent(json({ v: 2, type: 'timer', timerId: 'x' }))).field).toBe('v');
     expect(malformed(() => decodeInboxEvent(json({ v: 1, type: 'explode' }))).field).toBe('type');
     expect(malformed(() => decodeInboxEvent(json({ v: 1, type: 'begin', saga: '' }))).field).toBe('saga');
+    expect(
+      malformed(() => decodeInboxEvent(json({ v: 1, type: 'begin', saga: 's', version: 0 }))).field,
+    ).toBe('version');
     const reply = { v: 1, type: 'reply', step: 's', phase: 'invoke', attempt: 1, outcome: 'error' };
     expect(malformed(() => decodeInboxEvent(json({ ...reply, attempt: 0 }))).field).toBe('attempt');
     expect(malformed(() => decodeInboxEvent(json({ ...reply, phase: 'undo' }))).field).toBe('phase');

@@ -16,7 +16,13 @@ export const recordFormat = 1;
 
 /** An event for the coordinator's inbox. `begin` names the saga to start. */
 export type InboxEvent =
-  | { readonly type: 'begin'; readonly saga: string; readonly input: unknown }
+  | {
+      readonly type: 'begin';
+      readonly saga: string;
+      /** The definition's version; absent in records written before begins named it (the newest). */
+      readonly version?: number;
+      readonly input: unknown;
+    }
   | Exclude<SagaEvent, { type: 'begin' }>;
 
 /** A command to a participant. */
@@ -119,8 +125,15 @@ export function decodeInboxEvent(bytes: Buffer | string | null): InboxEvent {
   const record = parse(kind, bytes);
   const type = oneOf(kind, record, 'type', ['begin', 'reply', 'timer', 'dispatch-failed', 'operator']);
   switch (type) {
-    case 'begin':
-      return { type, saga: text(kind, record, 'saga'), input: record.input };
+    case 'begin': {
+      const version = record.version === undefined ? undefined : positive(kind, record, 'version');
+      return {
+        type,
+        saga: text(kind, record, 'saga'),
+        ...(version === undefined ? {} : { version }),
+        input: record.input,
+      };
+    }
     case 'timer':
       return { type, timerId: text(kind, record, 'timerId') };
     case 'operator': {

@@ -9,18 +9,29 @@
 
 import { randomUUID } from 'node:crypto';
 import { type Consumer, createConsumer, type HandlerContext, type Message } from '@cascade/consumer';
-import { ConfigError, Lifecycle, type Logger, safeLogger } from '@cascade/core';
+import {
+  ClosedError,
+  ConfigError,
+  Lifecycle,
+  type Logger,
+  requireNonEmptyString,
+  safeLogger,
+} from '@cascade/core';
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
 import { ParticipantBreakers } from './breakers.js';
 import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
 import type { SagaDefinition, SagaInput } from './definition.js';
 import { decide, localStepFailure } from './engine.js';
+import { SagaConflictError, SagaNotFoundError } from './errors.js';
 import { buildCommand } from './internal/transition.js';
+import { StateWaiters } from './internal/waiters.js';
 import { SagaLogReader } from './log-reader.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
+import { checkOperatorRequest } from './operator.js';
 import { SagaRegistry } from './registry.js';
 import {
+  beginConflict,
   type OperatorAction,
   resultsOf,
   type SagaEffect,
@@ -84,22 +95,59 @@ export type SagaOutcome = 'completed' | 'compensated' | 'failed' | 'needs-attent
 export interface SagaCoordinator extends AsyncDisposable {
   start(): Promise<void>;
   /**
-   * Starts a saga on the newest registered version of its definition. Idempotent per `sagaId`:
-   * beginning the same id twice runs one saga.
+   * Starts a saga on exactly the version of `saga` given, which must be registered with this
+   * coordinator (and with every coordinator of the group: the one that owns the saga's inbox
+   * partition runs it). Resolves with the saga id once the saga's first state is committed to the
+   * saga log, so `status(sagaId)` knows it.
+   *
+   * A second begin of a saga id is idempotent when it asks for the same saga with the same input
+   * (compared as JSON): it resolves with the id and runs nothing more. With another saga name or
+   * another input it rejects with {@link SagaConflictError}; the saga runs as first begun. That
+   * holds for begins racing each other too (from any coordinators): whichever the inbox holds
+   * first runs, and every other begin compares itself with the state that one committed. The
+   * version is not compared: a saga finishes on the version it began with.
+   *
+   * @param options.sagaId the saga's id. @default a random UUID
+   * @param options.signal stops waiting (rejecting with `AbortedError`); the begin may still have
+   *   been written, and then the saga runs. A begin no coordinator starts (none owns its
+   *   partition, or that one lacks the version) waits until the signal aborts or `stop()`.
    * @returns the saga id.
+   * @throws {UnknownSagaError} when the definition's version is not registered (it lists those
+   *   that are); nothing is written.
+   * @throws {SagaConflictError} when the id has begun as another saga, or with another input.
+   * @throws {ClosedError} when the coordinator is stopping or stopped.
    */
   begin<D extends SagaDefinition<unknown, unknown>>(
     saga: D,
     input: SagaInput<D>,
-    options?: { readonly sagaId?: string },
+    options?: { readonly sagaId?: string; readonly signal?: AbortSignal },
   ): Promise<string>;
-  /** Resolves when the saga is terminal or needs attention. */
+  /**
+   * Resolves when the saga is terminal or needs attention: at once if it is already, else when
+   * its state saying so is committed.
+   * @param options.signal stops waiting: rejects with `AbortedError` (its `cause` the signal's
+   *   reason), at once if the signal has already aborted. The abort listener is removed when the
+   *   wait settles, however it settles, so one signal may serve any number of waits.
+   * @throws {ClosedError} when the coordinator stops while waiting.
+   */
   result(sagaId: string, options?: { readonly signal?: AbortSignal }): Promise<SagaOutcome>;
   /** The latest committed state of a saga, as this coordinator knows it. */
   status(sagaId: string): SagaState | undefined;
   /** Every known saga, optionally in one status. */
   list(filter?: { readonly status?: SagaState['status'] }): SagaState[];
-  /** An operator action, logged as a transition with who and why. */
+  /**
+   * An operator action, logged as a transition with who and why. Checked before anything is
+   * written to the inbox: the saga must be known to this coordinator (see `status()`: its own
+   * partitions' sagas, and every saga its continuously read view of the saga log has seen —
+   * right after `start()` that view may still be catching up), the action one of
+   * `OperatorAction`, `by` and `reason` non-empty, and `step` (which `markCompensated` and
+   * `skipStep` need) one of the saga's steps. Whether the action applies to the saga as it then
+   * is, the coordinator that owns it decides: a refusal is logged there, and nothing changes.
+   * @throws {SagaNotFoundError} for a saga id this coordinator does not know.
+   * @throws {ConfigError} naming the field: `action` (listing the valid ones), `details.by`,
+   *   `details.reason` or `details.step`.
+   * @throws {ClosedError} when the coordinator is stopping or stopped.
+   */
   resolve(
     sagaId: string,
     action: OperatorAction,
@@ -162,7 +210,13 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const owned = new Map<number, OwnedPartition>();
   const observer = new SagaObserver();
   const breakers = new ParticipantBreakers(options.circuitBreaker ?? {}, logger);
-  const waiters = new Map<string, Set<(outcome: SagaOutcome) => void>>();
+  // Callers of result() and begin() waiting on a saga's committed states; all rejected on stop().
+  const waiters = new StateWaiters();
+  calls.signal.addEventListener(
+    'abort',
+    () => waiters.close((operation) => new ClosedError('saga coordinator', operation)),
+    { once: true },
+  );
 
   const producer: Producer<string, Buffer> = createProducer({
     ...options.kafka,
@@ -177,11 +231,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     producer,
     logger,
   });
-  reader.onState((state) => {
-    if (!outcomes.has(state.status)) return;
-    for (const wake of waiters.get(state.sagaId) ?? []) wake(state.status as SagaOutcome);
-    waiters.delete(state.sagaId);
-  });
+  reader.onState((state) => waiters.offer(state));
 
   const partitionOf = (sagaId: string): number | undefined => {
     for (const [partition, entry] of owned) if (entry.states.has(sagaId)) return partition;
@@ -362,11 +412,12 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     }
     let definition: SagaDefinition;
     try {
-      // Without a state the event is a begin (checked above): it starts on the newest version.
+      // Without a state the event is a begin (checked above): it starts on the version it names.
+      const begin = inbox as Extract<InboxEvent, { type: 'begin' }>;
       definition =
         state !== undefined
           ? registry.get(state.saga, state.version, sagaId)
-          : registry.latest((inbox as Extract<InboxEvent, { type: 'begin' }>).saga);
+          : registry.forBegin(begin.saga, begin.version, sagaId);
     } catch (error) {
       logger.error('Skipping an inbox record for an unknown saga.', { sagaId, event: inbox.type, error });
       return;
@@ -429,25 +480,35 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       }),
     async begin(saga, input, beginOptions) {
       lifecycle.assertUsable('begin a saga');
-      const definition = saga as unknown as SagaDefinition;
-      registry.latest(definition.name);
-      const sagaId = beginOptions?.sagaId ?? randomUUID();
-      await toInbox(sagaId, { type: 'begin', saga: definition.name, input });
-      return sagaId;
+      const { name, version } = saga as unknown as SagaDefinition;
+      // Exactly this version, or an UnknownSagaError listing those registered; nothing written.
+      registry.get(name, version);
+      const sagaId = requireNonEmptyString('options.sagaId', beginOptions?.sagaId ?? randomUUID());
+      const begun = (state: SagaState): string => {
+        const conflict = beginConflict(state, name, input);
+        if (conflict !== undefined) throw new SagaConflictError(sagaId, state.saga, conflict);
+        return sagaId;
+      };
+      const known = coordinator.status(sagaId);
+      if (known !== undefined) return begun(known);
+      // Watch before writing, so the first committed state cannot be missed. It is the state of
+      // whichever begin of this id the inbox holds first: ours, or one racing it.
+      const watch = waiters.watch(sagaId, (state) => state, `begin saga ${sagaId}`, beginOptions?.signal);
+      try {
+        await toInbox(sagaId, { type: 'begin', saga: name, version, input });
+      } catch (error) {
+        watch.detach();
+        throw error;
+      }
+      return begun(await watch.promise);
     },
     result(sagaId, resultOptions) {
-      const known = coordinator.status(sagaId);
+      const signal = resultOptions?.signal;
+      const known = signal?.aborted ? undefined : coordinator.status(sagaId);
       if (known && outcomes.has(known.status)) return Promise.resolve(known.status as SagaOutcome);
-      return new Promise((resolve, reject) => {
-        const set = waiters.get(sagaId) ?? new Set();
-        waiters.set(sagaId, set);
-        set.add(resolve);
-        resultOptions?.signal?.addEventListener('abort', () => {
-          set.delete(resolve);
-          if (set.size === 0) waiters.delete(sagaId);
-          reject(resultOptions.signal?.reason);
-        });
-      });
+      const outcome = (state: SagaState) =>
+        outcomes.has(state.status) ? (state.status as SagaOutcome) : undefined;
+      return waiters.watch(sagaId, outcome, `wait for the result of saga ${sagaId}`, signal).promise;
     },
     status: (sagaId) => {
       const partition = partitionOf(sagaId);
@@ -457,7 +518,11 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       reader.all().filter((state) => filter?.status === undefined || state.status === filter.status),
     async resolve(sagaId, action, details) {
       lifecycle.assertUsable('resolve a saga');
-      await toInbox(sagaId, { type: 'operator', action, ...details });
+      // Everything is checked before the inbox is written: a refused request leaves no record.
+      const state = coordinator.status(requireNonEmptyString('sagaId', sagaId));
+      if (state === undefined) throw new SagaNotFoundError(sagaId, `resolve saga ${sagaId}`);
+      const request = checkOperatorRequest(state, action, details);
+      await toInbox(sagaId, { type: 'operator', ...request });
     },
     onNotification: (listener) => observer.subscribe(listener),
     events: (signal) => observer.events(signal),

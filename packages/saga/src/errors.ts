@@ -7,6 +7,10 @@ export const SagaErrorCodes = {
   DuplicateDefinition: 'CASCADE_SAGA_DUPLICATE_DEFINITION',
   /** A TCC confirm or cancel that came before its try was ready (retried). */
   TccNotReady: 'CASCADE_SAGA_TCC_NOT_READY',
+  /** An operation named a saga id the coordinator does not know. */
+  SagaNotFound: 'CASCADE_SAGA_NOT_FOUND',
+  /** A `begin()` of a saga id that has begun already with another saga or input. */
+  SagaConflict: 'CASCADE_SAGA_CONFLICT',
 } as const;
 
 /** One of {@link SagaErrorCodes}. */
@@ -18,18 +22,29 @@ export class UnknownSagaError extends CascadeError {
   readonly saga: string;
   readonly version: number | undefined;
   readonly sagaId: string | undefined;
+  /** The versions of `saga` that are registered (none when the name is unknown), oldest first. */
+  readonly registeredVersions: readonly number[];
 
-  constructor(saga: string, version: number | undefined, sagaId?: string, options?: CascadeErrorOptions) {
+  constructor(
+    saga: string,
+    version: number | undefined,
+    sagaId?: string,
+    options?: CascadeErrorOptions & { readonly registeredVersions?: readonly number[] },
+  ) {
     const which = version === undefined ? `saga "${saga}"` : `saga "${saga}" version ${version}`;
     const instance = sagaId === undefined ? '' : ` (saga id ${sagaId})`;
+    const registered = options?.registeredVersions ?? [];
+    const known =
+      version !== undefined && registered.length > 0 ? `; registered versions: ${registered.join(', ')}` : '';
     super(
-      `No definition is registered for ${which}${instance}. Register it with the coordinator; keep old versions registered until their sagas finish.`,
+      `No definition is registered for ${which}${instance}${known}. Register it with the coordinator; keep old versions registered until their sagas finish.`,
       false,
       options,
     );
     this.saga = saga;
     this.version = version;
     this.sagaId = sagaId;
+    this.registeredVersions = registered;
   }
 }
 brandErrorClass(UnknownSagaError);
@@ -67,3 +82,55 @@ export class DuplicateSagaDefinitionError extends CascadeError {
   }
 }
 brandErrorClass(DuplicateSagaDefinitionError);
+
+/**
+ * An operation (an operator's `resolve()`) named a saga id the coordinator does not know: no state
+ * of it is in the coordinator's view of the saga log. Not retriable, but the view is read from the
+ * log continuously: right after `start()` a saga that exists may not have been read yet.
+ */
+export class SagaNotFoundError extends CascadeError {
+  readonly code = SagaErrorCodes.SagaNotFound;
+  readonly sagaId: string;
+
+  constructor(sagaId: string, operation: string, options?: CascadeErrorOptions) {
+    super(
+      `Cannot ${operation}: no saga with id ${sagaId} is in this coordinator's view of the saga log. Check the id (list() shows the sagas it knows).`,
+      false,
+      options,
+    );
+    this.sagaId = sagaId;
+  }
+}
+brandErrorClass(SagaNotFoundError);
+
+/**
+ * A `begin()` named a saga id that has begun already, as another saga or with another input: the
+ * saga of that id runs as first begun, and this begin did nothing. Not retriable: pick another id.
+ */
+export class SagaConflictError extends CascadeError {
+  readonly code = SagaErrorCodes.SagaConflict;
+  readonly sagaId: string;
+  /** The saga the id runs, as it was first begun. */
+  readonly existingSaga: string;
+  /** What differs: the saga's name, or its input. */
+  readonly conflict: 'saga' | 'input';
+
+  constructor(
+    sagaId: string,
+    existingSaga: string,
+    conflict: 'saga' | 'input',
+    options?: CascadeErrorOptions,
+  ) {
+    super(
+      conflict === 'saga'
+        ? `Saga id ${sagaId} has begun already as saga "${existingSaga}": this begin names another saga and was not run. Give each saga its own id.`
+        : `Saga id ${sagaId} (saga "${existingSaga}") has begun already with a different input: this begin was not run. Begin it again with the same input, or give the new saga its own id.`,
+      false,
+      options,
+    );
+    this.sagaId = sagaId;
+    this.existingSaga = existingSaga;
+    this.conflict = conflict;
+  }
+}
+brandErrorClass(SagaConflictError);

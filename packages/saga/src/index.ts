@@ -58,8 +58,10 @@ export { decide, type TransitionEnv } from './engine.js';
 export {
   DuplicateSagaDefinitionError,
   MalformedSagaRecordError,
+  SagaConflictError,
   type SagaErrorCode,
   SagaErrorCodes,
+  SagaNotFoundError,
   UnknownSagaError,
 } from './errors.js';
 export { SagaLogReader } from './log-reader.js';
@@ -81,6 +83,7 @@ export {
   participantFrom,
   SagaParticipant,
 } from './participant-decorators.js';
+export { operatorActions } from './operator.js';
 export { SagaRegistry } from './registry.js';
 export {
   type AuditEntry,

@@ -8,11 +8,12 @@
  * @module
  */
 
+import { ConfigError, requireNonEmptyString, requireOneOf } from '@cascade/core';
 import { compensateNext, startCompensation } from './compensation.js';
 import { settleConfirmation, startConfirm } from './confirmation.js';
 import { advance } from './forward.js';
 import type { Transition } from './internal/transition.js';
-import type { OperatorAction } from './state.js';
+import type { OperatorAction, SagaState } from './state.js';
 
 function resumeCompensation(t: Transition): void {
   if (t.stepsIn('compensation-failed').length > 0) return;
@@ -108,4 +109,63 @@ export function applyOperator(
   t.state.audit.push({ at: t.now, action, by, reason, ...(step === undefined ? {} : { step }) });
   t.notify('operator-action', step === undefined ? {} : { step });
   return undefined;
+}
+
+/** Every operator action, as {@link OperatorAction} lists them. */
+export const operatorActions = [
+  'retry',
+  'markCompensated',
+  'skipStep',
+  'forceComplete',
+  'abort',
+] as const satisfies readonly OperatorAction[];
+
+/** An operator's request, checked: what `resolve()` writes to the inbox. */
+export interface OperatorRequest {
+  readonly action: OperatorAction;
+  readonly by: string;
+  readonly reason: string;
+  readonly step?: string;
+}
+
+/**
+ * Checks an operator's request on saga `state` before anything is written: the action is one of
+ * {@link operatorActions}, `by` and `reason` are non-empty strings, and `step`, which
+ * `markCompensated` and `skipStep` need, is one of the saga's steps. Whether the action applies to
+ * the saga as it is then is for the state machine to say (a refusal is logged, not thrown).
+ * @throws {ConfigError} naming the field (`action`, `details.by`, `details.reason`, `details.step`).
+ */
+export function checkOperatorRequest(
+  state: Pick<SagaState, 'saga' | 'steps'>,
+  action: unknown,
+  details: unknown,
+): OperatorRequest {
+  const checkedAction = requireOneOf('action', action, operatorActions);
+  if (typeof details !== 'object' || details === null) {
+    throw new ConfigError('details', 'expected { by, reason, step? }: who resolves the saga, and why.');
+  }
+  const { by, reason, step } = details as Record<string, unknown>;
+  const request = {
+    action: checkedAction,
+    by: requireNonEmptyString('details.by', by),
+    reason: requireNonEmptyString('details.reason', reason),
+  };
+  const steps = Object.keys(state.steps);
+  if (step === undefined) {
+    if (checkedAction === 'markCompensated' || checkedAction === 'skipStep') {
+      throw new ConfigError(
+        'details.step',
+        `${checkedAction} needs the step it applies to, one of ${steps.join(', ')} (saga ${state.saga}).`,
+      );
+    }
+    return request;
+  }
+  const name = requireNonEmptyString('details.step', step);
+  if (!steps.includes(name)) {
+    throw new ConfigError(
+      'details.step',
+      `saga ${state.saga} has no step "${name}"; its steps are ${steps.join(', ')}.`,
+    );
+  }
+  return { ...request, step: name };
 }

@@ -30,9 +30,31 @@ describe('saga registry', () => {
     expect(unknown).toBeInstanceOf(UnknownSagaError);
     expect((unknown as UnknownSagaError).code).toBe(SagaErrorCodes.UnknownSaga);
     expect((unknown as Error).message).toBe(
-      'No definition is registered for saga "place-order" version 7 (saga id saga-9). Register it with the coordinator; keep old versions registered until their sagas finish.',
+      'No definition is registered for saga "place-order" version 7 (saga id saga-9); registered versions: 1. Register it with the coordinator; keep old versions registered until their sagas finish.',
     );
+    expect((unknown as UnknownSagaError).registeredVersions).toEqual([1]);
     expect(() => registry.latest('refund')).toThrowError(UnknownSagaError);
     expect(new DuplicateSagaDefinitionError('x', 1).code).toBe(SagaErrorCodes.DuplicateDefinition);
+  });
+
+  it('names the registered versions when a version is not registered, oldest first', () => {
+    const registry = new SagaRegistry([version(3), version(1)]);
+    let error: unknown;
+    try {
+      registry.get('place-order', 2);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UnknownSagaError);
+    expect((error as UnknownSagaError).registeredVersions).toEqual([1, 3]);
+    expect((error as Error).message).toContain('version 2; registered versions: 1, 3.');
+    let unknownName: unknown;
+    try {
+      registry.get('refund', 1);
+    } catch (caught) {
+      unknownName = caught;
+    }
+    expect((unknownName as UnknownSagaError).registeredVersions).toEqual([]);
+    expect((unknownName as Error).message).not.toContain('registered versions');
   });
 });

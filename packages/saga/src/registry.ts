@@ -1,7 +1,8 @@
 /**
  * Versioned saga definitions. A saga records the name and version it started with; a coordinator
- * keeps every version that still has sagas in flight, starts new sagas on the newest, and finishes
- * old ones on the version they began with — so a deploy never changes a saga mid-flight.
+ * keeps every version that still has sagas in flight, starts each new saga on the version
+ * `begin()` was given (which must be registered), and finishes old ones on the version they began
+ * with — so a deploy never changes a saga mid-flight.
  * @module
  */
 
@@ -29,7 +30,7 @@ export class SagaRegistry {
     return this;
   }
 
-  /** The newest version of a saga, which new sagas start on. @throws {UnknownSagaError} */
+  /** The newest version of a saga. @throws {UnknownSagaError} */
   latest(name: string): SagaDefinition {
     const versions = this.#byName.get(name);
     if (versions === undefined || versions.size === 0) throw new UnknownSagaError(name, undefined);
@@ -37,11 +38,27 @@ export class SagaRegistry {
     return versions.get(newest) as SagaDefinition;
   }
 
-  /** Exactly this version of a saga. @throws {UnknownSagaError} */
+  /**
+   * Exactly this version of a saga.
+   * @throws {UnknownSagaError} naming the versions of `name` that are registered.
+   */
   get(name: string, version: number, sagaId?: string): SagaDefinition {
-    const definition = this.#byName.get(name)?.get(version);
-    if (definition === undefined) throw new UnknownSagaError(name, version, sagaId);
+    const versions = this.#byName.get(name);
+    const definition = versions?.get(version);
+    if (definition === undefined) {
+      const registeredVersions = [...(versions?.keys() ?? [])].sort((a, b) => a - b);
+      throw new UnknownSagaError(name, version, sagaId, { registeredVersions });
+    }
     return definition;
+  }
+
+  /**
+   * The definition a `begin` record asks for: exactly `version` when it names one, else (a record
+   * written before begins named their version) the newest.
+   * @throws {UnknownSagaError}
+   */
+  forBegin(name: string, version: number | undefined, sagaId?: string): SagaDefinition {
+    return version === undefined ? this.latest(name) : this.get(name, version, sagaId);
   }
 
   /** Every registered name and its versions, oldest first. */

@@ -301,3 +301,28 @@ export function commandId(sagaId: string, step: string, phase: Phase, attempt: n
 export function idempotencyKey(sagaId: string, step: string, phase: Phase): string {
   return `${sagaId}/${step}/${phase}`;
 }
+
+/** JSON text of `value` with every object's keys sorted: equal for equal JSON values. */
+function canonicalJson(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : inner,
+  );
+}
+
+/**
+ * Whether a `begin` of `saga` with `input` asks for the saga `state` already is: `undefined` when
+ * it does (the same saga name and the same input as JSON, whatever the order of keys: a repeated
+ * begin), else what differs. The version is not compared: a saga runs on the version it began with.
+ */
+export function beginConflict(
+  state: Pick<SagaState, 'saga' | 'input'>,
+  saga: string,
+  input: unknown,
+): 'saga' | 'input' | undefined {
+  if (state.saga !== saga) return 'saga';
+  return canonicalJson(state.input) === canonicalJson(input) ? undefined : 'input';
+}

@@ -58,3 +58,30 @@ describe('resolveSubscription', () => {
     expect((error as ConfigError).field).toBe(field);
   });
 });
+
+describe('resolveSubscription in exactly-once mode', () => {
+  it("refuses 'key' concurrency, naming the concurrency and eos options", () => {
+    const options = { topic: 'a', value: string(), handler: () => {}, concurrency: 'key' } as const;
+    expect(resolveSubscription(options, 1).mode).toBe('key');
+    let error: unknown;
+    try {
+      resolveSubscription(options, 1, { eos: true });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('CASCADE_CONFIG');
+    expect((error as ConfigError).field).toBe('subscriptions[1].concurrency');
+    expect((error as ConfigError).message).toMatch(/'key' concurrency.*\beos\b/);
+  });
+
+  it('accepts partition concurrency and batch handlers', () => {
+    expect(
+      resolveSubscription({ topic: 'a', value: string(), handler: () => {} }, 0, { eos: true }).mode,
+    ).toBe('partition');
+    expect(
+      resolveSubscription({ topic: 'a', value: string(), batchHandler: () => {} }, 0, { eos: true })
+        .batchHandler,
+    ).toBeTypeOf('function');
+  });
+});

@@ -58,6 +58,7 @@ export function retryTopicName(topic: string, n: number): string {
 export function resolveSubscription<K, V>(
   options: SubscriptionOptions<K, V>,
   index: number,
+  consumer: { readonly eos: boolean } = { eos: false },
 ): ResolvedSubscription {
   const field = `subscriptions[${index}]`;
   if (typeof options !== 'object' || options === null) throw new ConfigError(field, 'expected an object.');
@@ -87,6 +88,14 @@ export function resolveSubscription<K, V>(
   }
   if (mode === 'key' && options.batchHandler !== undefined) {
     throw new ConfigError(`${field}.batchHandler`, "batch handlers run in 'partition' mode only.");
+  }
+  if (mode === 'key' && consumer.eos) {
+    throw new ConfigError(
+      `${field}.concurrency`,
+      "'key' concurrency cannot be combined with the consumer's eos option: exactly-once mode " +
+        "handles one record at a time per partition (a batch's outputs and offsets commit in one " +
+        "transaction). Use concurrency: 'partition', or drop eos for key-parallel at-least-once.",
+    );
   }
   const retryDelaysMs = [...(options.retryTopics?.delaysMs ?? [])];
   retryDelaysMs.forEach((ms, i) => {

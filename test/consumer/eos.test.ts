@@ -110,6 +110,75 @@ describe('exactly-once', () => {
     expect(await Promise.all(afterCommit.map((entry) => entry.visible))).toEqual(afterCommit.map(() => true));
   });
 
+  it('handles main-topic records while a retry-topic record waits for its due time, and the retry record once it is due', async () => {
+    const kafka = kafkaClient();
+    const input = uniqueName('eos-in');
+    const groupId = uniqueName('eos');
+    for (const topic of [input, `${input}.retry.1`, `${input}.dlt`]) await createTopic(kafka, topic);
+    await produce(kafka, input, [{ value: 'bad' }]);
+    const seen: Array<{ value: string; topic: string; attempt: number; at: number; dueAt: number }> = [];
+    const consumer = createConsumer({
+      kafka: { brokers: cluster().brokers },
+      groupId,
+      fromBeginning: true,
+      fetchMaxWaitMs: 100,
+      eos: {},
+    });
+    consumer.subscribe({
+      topic: input,
+      value: string(),
+      retry: { maximumAttempts: 1 },
+      retryTopics: { delaysMs: [3_000] },
+      handler: (message) => {
+        seen.push({
+          value: message.value,
+          topic: message.topic,
+          attempt: message.attempt,
+          at: Date.now(),
+          dueAt: Number(text(message.headers['cascade-retry-due-at']) ?? 0),
+        });
+        if (message.value === 'bad' && message.topic === input) throw new Error('not yet');
+      },
+    });
+    try {
+      await consumer.start();
+      // The failed record is in the retry topic once the transaction forwarding it committed.
+      await waitFor(
+        async () => (await committed(kafka, groupId, input))[0] === '1',
+        () => 'the failed record forwarded to the retry topic',
+      );
+      const forwardedAt = Date.now();
+      await produce(kafka, input, [{ value: 'good' }]);
+      await waitFor(
+        () => seen.some((s) => s.value === 'good'),
+        () => `the main-topic record handled; seen ${JSON.stringify(seen)}`,
+      );
+      // (The retry record was written in a transaction: its commit marker follows it, at offset 1.)
+      await waitFor(
+        async () => Number((await committed(kafka, groupId, `${input}.retry.1`))[0]) >= 1,
+        () => `the retry record handled; seen ${JSON.stringify(seen)}`,
+      );
+      expect(seen.map((s) => [s.value, s.topic, s.attempt])).toEqual([
+        ['bad', input, 1],
+        ['good', input, 1],
+        ['bad', `${input}.retry.1`, 2],
+      ]);
+      const [, good, retried] = seen;
+      const dueAt = retried?.dueAt ?? 0;
+      process.stderr.write(
+        `[eos] main record handled ${(good?.at ?? 0) - forwardedAt} ms after the forward, ` +
+          `${dueAt - (good?.at ?? 0)} ms before the retry record was due; retry handled ${(retried?.at ?? 0) - dueAt} ms after due\n`,
+      );
+      // The main topic was not held up by the waiting retry record...
+      expect(good?.at).toBeLessThan(dueAt);
+      // ...and the retry record was handled at or after its due time, not long after.
+      expect(retried?.at).toBeGreaterThanOrEqual(dueAt);
+      expect((retried?.at ?? 0) - dueAt).toBeLessThan(2_000);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it('outputs each of 20,000 records exactly once although the process is killed three times mid-stream', async () => {
     const kafka = kafkaClient();
     const input = uniqueName('eos-in');

@@ -85,6 +85,42 @@ describe('failure policy', () => {
     expect(await committed(kafka, groupId, topic)).toEqual({ 0: '3' });
   });
 
+  it("writes the original record's LogAppendTime timestamp and its type to the DLT, as Spring does", async () => {
+    const kafka = kafkaClient();
+    const topic = uniqueName('appended');
+    const groupId = uniqueName('group');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }],
+        waitForLeaders: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    await createTopic(kafka, `${topic}.dlt`);
+    // The producer's timestamp is a day old; the broker replaces it with the time it appended.
+    const createTime = Date.now() - 86_400_000;
+    const producedFrom = Date.now();
+    await produce(kafka, topic, [{ value: '{"id":"a","fail":"dlt"}', timestamp: String(createTime) }]);
+    const consumer = consumerFor(groupId);
+    consumer.subscribe({
+      topic,
+      value: json<Job>(),
+      handler: () => {
+        throw new SendToDlt('rejected');
+      },
+    });
+    await consumer.start();
+    const [dead] = await readTopic(kafka, `${topic}.dlt`, 1);
+    const headers = dead?.headers ?? {};
+    expect(text(headers['kafka_dlt-original-timestamp-type'])).toBe('LogAppendTime');
+    const original = Number((headers['kafka_dlt-original-timestamp'] as Buffer).readBigInt64BE());
+    expect(original).toBeGreaterThanOrEqual(producedFrom - 1_000);
+    expect(original).not.toBe(createTime);
+  });
+
   it('retries in place with backoff, then dead-letters with the attempt count; SendToDlt, SkipRecord and TypeError skip the retries', async () => {
     const { kafka, topic, groupId } = await setup();
     await createTopic(kafka, `${topic}-dlt`);

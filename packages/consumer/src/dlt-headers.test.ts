@@ -48,7 +48,7 @@ describe('DLT headers', () => {
     expect(headers['cascade-retry-attempts']).toBeUndefined();
   });
 
-  it('truncates long stack traces', () => {
+  it('truncates long stack traces to the limit, the ellipsis included', () => {
     const error = new Error('deep');
     error.stack = 'x'.repeat(10_000);
     const headers = buildDltHeaders({
@@ -59,12 +59,52 @@ describe('DLT headers', () => {
       failedAt: 0,
       maxStackChars: 100,
     });
-    expect(String(headers['cascade-dlt-error-stack'])).toHaveLength(101);
+    expect(String(headers['cascade-dlt-error-stack'])).toBe(`${'x'.repeat(99)}…`);
+  });
+
+  it('keeps stack traces to at most 4,000 characters by default, and a stack of exactly 4,000 whole', () => {
+    for (const length of [3_999, 4_000, 4_001, 4_002, 100_000]) {
+      const error = new Error('deep');
+      error.stack = 's'.repeat(length);
+      const headers = buildDltHeaders({ original, groupId: 'g', error, attempts: 1, failedAt: 0 });
+      for (const name of ['cascade-dlt-error-stack', 'kafka_dlt-exception-stacktrace']) {
+        const stack = String(headers[name]);
+        expect(stack.length).toBe(Math.min(length, 4_000));
+        expect(stack.endsWith('…')).toBe(length > 4_000);
+      }
+    }
+  });
+
+  it("writes the original record's timestamp type, CreateTime unless it says LogAppendTime", () => {
+    const write = (timestampType?: 'CreateTime' | 'LogAppendTime') =>
+      buildDltHeaders({
+        original: timestampType === undefined ? original : { ...original, timestampType },
+        groupId: 'g',
+        error: new Error('x'),
+        attempts: 1,
+        failedAt: 0,
+      })['kafka_dlt-original-timestamp-type'];
+    expect(write()).toBe('CreateTime');
+    expect(write('CreateTime')).toBe('CreateTime');
+    expect(write('LogAppendTime')).toBe('LogAppendTime');
+  });
+
+  it('carries the original timestamp type through retry topics', () => {
+    const appended = { ...original, timestampType: 'LogAppendTime' } as const;
+    expect(readRetryHeaders(buildRetryHeaders(appended, {}, 2, 5))?.original).toEqual(appended);
+    // A retry record written before the header existed reads as CreateTime.
+    const headers = buildRetryHeaders(original, {}, 2, 5);
+    delete headers['cascade-retry-original-timestamp-type'];
+    expect(readRetryHeaders(headers)?.original.timestampType).toBe('CreateTime');
   });
 
   it('round-trips retry bookkeeping through headers', () => {
     const headers = buildRetryHeaders(original, { a: 'b' }, 4, 99);
-    expect(readRetryHeaders(headers)).toEqual({ original, attempts: 4, dueAt: 99 });
+    expect(readRetryHeaders(headers)).toEqual({
+      original: { ...original, timestampType: 'CreateTime' },
+      attempts: 4,
+      dueAt: 99,
+    });
     expect(headers.a).toBe('b');
     expect(readRetryHeaders({ a: 'b' })).toBeUndefined();
   });

@@ -49,7 +49,12 @@ export const RetryHeaders = {
   originalPartition: 'cascade-retry-original-partition',
   originalOffset: 'cascade-retry-original-offset',
   originalTimestamp: 'cascade-retry-original-timestamp',
+  /** `CreateTime` or `LogAppendTime`: the original record's timestamp type. */
+  originalTimestampType: 'cascade-retry-original-timestamp-type',
 } as const;
+
+/** Kafka's timestamp types, as Spring writes them (`TimestampType.toString()`). */
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
 
 /** Where a failed record originally came from (its first topic, before any retry topic). */
 export interface OriginalRecord {
@@ -58,6 +63,12 @@ export interface OriginalRecord {
   readonly offset: string;
   /** Epoch ms. */
   readonly timestamp: number;
+  /**
+   * Whether `timestamp` is the producer's (`CreateTime`) or the broker's (`LogAppendTime`, on a
+   * topic with `message.timestamp.type=LogAppendTime`).
+   * @default 'CreateTime'
+   */
+  readonly timestampType?: TimestampType;
 }
 
 /** What {@link buildDltHeaders} needs. */
@@ -69,7 +80,7 @@ export interface DltHeaderInput {
   readonly attempts: number;
   /** When the record was given up on (epoch ms). */
   readonly failedAt: number;
-  /** Longest stack trace kept, in characters. @default 4000 */
+  /** Longest stack trace kept, in characters (a truncated one ends in `…`, counted). @default 4000 */
   readonly maxStackChars?: number;
   /** The record's own headers, copied first (Cascade retry headers are dropped). */
   readonly headers?: Headers;
@@ -126,7 +137,8 @@ export function buildDltHeaders(input: DltHeaderInput): Headers {
   const { original } = input;
   const error = describeError(input.error);
   const maxStack = input.maxStackChars ?? 4000;
-  const stack = error.stack.length > maxStack ? `${error.stack.slice(0, maxStack)}…` : error.stack;
+  const stack =
+    error.stack.length > maxStack ? `${error.stack.slice(0, Math.max(0, maxStack - 1))}…` : error.stack;
   const headers: Headers = {
     ...withoutRetryHeaders(input.headers),
     [DltHeaders.originalTopic]: original.topic,
@@ -143,7 +155,7 @@ export function buildDltHeaders(input: DltHeaderInput): Headers {
     [SpringDltHeaders.originalPartition]: int32BE(original.partition),
     [SpringDltHeaders.originalOffset]: int64BE(original.offset),
     [SpringDltHeaders.originalTimestamp]: int64BE(original.timestamp),
-    [SpringDltHeaders.originalTimestampType]: 'CreateTime',
+    [SpringDltHeaders.originalTimestampType]: original.timestampType ?? 'CreateTime',
     [SpringDltHeaders.originalConsumerGroup]: input.groupId,
     [SpringDltHeaders.exceptionFqcn]: error.name,
     [SpringDltHeaders.exceptionMessage]: error.message,
@@ -169,6 +181,7 @@ export function buildRetryHeaders(
     [RetryHeaders.originalPartition]: String(original.partition),
     [RetryHeaders.originalOffset]: original.offset,
     [RetryHeaders.originalTimestamp]: String(original.timestamp),
+    [RetryHeaders.originalTimestampType]: original.timestampType ?? 'CreateTime',
   };
 }
 
@@ -191,6 +204,10 @@ export function readRetryHeaders(
       partition: Number(headerText(headers, RetryHeaders.originalPartition) ?? -1),
       offset: headerText(headers, RetryHeaders.originalOffset) ?? '-1',
       timestamp: Number(headerText(headers, RetryHeaders.originalTimestamp) ?? 0),
+      timestampType:
+        headerText(headers, RetryHeaders.originalTimestampType) === 'LogAppendTime'
+          ? 'LogAppendTime'
+          : 'CreateTime',
     },
     attempts,
     dueAt: Number(headerText(headers, RetryHeaders.dueAt) ?? 0),

@@ -5,16 +5,13 @@
  * @module
  */
 
-import { backoffDelayMs, delay, type Logger } from '@cascade/core';
-import type { Headers } from '@cascade/schema';
+import type { Logger } from '@cascade/core';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { type OriginalRecord, RetryHeaders } from '../dlt-headers.js';
-import type { Message } from '../types.js';
-import { decideFailure } from './failure-policy.js';
+import { runBatchHandler } from './batch-handler.js';
 import type { InFlightLimit } from './in-flight.js';
 import type { PartitionState } from './partition-state.js';
 import { Abandoned, type RecordProcessor, type Signals } from './record-processor.js';
-import { buildMessage, deserializeRecord } from './to-message.js';
+import { duePrefix, pauseBefore } from './retry-due.js';
 
 /** What the runner needs from its consumer. */
 export interface BatchHost {
@@ -33,15 +30,6 @@ export interface BatchHost {
   resumeLater(resume: () => void, ms: number): void;
 }
 
-/** Records of a retry topic due later than this are left unread (partition paused) instead of awaited. */
-const pauseThresholdMs = 20;
-
-function dueAtOf(message: KafkaMessage): number {
-  const value = message.headers?.[RetryHeaders.dueAt];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? 0 : Number(first.toString());
-}
-
 /** The key a record is ordered by in key mode; null keys are unordered. */
 function orderingKey(state: PartitionState, message: KafkaMessage): string {
   if (state.source.subscription.mode === 'partition' || state.source.retryStage > 0) {
@@ -57,14 +45,37 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   const state = host.state(batch.topic, batch.partition);
   if (state === undefined) return;
   const signals = host.signals();
-  if (state.source.subscription.batchHandler !== undefined && state.source.retryStage === 0) {
-    await runBatchHandler(host, state, batch.messages, signals);
-    if (!signals.dispatch.aborted) {
-      state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);
-      resolveOffset(batch.lastOffset());
+  if (state.source.subscription.batchHandler !== undefined) {
+    const { due, pauseMs } = duePrefix(batch.messages, state.source.retryStage);
+    let finished = due.length === 0;
+    // One in-flight slot for the batch: a rebalance or stop waits for it like for a record.
+    if (!finished && (host.inFlight.tryAcquire() || (await host.inFlight.acquire(signals.dispatch)))) {
+      await waitOrAbandon(
+        runBatchHandler(host, state, due, signals).then(
+          (done) => {
+            finished = done;
+          },
+          (error: unknown) =>
+            host.logger.error('Batch processing failed unexpectedly; it stays uncommitted.', {
+              topic: batch.topic,
+              partition: batch.partition,
+              error,
+            }),
+        ),
+        signals.abandon,
+      ).finally(() => host.inFlight.release());
+    }
+    if (finished && !signals.dispatch.aborted) {
+      if (due.length === batch.messages.length) {
+        state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);
+        resolveOffset(batch.lastOffset());
+      } else if (due.length > 0) {
+        resolveOffset((due[due.length - 1] as KafkaMessage).offset);
+      }
     }
     // A failed commit is logged by the consumer and retried with the next one; never fail the batch.
     await host.commit().catch(() => undefined);
+    if (pauseMs > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), pauseMs);
     return;
   }
   const keyed = state.source.subscription.mode === 'key' && state.source.retryStage === 0;
@@ -112,14 +123,12 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
         dispatchedAll = false;
         return;
       }
-      if (state.source.retryStage > 0) {
-        // A retry-topic record not yet due: pause this partition instead of blocking the fetch loop.
-        const wait = dueAtOf(message) - Date.now();
-        if (wait > pauseThresholdMs) {
-          dispatchedAll = false;
-          dueIn = wait;
-          return;
-        }
+      // A retry-topic record not yet due: pause this partition instead of blocking the fetch loop.
+      const wait = pauseBefore(message, state.source.retryStage);
+      if (wait > 0) {
+        dispatchedAll = false;
+        dueIn = wait;
+        return;
       }
       if (!host.inFlight.tryAcquire() && !(await host.inFlight.acquire(signals.dispatch))) {
         dispatchedAll = false;
@@ -173,107 +182,4 @@ export function waitOrAbandon(work: Promise<unknown>, abandon: AbortSignal): Pro
       resolve();
     });
   });
-}
-
-/** A batch handler: in-place retries of the whole batch, then each record to the DLT. */
-async function runBatchHandler(
-  host: BatchHost,
-  state: PartitionState,
-  raws: readonly KafkaMessage[],
-  signals: Signals,
-): Promise<void> {
-  const { subscription, topic, partition } = state.source;
-  const handler = subscription.batchHandler;
-  if (handler === undefined || raws.length === 0) return;
-  const first = raws[0] as KafkaMessage;
-  for (const raw of raws) state.tracker.begin(BigInt(raw.offset));
-  const messages: Message<unknown, unknown>[] = [];
-  const readable: KafkaMessage[] = [];
-  for (const raw of raws) {
-    const headers = (raw.headers ?? {}) as Headers;
-    try {
-      const decoded = deserializeRecord(state.source, raw, headers);
-      const [key, value] = await Promise.all([decoded.key, decoded.value]);
-      messages.push(
-        buildMessage(
-          state.source,
-          raw,
-          headers,
-          { key, value },
-          1,
-          { topic, partition, offset: raw.offset },
-          signals.abandon,
-        ),
-      );
-      readable.push(raw);
-    } catch (error) {
-      await host.processor.deadLetter(
-        state.source,
-        raw,
-        headers,
-        originalOf(topic, partition, raw),
-        error,
-        1,
-        signals,
-      );
-      state.tracker.complete(BigInt(raw.offset));
-    }
-  }
-  for (let attempt = 1; readable.length > 0; attempt++) {
-    try {
-      await handler(messages, {
-        send: () => {
-          throw new TypeError('context.send() is for exactly-once mode (the eos option).');
-        },
-        afterCommit: () => {
-          throw new TypeError('context.afterCommit() is for exactly-once mode (the eos option).');
-        },
-      });
-      for (const raw of readable) state.tracker.complete(BigInt(raw.offset));
-      return;
-    } catch (error) {
-      const decision = decideFailure(error, subscription, attempt, 0);
-      host.logger.warn('Batch handler failed.', {
-        topic,
-        partition,
-        firstOffset: first.offset,
-        attempt,
-        error,
-      });
-      if (decision.action === 'skip') {
-        for (const raw of readable) state.tracker.complete(BigInt(raw.offset));
-        return;
-      }
-      if (decision.action === 'retry-in-place') {
-        try {
-          await delay(backoffDelayMs(subscription.retry, attempt), signals.dispatch);
-        } catch {
-          return;
-        }
-        continue;
-      }
-      for (const raw of readable) {
-        try {
-          const headers = (raw.headers ?? {}) as Headers;
-          await host.processor.deadLetter(
-            state.source,
-            raw,
-            headers,
-            originalOf(topic, partition, raw),
-            error,
-            attempt,
-            signals,
-          );
-          state.tracker.complete(BigInt(raw.offset));
-        } catch {
-          return;
-        }
-      }
-      return;
-    }
-  }
-}
-
-function originalOf(topic: string, partition: number, raw: KafkaMessage): OriginalRecord {
-  return { topic, partition, offset: raw.offset, timestamp: Number(raw.timestamp) };
 }

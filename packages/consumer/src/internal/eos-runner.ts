@@ -17,11 +17,14 @@ import {
   type ResolvedKafkaConfig,
 } from '@cascade/producer';
 import { bytes } from '@cascade/schema';
-import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { EosProducerOptions } from '../options.js';
 import type { OutputRecord, TopicPartition } from '../types.js';
+import { runBatchHandler } from './batch-handler.js';
 import type { BatchHost } from './batch-runner.js';
-import { Abandoned } from './record-processor.js';
+import type { PartitionState } from './partition-state.js';
+import { Abandoned, type OutputSink, type Signals } from './record-processor.js';
+import { duePrefix, pauseBefore } from './retry-due.js';
 
 type TxProducer = Producer<string | Buffer, Buffer>;
 
@@ -129,38 +132,93 @@ function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }
 
-/** Runs one batch exactly once: outputs and the next offset in one transaction. */
-export async function runEosBatch(
-  host: BatchHost & { seek(topic: string, partition: number, offset: string): void },
-  outputs: TransactionalOutputs,
+/** What the exactly-once runner needs from its consumer. */
+export interface EosBatchHost extends BatchHost {
+  /** Moves the consumer's position in a partition (kafkajs' `seek`). */
+  seek(topic: string, partition: number, offset: string): void;
+}
+
+/** What {@link unlessAbandoned} resolves to when the signal aborted first. */
+export const abandoned: unique symbol = Symbol('abandoned');
+
+/**
+ * Settles like `work`, or resolves {@link abandoned} once `signal` aborts, whichever comes first
+ * (a rejection of `work` after that is dropped). Every await of the exactly-once runner on
+ * kafkajs goes through this: a request that never settles (a broker restarting) must not keep
+ * the batch from returning, or kafkajs never rejoins the group and the consumer stalls.
+ */
+export function unlessAbandoned<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof abandoned> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(abandoned);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(abandoned);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** What the handlers of a batch produced: sends and dead letters to commit, and where they stopped. */
+interface Processed {
+  readonly queued: OutputRecord[];
+  readonly callbacks: (() => void)[];
+  /** The last record finished, in order; `undefined` when none was. */
+  readonly lastDone: string | undefined;
+  /** How long to pause the partition before its next record is due (a retry topic), or 0. */
+  readonly pauseMs: number;
+}
+
+/** Hands the batch's due records to the handler, queueing their outputs for the transaction. */
+async function processRecords(
+  host: EosBatchHost,
+  state: PartitionState,
   payload: EachBatchPayload,
-  groupId: string,
-): Promise<void> {
-  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-  host.useHeartbeat(heartbeat);
-  const state = host.state(batch.topic, batch.partition);
-  if (state === undefined || batch.messages.length === 0) return;
-  const signals = host.signals();
-  const { producer, fresh } = await outputs.producerFor(batch.topic, batch.partition);
-  if (fresh) {
-    const committed = await outputs.committedOffset(batch.topic, batch.partition);
-    if (committed !== undefined && BigInt(committed) > BigInt(batch.firstOffset() ?? '0')) {
-      // Another owner committed further while we were joining: read from there.
-      host.seek(batch.topic, batch.partition, committed);
-      return;
+  signals: Signals,
+): Promise<Processed> {
+  const { batch, isRunning, isStale } = payload;
+  const queued: OutputRecord[] = [];
+  const callbacks: (() => void)[] = [];
+  const sink: OutputSink = (records, afterCommit = []) => {
+    queued.push(...records);
+    callbacks.push(...afterCommit);
+  };
+  const { retryStage } = state.source;
+  if (state.source.subscription.batchHandler !== undefined) {
+    const { due, pauseMs } = duePrefix(batch.messages, retryStage);
+    if (due.length === 0) return { queued, callbacks, lastDone: undefined, pauseMs };
+    if (!(await host.inFlight.acquire(signals.dispatch))) {
+      return { queued, callbacks, lastDone: undefined, pauseMs: 0 };
+    }
+    try {
+      const finished = await runBatchHandler(host, state, due, signals, sink);
+      const last = due[due.length - 1] as KafkaMessage;
+      return finished
+        ? { queued, callbacks, lastDone: last.offset, pauseMs }
+        : { queued, callbacks, lastDone: undefined, pauseMs: 0 };
+    } finally {
+      host.inFlight.release();
     }
   }
-  const queued: OutputRecord[] = [];
-  const committed: (() => void)[] = [];
   let lastDone: string | undefined;
   for (const message of batch.messages) {
     if (signals.dispatch.aborted || !isRunning() || isStale()) break;
+    // A retry-topic record not yet due: stop here and pause the partition until it is, so the
+    // fetch loop (and with it every other partition, the main topic's too) goes on meanwhile.
+    const pauseMs = pauseBefore(message, retryStage);
+    if (pauseMs > 0) return { queued, callbacks, lastDone, pauseMs };
     if (!(await host.inFlight.acquire(signals.dispatch))) break;
     try {
-      await host.processor.process(state.source, message, signals, (records, afterCommit = []) => {
-        queued.push(...records);
-        committed.push(...afterCommit);
-      });
+      await host.processor.process(state.source, message, signals, sink);
       lastDone = message.offset;
     } catch (error) {
       if (!(error instanceof Abandoned))
@@ -170,11 +228,57 @@ export async function runEosBatch(
       host.inFlight.release();
     }
   }
-  if (lastDone === undefined) return;
-  const all = lastDone === batch.messages[batch.messages.length - 1]?.offset;
-  const resolved = all ? batch.lastOffset() : lastDone;
-  try {
-    await producer.transaction(async (tx) => {
+  return { queued, callbacks, lastDone, pauseMs: 0 };
+}
+
+/**
+ * Runs one batch exactly once: outputs and the next offset in one transaction. Each wait (the
+ * producer, the committed offset, the handlers, the transaction, discarding a failed producer)
+ * ends at the abandon deadline: the batch then returns with nothing resolved, its producer is
+ * discarded (its transaction, if it ever completes, commits outputs and offsets together; else
+ * it is aborted when the partition's next producer fences it), and its records are read again
+ * from the committed offset. `afterCommit` callbacks of an abandoned batch never run.
+ */
+export async function runEosBatch(
+  host: EosBatchHost,
+  outputs: TransactionalOutputs,
+  payload: EachBatchPayload,
+  groupId: string,
+): Promise<void> {
+  const { batch, resolveOffset, heartbeat, pause } = payload;
+  const { topic, partition } = batch;
+  host.useHeartbeat(heartbeat);
+  const state = host.state(topic, partition);
+  if (state === undefined || batch.messages.length === 0) return;
+  const signals = host.signals();
+  if (signals.dispatch.aborted) return;
+  const where = { topic, partition, firstOffset: batch.firstOffset() };
+  const giveUp = (waitingFor: string): void => {
+    host.logger.warn(
+      `Exactly-once batch abandoned at the deadline while waiting for ${waitingFor}; its records are read again.`,
+      where,
+    );
+    void outputs.discard(topic, partition).catch(() => undefined);
+  };
+  const ready = await unlessAbandoned(outputs.producerFor(topic, partition), signals.abandon);
+  if (ready === abandoned) return giveUp('its transactional producer');
+  const { producer, fresh } = ready;
+  if (fresh) {
+    const committed = await unlessAbandoned(outputs.committedOffset(topic, partition), signals.abandon);
+    if (committed === abandoned) return giveUp('the committed offset');
+    if (committed !== undefined && BigInt(committed) > BigInt(batch.firstOffset() ?? '0')) {
+      // Another owner committed further while we were joining: read from there.
+      host.seek(topic, partition, committed);
+      return;
+    }
+  }
+  const processed = await unlessAbandoned(processRecords(host, state, payload, signals), signals.abandon);
+  if (processed === abandoned) return giveUp('its handlers');
+  const { queued, callbacks, lastDone, pauseMs } = processed;
+  if (lastDone !== undefined) {
+    const all = lastDone === batch.messages[batch.messages.length - 1]?.offset;
+    const resolved = all ? batch.lastOffset() : lastDone;
+    const sent = producer.transaction(async (tx) => {
       if (queued.length > 0) {
         await tx.sendBatch(
           queued.map((record) => ({
@@ -188,32 +292,37 @@ export async function runEosBatch(
       }
       await tx.sendOffsets({
         consumerGroupId: groupId,
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: (BigInt(resolved) + 1n).toString() }],
-          },
-        ],
+        topics: [{ topic, partitions: [{ partition, offset: (BigInt(resolved) + 1n).toString() }] }],
       });
     });
-    resolveOffset(resolved);
-  } catch (error) {
-    committed.length = 0;
-    const fenced = error instanceof ProducerFencedError;
-    host.logger.warn(
-      fenced
-        ? 'Exactly-once producer fenced: another member owns this partition now. The batch is left to it.'
-        : 'Exactly-once transaction failed and was aborted; the batch is read again.',
-      { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), error },
+    const outcome = await unlessAbandoned(
+      sent.then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      ),
+      signals.abandon,
     );
-    await outputs.discard(batch.topic, batch.partition);
-    host.seek(batch.topic, batch.partition, batch.firstOffset() ?? '0');
-  }
-  for (const callback of committed) {
-    try {
-      callback();
-    } catch (error) {
-      host.logger.error('An afterCommit callback threw.', { error });
+    if (outcome === abandoned) return giveUp('its transaction');
+    if (outcome !== undefined) {
+      const fenced = outcome.error instanceof ProducerFencedError;
+      host.logger.warn(
+        fenced
+          ? 'Exactly-once producer fenced: another member owns this partition now. The batch is left to it.'
+          : 'Exactly-once transaction failed and was aborted; the batch is read again.',
+        { ...where, error: outcome.error },
+      );
+      await unlessAbandoned(outputs.discard(topic, partition), signals.abandon);
+      host.seek(topic, partition, batch.firstOffset() ?? '0');
+      return;
+    }
+    resolveOffset(resolved);
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch (error) {
+        host.logger.error('An afterCommit callback threw.', { error });
+      }
     }
   }
+  if (pauseMs > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), pauseMs);
 }

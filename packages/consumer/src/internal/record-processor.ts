@@ -15,8 +15,8 @@ import { runWithTraceContext, traceContextOf } from '../trace-context.js';
 import type { ConsumerInterceptor, HandlerContext, Message, OutputRecord } from '../types.js';
 import { decideFailure } from './failure-policy.js';
 import type { Publisher, RepublishRecord } from './publisher.js';
-import type { ResolvedSubscription } from './subscription.js';
-import { buildMessage, deserializeRecord } from './to-message.js';
+import { type ResolvedSubscription, retryTopicName } from './subscription.js';
+import { buildMessage, deserializeRecord, originalOf } from './to-message.js';
 
 /** The record was given up on (stop or rebalance): it is not finished and must not be committed. */
 export class Abandoned extends Error {
@@ -192,12 +192,7 @@ export class RecordProcessor {
     const { subscription, topic, partition } = source;
     const headers = (raw.headers ?? {}) as Headers;
     const retryInfo = source.retryStage > 0 ? readRetryHeaders(headers) : undefined;
-    const original: OriginalRecord = retryInfo?.original ?? {
-      topic,
-      partition,
-      offset: raw.offset,
-      timestamp: Number(raw.timestamp),
-    };
+    const original: OriginalRecord = retryInfo?.original ?? originalOf(source, raw);
     if (retryInfo !== undefined) {
       const wait = retryInfo.dueAt - Date.now();
       if (wait > 0) await this.#wait(wait, signals.dispatch);
@@ -247,25 +242,43 @@ export class RecordProcessor {
         continue;
       }
       if (decision.action === 'retry-topic') {
-        const target = `${source.baseTopic}.retry.${decision.n}`;
-        const dueAt = Date.now() + (subscription.retryDelaysMs[decision.n - 1] ?? 0);
+        const target = retryTopicName(source.baseTopic, decision.n);
         log.warn('Handler failed; forwarding to a retry topic.', { ...where, target, error: failure });
-        await this.#publishUntilDone(
-          {
-            topic: target,
-            key: raw.key,
-            value: raw.value,
-            headers: buildRetryHeaders(original, headers, attempt, dueAt),
-          },
-          where,
-          signals.dispatch,
-          sink,
-        );
+        await this.forwardToRetry(source, raw, headers, original, attempt, decision.n, signals, sink);
         return;
       }
       await this.deadLetter(source, raw, headers, original, failure, attempt, signals, sink);
       return;
     }
+  }
+
+  /**
+   * Publishes `raw` to retry topic `n` of its subscribed topic, due after that topic's delay
+   * (retrying the publish until it succeeds or dispatching stops; in exactly-once mode into
+   * `sink`, the batch's transaction).
+   */
+  async forwardToRetry(
+    source: Source,
+    raw: KafkaMessage,
+    headers: Headers,
+    original: OriginalRecord,
+    attempts: number,
+    n: number,
+    signals: Signals,
+    sink?: OutputSink,
+  ): Promise<void> {
+    const dueAt = Date.now() + (source.subscription.retryDelaysMs[n - 1] ?? 0);
+    await this.#publishUntilDone(
+      {
+        topic: retryTopicName(source.baseTopic, n),
+        key: raw.key,
+        value: raw.value,
+        headers: buildRetryHeaders(original, headers, attempts, dueAt),
+      },
+      { topic: source.topic, partition: source.partition, offset: raw.offset },
+      signals.dispatch,
+      sink,
+    );
   }
 
   /** Publishes `raw` to its DLT (or, with dead-lettering off, holds the partition until abandoned). */

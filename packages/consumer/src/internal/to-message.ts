@@ -6,6 +6,7 @@
 
 import type { Headers } from '@cascade/schema';
 import type { KafkaMessage } from 'kafkajs';
+import type { OriginalRecord, TimestampType } from '../dlt-headers.js';
 import type { Message } from '../types.js';
 import type { Source } from './record-processor.js';
 
@@ -54,5 +55,26 @@ export function buildMessage(
     attempt,
     original,
     signal,
+  };
+}
+
+/**
+ * The timestamp type of the record batch `raw` came in: kafkajs keeps the batch's attributes in
+ * an untyped `batchContext` (`timestampType` 1 is LogAppendTime, on a topic with
+ * `message.timestamp.type=LogAppendTime`; `raw.timestamp` is then the broker's append time).
+ */
+export function timestampTypeOf(raw: KafkaMessage): TimestampType {
+  const context = (raw as { batchContext?: { timestampType?: unknown } }).batchContext;
+  return context?.timestampType === 1 ? 'LogAppendTime' : 'CreateTime';
+}
+
+/** `raw` as the original of a dead letter or retry record (a first delivery: its own coordinates). */
+export function originalOf(source: Source, raw: KafkaMessage): OriginalRecord {
+  return {
+    topic: source.topic,
+    partition: source.partition,
+    offset: raw.offset,
+    timestamp: Number(raw.timestamp),
+    timestampType: timestampTypeOf(raw),
   };
 }

@@ -3,7 +3,7 @@
 // Also pins byte compatibility with @kafkajs/confluent-schema-registry (itself compatible with
 // Java's KafkaAvroSerializer) in both directions.
 
-import { type InferAvro, registryAvro, SchemaRegistry } from '@cascade/schema';
+import { DeserializationError, type InferAvro, registryAvro, SchemaRegistry } from '@cascade/schema';
 import { SchemaRegistry as KafkajsRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { cluster, uniqueName } from '../support/kafka.js';
@@ -183,6 +183,125 @@ describe('Avro types through the registry', () => {
       references: unknown;
     };
     expect(latest.references).toEqual(references);
+  });
+});
+
+const boundaries = {
+  type: 'record',
+  name: 'Boundaries',
+  namespace: 'com.acme.test',
+  fields: [
+    { name: 'days', type: { type: 'array', items: { type: 'int', logicalType: 'date' } } },
+    { name: 'instants', type: { type: 'array', items: { type: 'long', logicalType: 'timestamp-millis' } } },
+    { name: 'timesMillis', type: { type: 'array', items: { type: 'int', logicalType: 'time-millis' } } },
+    { name: 'timesMicros', type: { type: 'array', items: { type: 'long', logicalType: 'time-micros' } } },
+    { name: 'micros', type: { type: 'array', items: { type: 'long', logicalType: 'timestamp-micros' } } },
+    {
+      name: 'local',
+      type: { type: 'array', items: { type: 'long', logicalType: 'local-timestamp-millis' } },
+    },
+    {
+      name: 'localMicros',
+      type: { type: 'array', items: { type: 'long', logicalType: 'local-timestamp-micros' } },
+    },
+    {
+      name: 'amounts',
+      type: { type: 'array', items: { type: 'bytes', logicalType: 'decimal', precision: 60, scale: 20 } },
+    },
+    {
+      name: 'fixedAmounts',
+      type: {
+        type: 'array',
+        items: { type: 'fixed', name: 'Money16', size: 16, logicalType: 'decimal', precision: 38, scale: 0 },
+      },
+    },
+    { name: 'ids', type: { type: 'array', items: { type: 'string', logicalType: 'uuid' } } },
+    { name: 'span', type: { type: 'fixed', name: 'Duration', size: 12, logicalType: 'duration' } },
+  ],
+} as const;
+
+describe('logical types at their boundaries through the registry', () => {
+  it('round-trips the extreme values of every logical type exactly', async () => {
+    const serde = registryAvro({ registry, schema: boundaries });
+    const value: InferAvro<typeof boundaries> = {
+      days: [
+        '-5877641-06-23',
+        '-0001-01-01',
+        '0000-01-01',
+        '0001-01-01',
+        '0099-12-31',
+        '0100-01-01',
+        '9999-12-31',
+        '+10000-01-01',
+        '+5881580-07-11',
+      ],
+      instants: [-8.64e15, -(2 ** 53) + 8e14, -(2 ** 52) - 1, -1, 0, 2 ** 52 + 1, 8.64e15].map(
+        (ms) => new Date(ms),
+      ),
+      timesMillis: [0, 86_399_999],
+      timesMicros: [0n, 86_399_999_999n],
+      micros: [-(2n ** 63n), -(2n ** 53n) - 1n, 2n ** 53n + 1n, 2n ** 63n - 1n],
+      local: [-(2n ** 63n), 2n ** 63n - 1n],
+      localMicros: [-(2n ** 63n), 2n ** 63n - 1n],
+      amounts: [
+        `-${'9'.repeat(40)}.${'9'.repeat(20)}`,
+        '-0.00000000000000000001',
+        '0.00000000000000000000',
+        `${'9'.repeat(40)}.${'9'.repeat(20)}`,
+      ],
+      fixedAmounts: [`-${'9'.repeat(38)}`, '-1', '0', '255', `${'9'.repeat(38)}`],
+      ids: ['00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF'],
+      span: Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 0, 0, 0]),
+    };
+    const topic = uniqueName('logical-boundaries');
+    const bytes = await serde.serialize(value, ctx(topic));
+    expect(await serde.deserialize(bytes, ctx(topic))).toEqual(value);
+    // A reader that only has the schema id (the writer's schema from the registry) reads the same.
+    const generic = registryAvro({ registry, schemaId: bytes.readInt32BE(1) });
+    expect(await generic.deserialize(bytes, ctx(topic))).toEqual(value);
+  });
+
+  it('writes date and timestamp-millis with the bytes the Avro spec gives, and refuses a timestamp beyond a Date naming the field', async () => {
+    const schema = {
+      type: 'record',
+      name: 'Dated',
+      namespace: 'com.acme.test',
+      fields: [
+        { name: 'day', type: { type: 'int', logicalType: 'date' } },
+        { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      ],
+    } as const;
+    const serde = registryAvro({ registry, schema });
+    const topic = uniqueName('dated');
+    const bytes = await serde.serialize({ day: '0001-01-01', at: new Date(-8.64e15) }, ctx(topic));
+    // day -719162 -> zigzag 1438323; -8.64e15 ms -> zigzag 17279999999999999 (varints, low 7 bits first).
+    expect(bytes.subarray(5)).toEqual(
+      Buffer.from([0xf3, 0xe4, 0x57, 0xff, 0xff, 0xdf, 0xad, 0x98, 0x82, 0xd9, 0x1e]),
+    );
+    expect(await serde.deserialize(bytes, ctx(topic))).toEqual({ day: '0001-01-01', at: new Date(-8.64e15) });
+    // What a Java producer writes for Instant.ofEpochMilli(-8640000000000001L): one ms before a Date reaches.
+    const beyond = Buffer.concat([
+      bytes.subarray(0, 8),
+      Buffer.from([0x81, 0x80, 0xe0, 0xad, 0x98, 0x82, 0xd9, 0x1e]),
+    ]);
+    // deserialize() throws synchronously once the schema is cached; catch either way.
+    const error = await Promise.resolve()
+      .then(() => serde.deserialize(beyond, { ...ctx(topic), partition: 0, offset: '42' }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(DeserializationError);
+    expect(error).toMatchObject({
+      code: 'CASCADE_SERDE_DESERIALIZE',
+      reason: 'invalid-value',
+      fieldPath: 'at',
+      topic,
+      offset: '42',
+      schemaId: bytes.readInt32BE(1),
+      retriable: false,
+    });
+    expect((error as Error).message).toContain('field at holds timestamp-millis -8640000000000001');
   });
 });
 

@@ -130,11 +130,14 @@ export class TimestampMillisType extends avro.types.LogicalType {
     let byte = buf[pos++] as number; // undefined past the end: & gives 0
     const negative = byte & 1;
     let half = (byte & 0x7f) >>> 1;
-    let weight = 64;
-    while (byte & 0x80) {
+    // Int arithmetic for the first 27 bits, then doubles (exact below 2^53).
+    for (let shift = 6; byte & 0x80 && shift < 27; shift += 7) {
+      byte = buf[pos++] as number;
+      half |= (byte & 0x7f) << shift;
+    }
+    for (let weight = 134_217_728; byte & 0x80; weight *= 128) {
       byte = buf[pos++] as number;
       half += (byte & 0x7f) * weight;
-      weight *= 128;
     }
     tap.pos = pos;
     if (pos > buf.length) return undefined; // truncated: avsc's decode reports it

@@ -235,6 +235,70 @@ describe('failure policy', () => {
     expect(dead?.headers?.['cascade-retry-attempts']).toBeUndefined();
   });
 
+  it("forwards a failed batch's records to the retry topics, hands them to the batch handler when due, then dead-letters them", async () => {
+    const { kafka, topic, groupId } = await setup();
+    for (const t of [`${topic}.retry.1`, `${topic}.retry.2`, `${topic}.dlt`]) await createTopic(kafka, t);
+    await produce(kafka, topic, [{ key: 'bad', value: '{"id":"bad","fail":"always"}' }]);
+    const seen: Array<{
+      id: string;
+      attempt: number;
+      topic: string;
+      at: number;
+      dueAt: number;
+      original: string;
+    }> = [];
+    const consumer = consumerFor(groupId);
+    consumer.subscribe({
+      topic,
+      value: json<Job>(),
+      retry: { ...fastRetry, maximumAttempts: 2 },
+      retryTopics: { delaysMs: [300, 600] },
+      batchHandler: (messages: readonly Message<string, Job>[]) => {
+        for (const m of messages) {
+          seen.push({
+            id: m.value.id,
+            attempt: m.attempt,
+            topic: m.topic,
+            at: Date.now(),
+            dueAt: Number(text(m.headers['cascade-retry-due-at']) ?? 0),
+            original: `${m.original.topic}/${m.original.offset}`,
+          });
+        }
+        if (messages.some((m) => m.value.fail === 'always')) throw new Error('still failing');
+      },
+    });
+    await consumer.start();
+    await waitFor(
+      () => seen.length >= 2,
+      () => 'the first two attempts in place',
+    );
+    // The main topic keeps flowing while the failed batch's record waits in the retry topics.
+    await produce(kafka, topic, [{ key: 'good', value: '{"id":"good"}' }]);
+    const [dead] = await readTopic(kafka, `${topic}.dlt`, 1);
+    expect(seen.map((s) => [s.id, s.attempt, s.topic, s.original])).toEqual([
+      ['bad', 1, topic, `${topic}/0`],
+      ['bad', 2, topic, `${topic}/0`],
+      ['good', 1, topic, `${topic}/1`],
+      ['bad', 3, `${topic}.retry.1`, `${topic}/0`],
+      ['bad', 4, `${topic}.retry.2`, `${topic}/0`],
+    ]);
+    const [, second, good, third, fourth] = seen;
+    expect(good?.at).toBeLessThan(third?.dueAt ?? 0);
+    expect(third?.dueAt).toBeGreaterThanOrEqual((second?.at ?? 0) + 300);
+    expect(third?.at).toBeGreaterThanOrEqual(third?.dueAt ?? Number.POSITIVE_INFINITY);
+    expect(fourth?.dueAt).toBeGreaterThanOrEqual((third?.at ?? 0) + 600);
+    expect(fourth?.at).toBeGreaterThanOrEqual(fourth?.dueAt ?? Number.POSITIVE_INFINITY);
+    expect(dead?.key?.toString()).toBe('bad');
+    expect(text(dead?.headers?.['cascade-dlt-original-topic'])).toBe(topic);
+    expect(text(dead?.headers?.['cascade-dlt-original-offset'])).toBe('0');
+    expect(text(dead?.headers?.['cascade-dlt-attempts'])).toBe('4');
+    expect(text(dead?.headers?.['kafka_dlt-exception-message'])).toBe('still failing');
+    await consumer.stop();
+    expect(await committed(kafka, groupId, topic)).toEqual({ 0: '2' });
+    expect(await committed(kafka, groupId, `${topic}.retry.1`)).toEqual({ 0: '1' });
+    expect(await committed(kafka, groupId, `${topic}.retry.2`)).toEqual({ 0: '1' });
+  });
+
   it('times out a hanging handler, aborts its signal, and dead-letters it after the retries', async () => {
     const { kafka, topic, groupId } = await setup();
     await createTopic(kafka, `${topic}.dlt`);

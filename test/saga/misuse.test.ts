@@ -2,7 +2,7 @@
 // before writing anything, a local step that refuses like a participant, and result() waits that
 // are aborted.
 import { getEventListeners } from 'node:events';
-import { AbortedError, ConfigError, CoreErrorCodes } from '@cascade/core';
+import { AbortedError, ClosedError, ConfigError, CoreErrorCodes } from '@cascade/core';
 import {
   BusinessFailure,
   createSagaCoordinator,
@@ -258,6 +258,25 @@ describe('saga coordinator misuse', () => {
     await inventory.start();
 
     expect(await Promise.all(results)).toEqual(Array(20).fill('completed'));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('rejects a result() still waiting with ClosedError when the coordinator stops, and removes its listener', async () => {
+    const topics = sagaTopics(uniqueName('stopping'));
+    await ensureSagaTopics(kafka(), topics, { partitions: 2, participants: ['inventory'] });
+    const saga = waiting();
+    const coordinator = createSagaCoordinator({ kafka: kafka(), sagas: [saga], topics });
+    await coordinator.start();
+    const id = await coordinator.begin(saga, { id: 's-1' });
+    const controller = new AbortController();
+    const pending = rejection(coordinator.result(id, { signal: controller.signal }));
+
+    await coordinator.stop();
+
+    const error = await pending;
+    expect(error).toBeInstanceOf(ClosedError);
+    expect((error as ClosedError).code).toBe(CoreErrorCodes.Closed);
+    expect((error as Error).message).toContain(`wait for the result of saga ${id}`);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

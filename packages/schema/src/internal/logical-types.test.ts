@@ -4,6 +4,7 @@ import { DeserializationError, SerializationError } from '../errors.js';
 import type { SerdeContext } from '../types.js';
 import { createAvroType } from './avro-type.js';
 import { encodeLong } from './bigint-long.js';
+import { decodeAvro } from './codec.js';
 
 const decimal = (precision: number, scale: number, fixedSize?: number) =>
   createAvroType(
@@ -53,6 +54,12 @@ describe('decimal', () => {
     expect(() => reader.createResolver(decimal(9, 3))).toThrow(/cannot read/);
     const wider = decimal(12, 2);
     expect(wider.fromBuffer(reader.toBuffer('1.25'), wider.createResolver(reader))).toBe('1.25');
+  });
+
+  it('reads a negative zero back as zero, the same number (Java BigDecimal has no -0 either)', () => {
+    const type = decimal(5, 2);
+    expect(type.toBuffer('-0.00')).toEqual(Buffer.from([0x02, 0x00]));
+    expect(type.fromBuffer(type.toBuffer('-0'))).toBe('0.00');
   });
 
   it('falls back to bytes when the decimal attributes are invalid, as the spec says', () => {
@@ -179,6 +186,13 @@ describe('date', () => {
     expect((error as Error).message).toContain('+10000-01-01');
   });
 
+  it('refuses an int varint beyond 32 bits as a corrupt payload, not a date', () => {
+    const serde = avro({ type: 'int', logicalType: 'date' } as const);
+    const error = caught(() => serde.deserialize(encodeLong(2n ** 31n), ctx));
+    expect(error).toBeInstanceOf(DeserializationError);
+    expect(error).toMatchObject({ code: 'CASCADE_SERDE_DESERIALIZE', reason: 'corrupt-payload' });
+  });
+
   it('reads an int writer into a date reader over the whole int range', () => {
     const int = createAvroType('int');
     const resolver = type.createResolver(int);
@@ -259,6 +273,34 @@ describe('timestamp-millis', () => {
     expect((error as Error).message).toContain(`field at`);
     expect((error as Error).message).toContain('timestamp-millis');
     expect((error as Error).message).toContain(ms.toString());
+  });
+
+  it('names the array index and the union field of a timestamp beyond a Date, also when a plain long wrote it', () => {
+    const schema = (at: object) => ({
+      type: 'record',
+      name: 'Batch',
+      fields: [
+        {
+          name: 'events',
+          type: {
+            type: 'array',
+            items: { type: 'record', name: 'Ev', fields: [{ name: 'at', type: ['null', at] }] },
+          },
+        },
+      ],
+    });
+    const reader = createAvroType(schema({ type: 'long', logicalType: 'timestamp-millis' }));
+    const writer = createAvroType(schema({ type: 'long' }));
+    // events: [{ at: 1 }, { at: -8640000000000001 }] written with plain longs.
+    const bytes = writer.toBuffer({ events: [{ at: 1n }, { at: -8_640_000_000_000_001n }] });
+    for (const resolver of [undefined, reader.createResolver(writer)]) {
+      const error = caught(() => decodeAvro(reader, bytes, 0, resolver, ctx));
+      expect(error).toBeInstanceOf(DeserializationError);
+      expect(error).toMatchObject({ reason: 'invalid-value', fieldPath: 'events[1].at' });
+      expect((error as Error).message).toContain(
+        'field events[1].at holds timestamp-millis -8640000000000001',
+      );
+    }
   });
 
   it('still reports a truncated timestamp as truncated', () => {
@@ -379,6 +421,17 @@ describe('longs that stay bigint', () => {
     }
     expect(type.isValid(1)).toBe(false);
     expect(type.isValid(new Date())).toBe(false);
+  });
+});
+
+describe('logical types Cascade does not map', () => {
+  it('reads big-decimal and a uuid on fixed(16) as their underlying bytes, exactly', () => {
+    const bigDecimal = createAvroType({ type: 'bytes', logicalType: 'big-decimal' });
+    expect(bigDecimal.fromBuffer(bigDecimal.toBuffer(Buffer.from([0x01, 0x80, 0x02])))).toEqual(
+      Buffer.from([0x01, 0x80, 0x02]),
+    );
+    const fixedUuid = createAvroType({ type: 'fixed', name: 'U', size: 16, logicalType: 'uuid' });
+    expect(fixedUuid.fromBuffer(Buffer.alloc(16, 0xab))).toEqual(Buffer.alloc(16, 0xab));
   });
 });
 

@@ -100,7 +100,7 @@ describe('saga coordinator misuse', () => {
     expect(coordinator.status(id)).toMatchObject({ status: 'running', audit: [] });
   });
 
-  it('refuses to begin a definition version that is not registered, naming those that are, and writes nothing', async () => {
+  it('refuses to begin a definition version that is not registered, naming those that are, an empty saga id or an aborted signal, and writes nothing', async () => {
     const topics = sagaTopics(uniqueName('versions'));
     await ensureSagaTopics(kafka(), topics, { partitions: 2, participants: ['inventory'] });
     await using coordinator = createSagaCoordinator({
@@ -116,6 +116,13 @@ describe('saga coordinator misuse', () => {
     expect((error as UnknownSagaError).version).toBe(3);
     expect((error as UnknownSagaError).registeredVersions).toEqual([1, 2]);
     expect((error as Error).message).toContain('registered versions: 1, 2');
+    const noId = await rejection(coordinator.begin(waiting(2), { id: 'v-2' }, { sagaId: '' }));
+    expect(noId).toBeInstanceOf(ConfigError);
+    expect((noId as ConfigError).field).toBe('options.sagaId');
+    const aborted = await rejection(
+      coordinator.begin(waiting(2), { id: 'v-2' }, { sagaId: 'v-2', signal: AbortSignal.abort() }),
+    );
+    expect((aborted as AbortedError).code).toBe(CoreErrorCodes.Aborted);
     expect(await inboxRecords(topics)).toEqual([]);
   });
 

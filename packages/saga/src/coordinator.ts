@@ -16,6 +16,7 @@ import {
   type Logger,
   requireNonEmptyString,
   safeLogger,
+  throwIfAborted,
 } from '@cascade/core';
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
@@ -484,6 +485,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       // Exactly this version, or an UnknownSagaError listing those registered; nothing written.
       registry.get(name, version);
       const sagaId = requireNonEmptyString('options.sagaId', beginOptions?.sagaId ?? randomUUID());
+      const signal = beginOptions?.signal;
+      throwIfAborted(signal, `begin saga ${sagaId}`);
       const begun = (state: SagaState): string => {
         const conflict = beginConflict(state, name, input);
         if (conflict !== undefined) throw new SagaConflictError(sagaId, state.saga, conflict);
@@ -493,14 +496,17 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       if (known !== undefined) return begun(known);
       // Watch before writing, so the first committed state cannot be missed. It is the state of
       // whichever begin of this id the inbox holds first: ours, or one racing it.
-      const watch = waiters.watch(sagaId, (state) => state, `begin saga ${sagaId}`, beginOptions?.signal);
+      // Written and watched at once: an abort or a stop() while writing rejects at once.
+      const watch = waiters.watch(sagaId, (state) => state, `begin saga ${sagaId}`, signal);
       try {
-        await toInbox(sagaId, { type: 'begin', saga: name, version, input });
-      } catch (error) {
+        const [, first] = await Promise.all([
+          toInbox(sagaId, { type: 'begin', saga: name, version, input }),
+          watch.promise,
+        ]);
+        return begun(first);
+      } finally {
         watch.detach();
-        throw error;
       }
-      return begun(await watch.promise);
     },
     result(sagaId, resultOptions) {
       const signal = resultOptions?.signal;

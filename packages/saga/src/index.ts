@@ -66,6 +66,7 @@ export {
 } from './errors.js';
 export { SagaLogReader } from './log-reader.js';
 export { type SagaMetrics, SagaObserver, type StepLatency } from './observability.js';
+export { operatorActions } from './operator.js';
 export {
   BusinessFailure,
   type CommandContext,
@@ -83,7 +84,6 @@ export {
   participantFrom,
   SagaParticipant,
 } from './participant-decorators.js';
-export { operatorActions } from './operator.js';
 export { SagaRegistry } from './registry.js';
 export {
   type AuditEntry,

@@ -10,9 +10,14 @@
  *   cancel ran); `404` when never tried; `503` while an intent-first try still runs.
  * - `DELETE <basePath>/<transaction>/<branch>` cancels: `204`, also for a duplicate and for an
  *   empty rollback (no try yet); `409` after the confirm.
- * - Bad requests: `400` (missing header, body not JSON, bad path), `413` (body too big), `404`
- *   (unknown path), `405` (wrong method, with `Allow`). Other failures: `500` with the error's
- *   type and message (never a stack trace). Every error body is `{ type, message, details? }`.
+ * - Bad requests: `400` (a request target that cannot be parsed, a missing header, a body not
+ *   JSON, a bad path, a key or body a guard store cannot hold: see ./http-request.ts), `413` (body
+ *   too big), `404` (unknown path), `405` (wrong method, with `Allow`). A `400` is the client's
+ *   mistake: the coordinator does not retry it. Other failures: `500` with the error's class name
+ *   and generic words with an `errorId`; the error itself (a database's message, say) goes only to
+ *   the logger, under that `errorId`. Every error body is `{ type, message, details? }`.
+ * - No request crashes the process: every rejection is caught, and a connection that closes
+ *   mid-body ends the read.
  *
  * @example
  * ```ts
@@ -22,10 +27,12 @@
  * @module
  */
 
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type Logger, redactUrl, safeLogger } from '@cascade/core';
+import { type Logger, safeLogger } from '@cascade/core';
 import { BusinessFailure } from '../participant.js';
 import { TccFailureTypes } from './guard.js';
+import { bodyProblem, keyProblem, matchTarget } from './http-request.js';
 import { guardedResource, type TccHandlers, type TccParticipantOptions } from './participant.js';
 import { reservationUri, type TccErrorBody, type TryResponseBody, tccHeaders } from './protocol.js';
 
@@ -101,10 +108,15 @@ function requiredHeader(request: IncomingMessage, name: string): string {
 
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
   const parsed = (request as { body?: unknown }).body;
-  if (parsed !== undefined && !Buffer.isBuffer(parsed) && typeof parsed !== 'string') return parsed;
+  // What a framework's body parser made is held to the same rules as what is parsed here.
+  if (parsed !== undefined && !Buffer.isBuffer(parsed) && typeof parsed !== 'string')
+    return checkedBody(parsed);
   let text: string;
   if (parsed !== undefined) {
     text = Buffer.isBuffer(parsed) ? parsed.toString('utf8') : parsed;
+  } else if (request.readableEnded) {
+    // Read already (by a framework that kept nothing of it): there is no body to wait for.
+    return undefined;
   } else {
     const length = Number(header(request, 'content-length') ?? 0);
     // Made only when needed: an Error captures a stack, which costs on every request.
@@ -114,10 +126,13 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<unk
       });
     if (length > maxBytes) throw tooBig();
     // Read by events, not async iteration: leaving the loop early would destroy the socket before
-    // the 413 is sent. Past the limit the rest of the body is drained and dropped.
+    // the 413 is sent. Past the limit the rest of the body is drained and dropped. A connection
+    // that closes (or fails) before the end rejects, so nothing waits on it forever.
     const chunks = await new Promise<Buffer[]>((resolve, reject) => {
       const read: Buffer[] = [];
       let size = 0;
+      const cut = () =>
+        reject(new HttpError(400, 'MalformedBody', 'The request body ended early: the connection closed.'));
       request.on('data', (chunk: Buffer) => {
         if (size > maxBytes) return;
         size += chunk.length;
@@ -125,16 +140,40 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<unk
         else read.push(chunk);
       });
       request.once('end', () => resolve(read));
-      request.once('error', reject);
+      request.once('error', cut);
+      request.once('close', cut);
     });
     text = Buffer.concat(chunks).toString('utf8');
   }
   if (text.trim() === '') return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, 'MalformedBody', 'The request body is not JSON.');
   }
+  return checkedBody(body);
+}
+
+/** A body every guard store can hold, or a 400 that says why not. */
+function checkedBody(body: unknown): unknown {
+  const problem = bodyProblem(body);
+  if (problem !== undefined) {
+    throw new HttpError(
+      400,
+      'MalformedBody',
+      `The request body ${problem}, which a TCC payload cannot hold.`,
+    );
+  }
+  return body;
+}
+
+/** A TCC key part from a header, or a 400 that says why it cannot be one. */
+function keyHeader(request: IncomingMessage, name: string): string {
+  const value = requiredHeader(request, name);
+  const problem = keyProblem(value);
+  if (problem !== undefined) throw new HttpError(400, 'InvalidHeader', `The ${name} header ${problem}.`);
+  return value;
 }
 
 /** Serves a resource's TCC handlers over HTTP. See the module documentation. */
@@ -147,13 +186,6 @@ export function tccHttpHandler<Db>(
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const resource = guardedResource(handlers, options, options.resource ?? (basePath === '' ? '/' : basePath));
 
-  const route = (request: IncomingMessage): { path: readonly string[] } | undefined => {
-    const pathname = new URL(request.url ?? '/', 'http://participant').pathname.replace(/\/+$/, '');
-    if (pathname === basePath) return { path: [] };
-    if (!pathname.startsWith(`${basePath}/`)) return undefined;
-    return { path: pathname.slice(basePath.length + 1).split('/') };
-  };
-
   const publicUrl = (request: IncomingMessage) => {
     if (options.publicUrl !== undefined) return options.publicUrl;
     const secure = (request.socket as { encrypted?: boolean }).encrypted === true;
@@ -161,8 +193,8 @@ export function tccHttpHandler<Db>(
   };
 
   const tryPhase = async (request: IncomingMessage, response: ServerResponse) => {
-    const transaction = requiredHeader(request, tccHeaders.transaction);
-    const branch = requiredHeader(request, tccHeaders.branch);
+    const transaction = keyHeader(request, tccHeaders.transaction);
+    const branch = keyHeader(request, tccHeaders.branch);
     const ttl = header(request, tccHeaders.reservationTtl);
     if (ttl !== undefined && !/^[1-9][0-9]{0,14}$/.test(ttl)) {
       throw new HttpError(400, 'InvalidHeader', `${tccHeaders.reservationTtl} must be a positive integer.`);
@@ -192,20 +224,9 @@ export function tccHttpHandler<Db>(
   const reservationPhase = async (
     request: IncomingMessage,
     response: ServerResponse,
-    path: readonly string[],
+    transaction: string,
+    branch: string,
   ): Promise<void> => {
-    const [first, second] = path;
-    if (path.length !== 2 || first === '' || second === '' || first === undefined || second === undefined) {
-      throw new HttpError(404, 'NotFound', 'No such reservation path.');
-    }
-    let transaction: string;
-    let branch: string;
-    try {
-      transaction = decodeURIComponent(first);
-      branch = decodeURIComponent(second);
-    } catch {
-      throw new HttpError(400, 'MalformedPath', 'The reservation path is not URI-encoded.');
-    }
     const phase = request.method === 'PUT' ? 'confirm' : request.method === 'DELETE' ? 'cancel' : undefined;
     if (phase === undefined) {
       throw new HttpError(405, 'MethodNotAllowed', `${request.method} is not allowed on a reservation.`, {
@@ -249,26 +270,66 @@ export function tccHttpHandler<Db>(
     }
   };
 
+  /** The answer to anything unexpected: generic words, the error itself only in the log. */
+  const internalError = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
+    const errorId = randomUUID();
+    logger.error('A TCC request failed; answered 500.', {
+      method: request.method,
+      url: request.url,
+      errorId,
+      error,
+    });
+    const name = error instanceof Error ? error.name : '';
+    send(response, 500, {
+      // The class name, for the coordinator's retry policy (nonRetryableErrorTypes); never the
+      // message, which may be a database's or a driver's.
+      type: /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/.test(name) ? name : 'Error',
+      message: `The participant could not handle the request; its log has the error under errorId ${errorId}.`,
+    } satisfies TccErrorBody);
+  };
+
   const fail = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
-    if (error instanceof HttpError) {
-      const body: TccErrorBody = { type: error.type, message: error.message };
-      send(response, error.status, body, error.headers);
-      // Discard what is left of a body we did not read.
-      if (!request.readableEnded) request.resume();
+    // Discard what is left of a body we did not read.
+    if (!request.readableEnded) request.resume();
+    try {
+      if (error instanceof HttpError) {
+        const body: TccErrorBody = { type: error.type, message: error.message };
+        send(response, error.status, body, error.headers);
+        return;
+      }
+      if (error instanceof BusinessFailure) {
+        send(response, 409, {
+          type: error.type,
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        } satisfies TccErrorBody);
+        return;
+      }
+    } catch (sendError) {
+      // A refusal whose details are not JSON, say.
+      internalError(request, response, sendError);
       return;
     }
-    if (error instanceof BusinessFailure) {
-      send(response, 409, {
-        type: error.type,
-        message: error.message,
-        ...(error.details === undefined ? {} : { details: error.details }),
-      } satisfies TccErrorBody);
-      return;
+    internalError(request, response, error);
+  };
+
+  /** The last resort, for a failure of `fail` itself: log, answer if still possible, else hang up. */
+  const failed = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
+    logger.error('A TCC request failed while answering it.', {
+      method: request.method,
+      url: request.url,
+      error,
+    });
+    try {
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+        response.end(json({ type: 'Error', message: 'The participant could not handle the request.' }));
+        return;
+      }
+    } catch {
+      // Fall through to closing the connection.
     }
-    const type = error instanceof Error ? error.name : 'Error';
-    const message = redactUrl(error instanceof Error ? error.message : String(error));
-    logger.error('A TCC request failed.', { method: request.method, url: request.url, error });
-    send(response, 500, { type, message } satisfies TccErrorBody);
+    response.destroy();
   };
 
   const handle = async (
@@ -276,21 +337,25 @@ export function tccHttpHandler<Db>(
     response: ServerResponse,
     next?: (error?: unknown) => void,
   ) => {
-    const match = route(request);
-    if (match === undefined) {
-      if (next !== undefined) return next();
-      return fail(request, response, new HttpError(404, 'NotFound', 'No TCC resource at this path.'));
-    }
     try {
-      if (match.path.length === 0) {
-        if (request.method !== 'POST') {
-          throw new HttpError(405, 'MethodNotAllowed', `${request.method} is not allowed; try is POST.`, {
-            allow: 'POST',
-          });
-        }
-        await tryPhase(request, response);
-      } else {
-        await reservationPhase(request, response, match.path);
+      const target = matchTarget(request.url ?? '/', basePath);
+      switch (target.kind) {
+        case 'invalid':
+          throw new HttpError(400, target.type, target.message);
+        case 'outside':
+          if (next !== undefined) return next();
+          throw new HttpError(404, 'NotFound', 'No TCC resource at this path.');
+        case 'unknown':
+          throw new HttpError(404, 'NotFound', 'No such reservation path.');
+        case 'resource':
+          if (request.method !== 'POST') {
+            throw new HttpError(405, 'MethodNotAllowed', `${request.method} is not allowed; try is POST.`, {
+              allow: 'POST',
+            });
+          }
+          return await tryPhase(request, response);
+        case 'reservation':
+          return await reservationPhase(request, response, target.transaction, target.branch);
       }
     } catch (error) {
       fail(request, response, error);
@@ -312,12 +377,13 @@ export function tccHttpHandler<Db>(
         }, options.sweepIntervalMs).unref();
 
   let closed = false;
+  // No rejection may escape: an unhandled one ends the process.
   const listener: RequestListener = (request, response) => {
-    void handle(request, response);
+    handle(request, response).catch((error: unknown) => failed(request, response, error));
   };
   return Object.assign(listener, {
     middleware(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) {
-      void handle(request, response, next);
+      handle(request, response, next).catch((error: unknown) => failed(request, response, error));
     },
     sweep,
     async close() {

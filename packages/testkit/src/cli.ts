@@ -1,7 +1,7 @@
 /**
  * `cascade-dev`: a local Kafka + schema registry for development.
  *
- *   npx cascade-dev up [--kafka-port N] [--registry-port N] [--no-registry]
+ *   npx cascade-dev up [--nodes N] [--racks r1,r2,r3] [--kafka-port N] [--registry-port N] [--no-registry]
  *
  * Prints the bootstrap servers and the registry URL, and stops everything on Ctrl-C or SIGTERM.
  */
@@ -15,7 +15,10 @@ Starts Apache Kafka (KRaft) and Apicurio Registry on 127.0.0.1 and keeps them ru
 Ctrl-C or SIGTERM. Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set.
 
 Options:
-  --kafka-port <n>      broker port (default: a free port)
+  --nodes <n>           Kafka nodes, each a broker + KRaft controller (default: 1; with
+                        more, replication factor 3 and min ISR 2, local JVMs always)
+  --racks <a,b,c>       broker.rack of each node, one per node
+  --kafka-port <n>      broker port; node i of several listens on n + i (default: free ports)
   --registry-port <n>   registry port (default: a free port)
   --no-registry         start Kafka only
   --quiet               print only the addresses
@@ -26,6 +29,8 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
+      nodes: { type: 'string' },
+      racks: { type: 'string' },
       'kafka-port': { type: 'string' },
       'registry-port': { type: 'string' },
       'no-registry': { type: 'boolean', default: false },
@@ -42,20 +47,25 @@ async function main(): Promise<number> {
       process.stderr.write(`[cascade-dev] ${level} ${message} ${JSON.stringify(meta)}\n`),
     { level: values.quiet ? 'warn' : 'info' },
   );
-  const port = (text: string | undefined): number | undefined =>
+  const integer = (text: string | undefined): number | undefined =>
+    // A number or NaN: resolveClusterOptions rejects what is not an integer in range, naming the field.
     text === undefined ? undefined : Number(text);
-  const kafkaPort = port(values['kafka-port']);
-  const registryPort = port(values['registry-port']);
+  const kafkaPort = integer(values['kafka-port']);
+  const registryPort = integer(values['registry-port']);
+  const nodes = integer(values.nodes);
+  const racks = values.racks?.split(',').map((rack) => rack.trim());
   const cluster = await startCluster({
     logger,
     registry: !values['no-registry'],
+    ...(nodes === undefined ? {} : { nodes }),
+    ...(racks === undefined ? {} : { racks }),
     ...(kafkaPort === undefined ? {} : { kafkaPort }),
     ...(registryPort === undefined ? {} : { registryPort }),
   });
   process.stdout.write(
     `KAFKA_BROKERS=${cluster.brokers.join(',')}\n` +
       (cluster.registryUrl ? `SCHEMA_REGISTRY_URL=${cluster.registryUrl}\n` : '') +
-      `# ${cluster.mode} cluster up in ${cluster.startup.totalMs} ms. Ctrl-C stops it.\n`,
+      `# ${cluster.mode} cluster${cluster.nodes.length > 1 ? ` of ${cluster.nodes.length} nodes` : ''} up in ${cluster.startup.totalMs} ms. Ctrl-C stops it.\n`,
   );
   // Signal listeners alone do not keep Node running, and the JVMs are unref'd: hold the loop open.
   const keepAlive = setInterval(() => {}, 1 << 30);

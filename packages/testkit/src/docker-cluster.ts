@@ -61,6 +61,7 @@ export async function startDockerCluster(
         'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},BROKER://localhost:9094`,
         'inter.broker.listener.name': 'BROKER',
         'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT',
+        ...(options.racks?.[0] === undefined ? {} : { 'broker.rack': options.racks[0] }),
         ...options.brokerConfig,
       };
       const environment: Record<string, string> = { KAFKA_HEAP_OPTS: `-Xmx${options.kafkaHeapMb}m` };

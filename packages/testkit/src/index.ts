@@ -11,7 +11,14 @@
  * @module
  */
 
-export { type Cluster, type ClusterStartup, startCluster } from './cluster.js';
+export {
+  type Cluster,
+  type ClusterNode,
+  type ClusterStartup,
+  type PartitionReplicas,
+  startCluster,
+  type WaitOptions,
+} from './cluster.js';
 export {
   ArtifactResolutionError,
   BrokerStartError,
@@ -26,9 +33,18 @@ export {
   UnsupportedOperationError,
 } from './errors.js';
 export { findJava, type JavaInstallation } from './java.js';
-export { type ClusterMetadata, fetchMetadata } from './kafka-protocol.js';
+export {
+  type BrokerMetadata,
+  type ClusterMetadata,
+  type CoordinatorAnswer,
+  fetchMetadata,
+  findCoordinator,
+  type PartitionMetadata,
+  type TopicMetadata,
+} from './kafka-protocol.js';
 export {
   type ClusterMode,
+  maxNodes,
   type ResolvedClusterOptions,
   resolveClusterOptions,
   type StartClusterOptions,

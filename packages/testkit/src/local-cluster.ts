@@ -1,6 +1,6 @@
 import { resolveApicurio, resolveKafka } from './artifacts.js';
 import { findJava } from './java.js';
-import { KafkaNode } from './kafka-node.js';
+import { KafkaNodes } from './kafka-nodes.js';
 import type { ResolvedClusterOptions } from './options.js';
 import { claimPorts } from './ports.js';
 import { RegistryNode } from './registry-node.js';
@@ -13,9 +13,10 @@ const registryJavaVersion = 21;
 
 /** What the local JVM cluster started, and how long each part took. */
 export interface LocalCluster {
-  readonly kafka: KafkaNode | undefined;
+  readonly kafka: KafkaNodes | undefined;
   readonly registry: RegistryNode | undefined;
   readonly downloadMs: number;
+  /** Formatting and starting every Kafka node, until all serve. */
   readonly kafkaMs: number;
   readonly registryMs: number;
   /** The run folder holding data and logs. */
@@ -38,12 +39,33 @@ export async function startLocalCluster(
   const registryJava = parts.withRegistry
     ? findJava(`Apicurio Registry ${options.registryVersion}`, registryJavaVersion, search)
     : undefined;
-  const [kafkaPort = 0, controllerPort = 0, registryPort = 0, managementPort = 0] = await claimPorts([
-    ['kafkaPort', parts.withKafka, options.kafkaPort],
-    ['controllerPort', parts.withKafka, options.controllerPort],
+  const count = options.nodes;
+  const at = (port: number | undefined, index: number): number | undefined =>
+    port === undefined ? undefined : port + index;
+  const nodeIndexes = [...Array(count).keys()];
+  const nodePorts = await claimPorts([
+    ...nodeIndexes.map(
+      (i) =>
+        [
+          count === 1 ? 'kafkaPort' : `kafkaPort of node ${i}`,
+          parts.withKafka,
+          at(options.kafkaPort, i),
+        ] as const,
+    ),
+    ...nodeIndexes.map(
+      (i) =>
+        [
+          count === 1 ? 'controllerPort' : `controllerPort of node ${i}`,
+          parts.withKafka,
+          at(options.controllerPort, i),
+        ] as const,
+    ),
     ['registryPort', parts.withRegistry, options.registryPort],
     ['registry management port', parts.withRegistry, undefined],
   ]);
+  const kafkaPorts = nodePorts.slice(0, count);
+  const controllerPorts = nodePorts.slice(count, 2 * count);
+  const [registryPort = 0, managementPort = 0] = nodePorts.slice(2 * count);
 
   const maven = {
     command: options.mavenCommand,
@@ -70,12 +92,13 @@ export async function startLocalCluster(
     kafkaJava && libsDir
       ? timed(
           () =>
-            KafkaNode.start(
+            KafkaNodes.start(
               {
                 java: kafkaJava,
                 libsDir,
-                port: kafkaPort,
-                controllerPort,
+                ports: kafkaPorts,
+                controllerPorts,
+                racks: options.racks,
                 heapMb: options.kafkaHeapMb,
                 startTimeoutMs: options.startTimeoutMs,
                 brokerConfig: options.brokerConfig,
@@ -113,7 +136,7 @@ export async function startLocalCluster(
 
   const stop = async (): Promise<void> => {
     await Promise.all([
-      kafka.status === 'fulfilled' ? kafka.value?.stopProcess() : undefined,
+      kafka.status === 'fulfilled' ? kafka.value?.dispose() : undefined,
       registry.status === 'fulfilled' ? registry.value?.stop() : undefined,
     ]);
     await supervisor.dispose();

@@ -68,6 +68,76 @@ describe('cluster options', () => {
   });
 });
 
+describe('cluster shape options', () => {
+  const field = (run: () => unknown): string => {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('CASCADE_CONFIG');
+      return (error as ConfigError).field;
+    }
+    return 'nothing thrown';
+  };
+
+  it('default to one node without racks and a 768 MiB heap', () => {
+    expect(resolveClusterOptions({ env: {} })).toMatchObject({
+      nodes: 1,
+      racks: undefined,
+      kafkaHeapMb: 768,
+    });
+  });
+
+  it('give each of several nodes 512 MiB unless told otherwise', () => {
+    expect(resolveClusterOptions({ nodes: 3, env: {} }).kafkaHeapMb).toBe(512);
+    expect(resolveClusterOptions({ nodes: 3, kafkaHeapMb: 640, env: {} }).kafkaHeapMb).toBe(640);
+  });
+
+  it('start several nodes as local JVMs in auto mode, even with KAFKA_BROKERS set', () => {
+    const options = resolveClusterOptions({
+      nodes: 3,
+      racks: ['r1', 'r2', 'r3'],
+      env: { KAFKA_BROKERS: '127.0.0.1:19092' },
+    });
+    expect(options).toMatchObject({ mode: 'jvm', nodes: 3, racks: ['r1', 'r2', 'r3'] });
+    expect(resolveClusterOptions({ nodes: 1, env: {} }).mode).toBe('auto');
+  });
+
+  it('reject a rack list whose length differs from the node count', () => {
+    expect(field(() => resolveClusterOptions({ nodes: 3, racks: ['r1', 'r2'], env: {} }))).toBe('racks');
+    expect(field(() => resolveClusterOptions({ racks: ['r1', 'r2'], env: {} }))).toBe('racks');
+    expect(field(() => resolveClusterOptions({ nodes: 2, racks: ['r1', ''], env: {} }))).toBe('racks[1]');
+  });
+
+  it('reject node counts outside 1 to 9', () => {
+    expect(field(() => resolveClusterOptions({ nodes: 0, env: {} }))).toBe('nodes');
+    expect(field(() => resolveClusterOptions({ nodes: 10, env: {} }))).toBe('nodes');
+    expect(field(() => resolveClusterOptions({ nodes: 2.5, env: {} }))).toBe('nodes');
+    expect(resolveClusterOptions({ nodes: 9, env: {} }).nodes).toBe(9);
+  });
+
+  it('reject several nodes in docker or external mode, and racks in external mode', () => {
+    expect(field(() => resolveClusterOptions({ nodes: 3, mode: 'docker', env: {} }))).toBe('nodes');
+    expect(
+      field(() => resolveClusterOptions({ nodes: 3, mode: 'external', env: { KAFKA_BROKERS: 'k:9092' } })),
+    ).toBe('nodes');
+    expect(
+      field(() =>
+        resolveClusterOptions({ racks: ['r1'], mode: 'external', env: { KAFKA_BROKERS: 'k:9092' } }),
+      ),
+    ).toBe('racks');
+    expect(resolveClusterOptions({ racks: ['r1'], mode: 'docker', env: {} }).racks).toEqual(['r1']);
+  });
+
+  it('reject a first port whose followers would run past 65535', () => {
+    expect(field(() => resolveClusterOptions({ nodes: 3, kafkaPort: 65_534, env: {} }))).toBe('kafkaPort');
+    expect(field(() => resolveClusterOptions({ nodes: 3, controllerPort: 65_534, env: {} }))).toBe(
+      'controllerPort',
+    );
+    expect(resolveClusterOptions({ nodes: 3, kafkaPort: 65_533, env: {} }).kafkaPort).toBe(65_533);
+  });
+});
+
 describe('testkit errors', () => {
   it('carry their declared codes at runtime', () => {
     expect(new JavaNotFoundError('Kafka', 17, []).code).toBe(TestkitErrorCodes.JavaNotFound);

@@ -51,13 +51,30 @@ export interface StartClusterOptions {
   readonly mavenCommand?: string;
   /** Extra Maven arguments, e.g. `['-s', '/path/settings.xml']`. @default [] */
   readonly mavenArgs?: readonly string[];
-  /** The broker's port on 127.0.0.1. @default a free port */
+  /**
+   * How many Kafka nodes to start, each a combined broker + KRaft controller (all of them
+   * voters). With more than one, replication factors (default, offsets, transaction state) are
+   * `min(nodes, 3)` and min ISR one less, and followers serve fetches from their rack
+   * (`RackAwareReplicaSelector`). A multi-node cluster is always started here as local JVMs:
+   * `'auto'` then ignores `KAFKA_BROKERS` and Docker, and `'external'` or `'docker'` is a
+   * `ConfigError`. At most 9.
+   * @default 1
+   */
+  readonly nodes?: number;
+  /**
+   * `broker.rack` of each node, one per node (`racks.length` must equal `nodes`), e.g.
+   * `['r1', 'r2', 'r3']`. Given racks, `'auto'` never takes `KAFKA_BROKERS`: the cluster's shape
+   * is asked for, so this call starts it.
+   * @default no racks
+   */
+  readonly racks?: readonly string[];
+  /** The broker's port on 127.0.0.1; node `i` of several listens on `kafkaPort + i`. @default free ports */
   readonly kafkaPort?: number;
-  /** The KRaft controller's port on 127.0.0.1. @default a free port */
+  /** The KRaft controller's port on 127.0.0.1; node `i` of several on `controllerPort + i`. @default free ports */
   readonly controllerPort?: number;
   /** The registry's HTTP port on 127.0.0.1. @default a free port */
   readonly registryPort?: number;
-  /** Maximum heap of the Kafka JVM, in MiB. @default 768 */
+  /** Maximum heap of each Kafka JVM, in MiB. @default 768 for one node, 512 each for several */
   readonly kafkaHeapMb?: number;
   /** Maximum heap of the registry JVM, in MiB. @default 384 */
   readonly registryHeapMb?: number;
@@ -77,6 +94,8 @@ export interface StartClusterOptions {
 export interface ResolvedClusterOptions {
   readonly mode: 'auto' | ClusterMode;
   readonly registry: boolean;
+  readonly nodes: number;
+  readonly racks: readonly string[] | undefined;
   readonly kafkaVersion: string;
   readonly registryVersion: string;
   readonly cacheDir: string;
@@ -109,13 +128,39 @@ const compatibilityLevels = [
   'NONE',
 ] as const;
 
-const optionalPort = (field: string, value: number | undefined): number | undefined =>
-  value === undefined ? undefined : requireInteger(field, value, 1, 65_535);
+/** The most nodes {@link StartClusterOptions.nodes} allows. */
+export const maxNodes = 9;
+
+const optionalPort = (field: string, value: number | undefined, nodes: number): number | undefined =>
+  value === undefined ? undefined : requireInteger(field, value, 1, 65_536 - nodes);
+
+function resolveRacks(racks: readonly string[] | undefined, nodes: number): readonly string[] | undefined {
+  if (racks === undefined) return undefined;
+  if (racks.length !== nodes) {
+    throw new ConfigError(
+      'racks',
+      `expected one rack per node (${nodes}), got ${racks.length}. Give as many racks as nodes, or none.`,
+    );
+  }
+  return racks.map((rack, i) => requireNonEmptyString(`racks[${i}]`, rack));
+}
 
 /** Applies defaults and validates; throws `ConfigError` naming the wrong field. */
 export function resolveClusterOptions(input: StartClusterOptions = {}): ResolvedClusterOptions {
   const env = input.env ?? process.env;
-  const mode = requireOneOf('mode', input.mode ?? 'auto', ['auto', 'external', 'docker', 'jvm']);
+  const nodes = requireInteger('nodes', input.nodes ?? 1, 1, maxNodes);
+  const racks = resolveRacks(input.racks, nodes);
+  const askedMode = requireOneOf('mode', input.mode ?? 'auto', ['auto', 'external', 'docker', 'jvm']);
+  if (nodes > 1 && (askedMode === 'external' || askedMode === 'docker')) {
+    throw new ConfigError(
+      'nodes',
+      `a cluster of ${nodes} nodes runs as local JVMs only; mode '${askedMode}' offers one node. Use mode 'jvm' or 'auto'.`,
+    );
+  }
+  if (racks !== undefined && askedMode === 'external') {
+    throw new ConfigError('racks', "racks shape a cluster this call starts; mode 'external' starts none.");
+  }
+  const mode = nodes > 1 ? 'jvm' : askedMode;
   const brokersText = env.KAFKA_BROKERS?.trim();
   const externalBrokers = brokersText ? requireBrokers('KAFKA_BROKERS', brokersText.split(',')) : undefined;
   if (mode === 'external' && externalBrokers === undefined) {
@@ -135,16 +180,18 @@ export function resolveClusterOptions(input: StartClusterOptions = {}): Resolved
   return {
     mode,
     registry: input.registry ?? true,
+    nodes,
+    racks,
     kafkaVersion: requireNonEmptyString('kafkaVersion', input.kafkaVersion ?? '4.4.0'),
     registryVersion: requireNonEmptyString('registryVersion', input.registryVersion ?? '3.3.3'),
     cacheDir: requireNonEmptyString('cacheDir', cacheDir),
     javaHome: input.javaHome,
     mavenCommand: requireNonEmptyString('mavenCommand', input.mavenCommand ?? env.CASCADE_MVN ?? 'mvn'),
     mavenArgs: input.mavenArgs ?? [],
-    kafkaPort: optionalPort('kafkaPort', input.kafkaPort),
-    controllerPort: optionalPort('controllerPort', input.controllerPort),
-    registryPort: optionalPort('registryPort', input.registryPort),
-    kafkaHeapMb: requireInteger('kafkaHeapMb', input.kafkaHeapMb ?? 768, 128),
+    kafkaPort: optionalPort('kafkaPort', input.kafkaPort, nodes),
+    controllerPort: optionalPort('controllerPort', input.controllerPort, nodes),
+    registryPort: optionalPort('registryPort', input.registryPort, 1),
+    kafkaHeapMb: requireInteger('kafkaHeapMb', input.kafkaHeapMb ?? (nodes === 1 ? 768 : 512), 128),
     registryHeapMb: requireInteger('registryHeapMb', input.registryHeapMb ?? 384, 128),
     startTimeoutMs: requireInteger('startTimeoutMs', input.startTimeoutMs ?? 120_000, 1_000),
     brokerConfig: input.brokerConfig ?? {},

@@ -49,6 +49,7 @@ export {
   RetryHeaders,
   readRetryHeaders,
   SpringDltHeaders,
+  type TimestampType,
 } from './dlt-headers.js';
 export {
   CommitError,

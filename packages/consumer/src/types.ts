@@ -62,7 +62,12 @@ export interface HandlerContext {
 /** A handler of single records. */
 export type MessageHandler<K, V> = (message: Message<K, V>, context: HandlerContext) => Promise<void> | void;
 
-/** A handler of batches (all fetched records of one partition, in order). */
+/**
+ * A handler of batches (all fetched records of one partition, in order; on a retry topic, those
+ * that are due). A batch that throws is retried in place as a whole, then each of its records
+ * goes to the next retry topic or the DLT. In exactly-once mode `context.send` and
+ * `context.afterCommit` work as for a record handler, for the whole batch's transaction.
+ */
 export type BatchHandler<K, V> = (
   messages: readonly Message<K, V>[],
   context: HandlerContext,
@@ -108,7 +113,8 @@ export interface SubscriptionOptions<K, V> {
   readonly batchHandler?: BatchHandler<K, V>;
   /**
    * `'partition'`: one record at a time per partition, partitions in parallel. `'key'`: in
-   * order per key, parallel across keys (up to `maxConcurrency` per partition).
+   * order per key, parallel across keys (up to `maxConcurrency` per partition); not with the
+   * consumer's `eos` option (`subscribe()` throws a `ConfigError`).
    * @default 'partition'
    */
   readonly concurrency?: ConcurrencyMode;

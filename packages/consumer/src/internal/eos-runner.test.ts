@@ -80,7 +80,7 @@ function harness(hangAt: Stage | undefined) {
   };
   const producer = {
     transaction: async (work: (tx: unknown) => Promise<void>) => {
-      if (hangAt === 'transaction') return never();
+      if (hangAt === 'transaction') await never();
       await work({
         sendBatch: async (records: Array<{ value: Buffer }>) => {
           for (const record of records) sent.push(record.value.toString());

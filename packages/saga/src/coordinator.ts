@@ -23,8 +23,8 @@ import { bytes, string } from '@cascade/schema';
 import { ParticipantBreakers } from './breakers.js';
 import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
 import type { SagaDefinition, SagaInput } from './definition.js';
-import { decide, localStepFailure } from './engine.js';
-import { SagaConflictError, SagaNotFoundError } from './errors.js';
+import { decideDelivering, localStepFailure } from './engine.js';
+import { MissingCommandTopicsError, SagaConflictError, SagaNotFoundError } from './errors.js';
 import { buildCommand } from './internal/transition.js';
 import { StateWaiters } from './internal/waiters.js';
 import { SagaLogReader } from './log-reader.js';
@@ -39,11 +39,12 @@ import {
   type SagaEvent,
   type SagaNotification,
   type SagaState,
+  type StepError,
   terminalStatuses,
 } from './state.js';
 import type { HttpTccParticipant } from './tcc/http-adapter.js';
 import { TimerScheduler } from './timers.js';
-import { type SagaTopics, sagaTopics } from './topics.js';
+import { type SagaTopics, sagaTopics, TopicCatalog } from './topics.js';
 
 /** Options of {@link createSagaCoordinator}. */
 export interface SagaCoordinatorOptions {
@@ -188,6 +189,14 @@ export const coordinatorRetry = {
   maximumAttempts: 12,
 } as const;
 
+/**
+ * How long the coordinator's transactional producers wait for a topic's metadata (the producer's
+ * default is 60 s). Every topic they write to was found at `start()`, so one they cannot find has
+ * been deleted since, and while they wait the whole inbox partition waits: after this the
+ * transaction aborts, the batch is read again and the saga that wrote to the topic is parked.
+ */
+const transactionMaxBlockMs = 5_000;
+
 /** Creates a saga coordinator. Call `start()`; many coordinators in one group share the sagas. */
 export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordinator {
   const options = { ...input, kafka: { ...input.kafka, retry: input.kafka.retry ?? coordinatorRetry } };
@@ -196,8 +205,12 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const groupId = options.groupId ?? `${topics.inbox}.coordinator`;
   const registry = new SagaRegistry(options.sagas);
   const http = new Map(Object.entries(options.httpParticipants ?? {}));
+  // The participants reached over Kafka: start() checks that each one's command topic exists.
+  const kafkaParticipants = new Set<string>();
   for (const definition of options.sagas as readonly SagaDefinition[]) {
     for (const step of definition.steps.values()) {
+      if (step.kind !== 'local' && step.participant !== undefined && !http.has(step.participant))
+        kafkaParticipants.add(step.participant);
       if (step.kind === 'remote' && step.participant !== undefined && http.has(step.participant)) {
         throw new ConfigError(
           `saga ${definition.name}, step ${step.name}`,
@@ -218,6 +231,10 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     () => waiters.close((operation) => new ClosedError('saga coordinator', operation)),
     { once: true },
   );
+  const catalog = new TopicCatalog(options.kafka, [
+    topics.log,
+    ...[...kafkaParticipants].map((participant) => topics.commands(participant)),
+  ]);
 
   const producer: Producer<string, Buffer> = createProducer({
     ...options.kafka,
@@ -384,12 +401,32 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     return pending;
   };
 
+  const recheck = async (names: readonly string[], force: boolean): Promise<void> => {
+    await Promise.all(
+      names.map((topic) =>
+        catalog
+          .recheck(topic, { force })
+          .catch((error: unknown) => logger.warn('Could not look at a topic again.', { topic, error })),
+      ),
+    );
+  };
+
   const handle = async (message: Message<string, Buffer>, context: HandlerContext): Promise<void> => {
     const partition = message.partition;
     const offset = BigInt(message.offset);
     let entry = owned.get(partition);
     if (entry === undefined || (entry.lastOffset !== undefined && offset <= entry.lastOffset)) {
-      if (entry !== undefined) owned.delete(partition);
+      if (entry !== undefined) {
+        owned.delete(partition);
+        // Read again: the batch's transaction aborted. If a topic it wrote to is gone (or
+        // changed), learn it now, so the saga whose record cannot be sent is parked (below)
+        // instead of aborting the batch again.
+        await catalog
+          .refresh()
+          .catch((error: unknown) =>
+            logger.warn('Could not look at the topics the coordinator writes to.', { partition, error }),
+          );
+      }
       entry = await restore(partition);
     }
     entry.lastOffset = offset;
@@ -425,20 +462,64 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     }
     if (state !== undefined) breakers.observe(definition, state, inbox);
     const event: SagaEvent = inbox.type === 'begin' ? { type: 'begin', sagaId, input: inbox.input } : inbox;
-    const decision = decide(definition, state, event, { now: Date.now(), circuitOpen: breakers.isOpen });
+    const env = { now: Date.now(), circuitOpen: breakers.isOpen };
+    // A command the broker would refuse for good would abort the transaction of every saga in
+    // this batch, again each time it is read: it is this saga's failure instead (parked, needing
+    // attention). Before a topic is found unfit it is looked at again (TopicCatalog.recheck).
+    const commands = new Map<SagaEffect, { readonly topic: string; readonly value: Buffer }>();
+    const suspects = new Set<string>();
+    const undeliverable = (effect: Extract<SagaEffect, { type: 'send-command' }>): StepError | undefined => {
+      if (http.has(effect.participant)) return undefined;
+      let record = commands.get(effect);
+      if (record === undefined) {
+        const { type: _type, ...command } = effect;
+        const value = encodeCommand({ ...command, saga: definition.name, replyTo: topics.inbox });
+        record = { topic: topics.commands(effect.participant), value };
+        commands.set(effect, record);
+      }
+      const problem = catalog.problem(record.topic, record.value.length + Buffer.byteLength(sagaId));
+      if (problem === undefined) return undefined;
+      suspects.add(record.topic);
+      return {
+        type: 'CommandUndeliverable',
+        message: `The ${effect.phase} command of step ${effect.step} cannot be sent: ${problem}.`,
+        nonRetryable: true,
+      };
+    };
+    let decision = decideDelivering(definition, state, event, env, undeliverable);
+    if (suspects.size > 0) {
+      // An operator's retry comes after a fix: look again whatever the last look's age.
+      await recheck([...suspects], inbox.type === 'operator');
+      decision = decideDelivering(definition, state, event, env, undeliverable);
+    }
     if (!decision.applied) {
       logger.debug('Event not applied.', { sagaId, event: inbox.type, reason: decision.ignored });
       return;
     }
+    const logged = encodeState(decision.state);
+    const loggedBytes = logged.length + Buffer.byteLength(sagaId);
+    if (catalog.problem(topics.log, loggedBytes) !== undefined) await recheck([topics.log], false);
+    const unloggable = catalog.problem(topics.log, loggedBytes);
+    if (unloggable !== undefined) {
+      // Without its state logged a saga cannot move: the event is dropped, not the partition.
+      logger.error('Skipping an inbox event: the saga state it leads to cannot be logged.', {
+        sagaId,
+        event: inbox.type,
+        problem: unloggable,
+      });
+      return;
+    }
     entry.states.set(sagaId, decision.state);
-    context.send({ topic: topics.log, key: sagaId, value: encodeState(decision.state), partition });
+    context.send({ topic: topics.log, key: sagaId, value: logged, partition });
     for (const effect of decision.effects) {
       if (effect.type !== 'send-command' || http.has(effect.participant)) continue;
+      const record = commands.get(effect);
       const { type: _type, ...command } = effect;
       context.send({
-        topic: topics.commands(effect.participant),
+        topic: record?.topic ?? topics.commands(effect.participant),
         key: sagaId,
-        value: encodeCommand({ ...command, saga: decision.state.saga, replyTo: topics.inbox }),
+        value:
+          record?.value ?? encodeCommand({ ...command, saga: decision.state.saga, replyTo: topics.inbox }),
       });
     }
     // Timers, local steps, HTTP calls and notifications follow the recorded decision, never
@@ -452,7 +533,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     fromBeginning: true,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
-    eos: { transactionalIdPrefix: groupId },
+    eos: { transactionalIdPrefix: groupId, producer: { maxBlockMs: transactionMaxBlockMs } },
     logger,
     onPartitionsAssigned: (partitions) => {
       for (const { topic, partition } of partitions) {
@@ -475,6 +556,11 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const coordinator: SagaCoordinator = {
     start: () =>
       lifecycle.start(async () => {
+        await catalog.refresh();
+        const missing = [...kafkaParticipants]
+          .map((participant) => ({ participant, topic: topics.commands(participant) }))
+          .filter(({ topic }) => catalog.missing([topic]).length > 0);
+        if (missing.length > 0) throw new MissingCommandTopicsError(missing);
         await producer.connect();
         await reader.start();
         await consumer.start();

@@ -21,6 +21,7 @@ import { applyOperator } from './operator.js';
 import type { BusinessFailure } from './participant.js';
 import {
   type Decision,
+  type SagaEffect,
   type SagaEvent,
   type SagaState,
   type StepError,
@@ -104,10 +105,20 @@ function onDispatchFailed(
     return `${event.phase} attempt ${event.attempt} of step ${event.step} is not outstanding`;
   }
   if (event.reason === 'send-failed') {
+    // The command never left (its topic is gone, the record is too large for it): the
+    // participant did nothing, and sending it again changes nothing until someone fixes the
+    // deployment. Park the attempt (same number, budget untouched, the step keeps its status)
+    // and let an operator decide: `retry` sends it again, `abort` or `forceComplete` end it.
     const error = event.error ?? { type: 'SendFailed', message: 'The command could not be sent.' };
-    if (event.phase === 'invoke') onInvokeFailure(t, event.step, error, 'error');
-    else if (event.phase === 'confirm') onConfirmFailure(t, event.step, error);
-    else onCompensationFailure(t, event.step, error);
+    t.recordFailure(event.step, error);
+    t.notify('step-parked', { step: event.step, attempt: event.attempt, error });
+    const parked = t.state.status === 'needs-attention' ? (t.state.attention?.steps ?? []) : [];
+    t.needAttention(
+      event.step,
+      `The ${event.phase} command of step ${event.step} could not be sent: ${error.type}: ${error.message}`,
+      [...new Set([...parked, event.step])],
+      error,
+    );
     return undefined;
   }
   // The participant's circuit breaker is open: park the attempt (same number, budget untouched)
@@ -197,6 +208,50 @@ export function decide(
   }
   if (ignored !== undefined) return { state, effects: [], applied: false, ignored };
   return finish(t);
+}
+
+type SendCommand = Extract<SagaEffect, { type: 'send-command' }>;
+
+/**
+ * {@link decide}, for a coordinator that cannot send every command: each command `undeliverable`
+ * gives a reason against (its topic is gone, the record is too large for it) is left out, and the
+ * saga is decided again with that attempt's `dispatch-failed` (`send-failed`), which parks it and
+ * makes the saga need attention. So one saga's unsendable command is that saga's failure, never
+ * a failure of the transaction its inbox partition shares with other sagas. Returns the last
+ * decision with the effects of all of them, in order, the left-out commands excepted.
+ */
+export function decideDelivering(
+  definition: SagaDefinition,
+  state: SagaState | undefined,
+  event: SagaEvent,
+  env: TransitionEnv,
+  undeliverable: (command: SendCommand) => StepError | undefined,
+): Decision {
+  const first = decide(definition, state, event, env);
+  if (!first.applied) return first;
+  let last = first;
+  const effects: SagaEffect[] = [];
+  const queue: Decision[] = [first];
+  for (let decision = queue.shift(); decision !== undefined; decision = queue.shift()) {
+    for (const effect of decision.effects) {
+      const error = effect.type === 'send-command' ? undeliverable(effect) : undefined;
+      if (error === undefined || effect.type !== 'send-command') {
+        effects.push(effect);
+        continue;
+      }
+      const { step, phase, attempt } = effect;
+      const failed = decide(
+        definition,
+        last.state,
+        { type: 'dispatch-failed', step, phase, attempt, reason: 'send-failed', error },
+        env,
+      );
+      if (!failed.applied) continue;
+      last = failed;
+      queue.push(failed);
+    }
+  }
+  return { state: last.state, effects, applied: true };
 }
 
 function finish(t: Transition): Decision {

@@ -7,6 +7,8 @@ export const SagaErrorCodes = {
   DuplicateDefinition: 'CASCADE_SAGA_DUPLICATE_DEFINITION',
   /** A TCC confirm or cancel that came before its try was ready (retried). */
   TccNotReady: 'CASCADE_SAGA_TCC_NOT_READY',
+  /** Registered participants whose command topic does not exist (the coordinator cannot start). */
+  MissingCommandTopics: 'CASCADE_SAGA_MISSING_COMMAND_TOPICS',
   /** An operation named a saga id the coordinator does not know. */
   SagaNotFound: 'CASCADE_SAGA_NOT_FOUND',
   /** A `begin()` of a saga id that has begun already with another saga or input. */
@@ -82,6 +84,32 @@ export class DuplicateSagaDefinitionError extends CascadeError {
   }
 }
 brandErrorClass(DuplicateSagaDefinitionError);
+
+/**
+ * The coordinator's `start()` found registered participants whose command topic does not exist:
+ * their commands could never be sent. Not retriable: create the topics (`ensureSagaTopics` with
+ * `participants`), or reach the participant over HTTP, then start again.
+ */
+export class MissingCommandTopicsError extends CascadeError {
+  readonly code = SagaErrorCodes.MissingCommandTopics;
+  /** The participants without a command topic, sorted. */
+  readonly participants: readonly string[];
+  /** Their command topics, in the same order. */
+  readonly topics: readonly string[];
+
+  constructor(missing: ReadonlyArray<{ participant: string; topic: string }>, options?: CascadeErrorOptions) {
+    const sorted = [...missing].sort((a, b) => a.participant.localeCompare(b.participant));
+    const list = sorted.map(({ participant, topic }) => `${participant} (${topic})`).join(', ');
+    super(
+      `The command topic of ${sorted.length === 1 ? 'participant' : 'participants'} ${list} does not exist, so the saga coordinator cannot send them commands. Create the topics (ensureSagaTopics with participants) and start the coordinator again.`,
+      false,
+      options,
+    );
+    this.participants = sorted.map(({ participant }) => participant);
+    this.topics = sorted.map(({ topic }) => topic);
+  }
+}
+brandErrorClass(MissingCommandTopicsError);
 
 /**
  * An operation (an operator's `resolve()`) named a saga id the coordinator does not know: no state

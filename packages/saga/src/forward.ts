@@ -4,8 +4,8 @@
  * @module
  */
 
-import { beginCompensation } from './compensation.js';
-import { finishForward, recordReservation } from './confirmation.js';
+import { beginCompensation, startCompensation } from './compensation.js';
+import { finishForward, recordReservation, startConfirm } from './confirmation.js';
 import type { Transition } from './internal/transition.js';
 import type { StepError } from './state.js';
 
@@ -117,4 +117,39 @@ export function onInvokeReply(
     return `a failure of attempt ${attempt} of step ${name}, already retried`;
   onInvokeFailure(t, name, error ?? { type: 'UnknownError', message: 'no error given' }, outcome);
   return undefined;
+}
+
+/** The phase a step in progress is in, and the saga status that goes with it. */
+const inProgress = {
+  running: { phase: 'invoke', saga: 'running' },
+  compensating: { phase: 'compensate', saga: 'compensating' },
+  confirming: { phase: 'confirm', saga: 'confirming' },
+} as const;
+
+/**
+ * An operator's `retry` of a saga that needs attention because a command could not be sent:
+ * every step left in progress with nothing outstanding and no timer armed (a parked attempt, or
+ * one whose retry came due while the saga waited) is sent again with the same attempt number,
+ * and the saga goes back to the phase those steps are in. Returns whether there was any.
+ */
+export function resendParked(t: Transition): boolean {
+  const armed = new Set(Object.values(t.state.timers).map((timer) => timer.step));
+  const idle = Object.entries(t.state.steps).flatMap(([name, state]) => {
+    const where = inProgress[state.status as keyof typeof inProgress] as
+      | (typeof inProgress)[keyof typeof inProgress]
+      | undefined;
+    return where === undefined || state.outstanding !== undefined || armed.has(name)
+      ? []
+      : [{ name, state, ...where }];
+  });
+  const first = idle[0];
+  if (first === undefined) return false;
+  t.state.status = first.saga;
+  delete t.state.attention;
+  for (const { name, state, phase } of idle) {
+    if (phase === 'invoke') startInvoke(t, name, Math.max(1, state.attempts));
+    else if (phase === 'compensate') startCompensation(t, name, Math.max(1, state.compensationAttempts));
+    else startConfirm(t, name, Math.max(1, state.confirmAttempts ?? 0));
+  }
+  return true;
 }

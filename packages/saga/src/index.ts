@@ -58,6 +58,7 @@ export { decide, type TransitionEnv } from './engine.js';
 export {
   DuplicateSagaDefinitionError,
   MalformedSagaRecordError,
+  MissingCommandTopicsError,
   SagaConflictError,
   type SagaErrorCode,
   SagaErrorCodes,

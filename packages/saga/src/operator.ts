@@ -11,7 +11,7 @@
 import { ConfigError, requireNonEmptyString, requireOneOf } from '@cascade/core';
 import { compensateNext, startCompensation } from './compensation.js';
 import { settleConfirmation, startConfirm } from './confirmation.js';
-import { advance } from './forward.js';
+import { advance, resendParked } from './forward.js';
 import type { Transition } from './internal/transition.js';
 import type { OperatorAction, SagaState } from './state.js';
 
@@ -47,7 +47,11 @@ export function applyOperator(
           return undefined;
         }
         const failed = t.stepsIn('compensation-failed');
-        if (failed.length === 0) return 'no compensation or confirm has failed: nothing to retry';
+        if (failed.length === 0) {
+          // A command that could not be sent (saga.md, "When a command cannot be sent").
+          if (resendParked(t)) return undefined;
+          return 'no compensation or confirm has failed: nothing to retry';
+        }
         t.state.status = 'compensating';
         delete t.state.attention;
         for (const name of failed) {

@@ -6,12 +6,16 @@
  * @module
  */
 
-import { type Consumer, createConsumer } from '@cascade/consumer';
+import { type Consumer, createConsumer, type Message } from '@cascade/consumer';
 import {
   brandErrorClass,
   CascadeError,
   type CascadeErrorOptions,
+  ConfigError,
+  findCascadeError,
   type Logger,
+  type RetryPolicy,
+  resolveRetryPolicy,
   safeLogger,
 } from '@cascade/core';
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
@@ -109,8 +113,28 @@ export interface SagaParticipantOptions {
   readonly groupId?: string;
   /** @default memoryIdempotencyStore() */
   readonly store?: IdempotencyStore;
+  /**
+   * How a command is tried again when the participant's own infrastructure fails on it — the
+   * idempotency store throws, or the reply cannot be sent (a handler that throws is not such a
+   * failure: it is answered with an `error` reply, which the saga retries). After the last
+   * attempt the command is given up, logged at error level, and the partition goes on with the
+   * next command; the saga step's `timeoutMs` then decides (retry, compensate, needs-attention).
+   * A Cascade error flagged not retriable is given up at once. Without a step timeout the saga
+   * would wait on a given-up command until its own deadline: give Kafka steps a `timeoutMs`.
+   * @default { maximumAttempts: 5, initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 5000, jitter: 0.2 } (about 3 s in all)
+   */
+  readonly retry?: RetryPolicy;
   readonly logger?: Logger;
 }
+
+/** The default of {@link SagaParticipantOptions.retry}. */
+export const participantRetry: RetryPolicy = Object.freeze({
+  maximumAttempts: 5,
+  initialIntervalMs: 200,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 5_000,
+  jitter: 0.2,
+});
 
 /** A running participant. */
 export interface Participant extends AsyncDisposable {
@@ -123,6 +147,13 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
   const logger = safeLogger(options.logger).child({ participant: options.participant });
   const topics = options.topics ?? sagaTopics('cascade');
   const store = options.store ?? memoryIdempotencyStore();
+  const retry = resolveRetryPolicy('retry', { ...participantRetry, ...options.retry });
+  if (retry.maximumAttempts === 0) {
+    throw new ConfigError(
+      'retry.maximumAttempts',
+      'a participant must give up on a command at some point (0 would hold its partition forever); expected at least 1.',
+    );
+  }
   const producer: Producer<string, Buffer> = createProducer({
     ...options.kafka,
     key: string(),
@@ -197,33 +228,50 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
     fromBeginning: true,
     logger,
   });
+  const handleCommand = async (message: Message<string, Buffer>): Promise<void> => {
+    let command: CommandRecord;
+    try {
+      command = decodeCommand(message.value);
+    } catch (error) {
+      logger.error('Skipping a command that cannot be read.', {
+        partition: message.partition,
+        offset: message.offset,
+        error,
+      });
+      return;
+    }
+    let outcome = await store.get(command.idempotencyKey);
+    if (outcome === undefined) {
+      const fresh = await outcomeOf(command);
+      // Errors are not remembered: the coordinator's retry runs the handler again.
+      if (fresh.type === 'reply' && fresh.outcome !== 'error') await store.set(command.idempotencyKey, fresh);
+      outcome = fresh;
+    } else if (outcome.type === 'reply') {
+      outcome = { ...outcome, attempt: command.attempt };
+    }
+    await producer.send({ topic: command.replyTo, key: command.sagaId, value: encodeInboxEvent(outcome) });
+  };
+
+  // No dead-letter topic: a command is never dropped silently. The consumer retries it in place
+  // (with `retry`'s backoff); on the last attempt it is given up, so one command whose store or
+  // reply keeps failing does not hold the partition: the saga's step timeout takes over.
   consumer.subscribe({
     topic: topics.commands(options.participant),
     value: bytes(),
     dlt: false,
+    retry,
+    nonRetryableErrors: [],
     handler: async (message) => {
-      let command: CommandRecord;
       try {
-        command = decodeCommand(message.value);
+        await handleCommand(message);
       } catch (error) {
-        logger.error('Skipping a command that cannot be read.', {
-          partition: message.partition,
-          offset: message.offset,
-          error,
-        });
-        return;
+        const retriable = findCascadeError(error)?.retriable !== false;
+        if (retriable && message.attempt < retry.maximumAttempts) throw error;
+        logger.error(
+          'Giving up on a command: the participant could not handle it. The saga step times out and retries or compensates.',
+          { partition: message.partition, offset: message.offset, attempts: message.attempt, error },
+        );
       }
-      let outcome = await store.get(command.idempotencyKey);
-      if (outcome === undefined) {
-        const fresh = await outcomeOf(command);
-        // Errors are not remembered: the coordinator's retry runs the handler again.
-        if (fresh.type === 'reply' && fresh.outcome !== 'error')
-          await store.set(command.idempotencyKey, fresh);
-        outcome = fresh;
-      } else if (outcome.type === 'reply') {
-        outcome = { ...outcome, attempt: command.attempt };
-      }
-      await producer.send({ topic: command.replyTo, key: command.sagaId, value: encodeInboxEvent(outcome) });
     },
   });
 

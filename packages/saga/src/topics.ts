@@ -97,3 +97,109 @@ export async function ensureSagaTopics(
     await admin.disconnect();
   }
 }
+
+/** What the coordinator last learnt of a topic it writes to. */
+interface TopicFacts {
+  readonly exists: boolean;
+  /** The largest record batch the topic accepts (`max.message.bytes`), when it exists. */
+  readonly maxMessageBytes: number;
+  readonly checkedAt: number;
+}
+
+/**
+ * What a record adds to its bytes on the wire, at most: the record batch header (61 bytes), the
+ * record's own framing (under 30) and the `traceparent` header the consumer carries on (under 100).
+ */
+export const recordOverheadBytes = 256;
+
+/**
+ * The topics the coordinator writes to in its transactions (the participants' command topics and
+ * the saga log), whether each exists and how large a record it takes. A record the broker would
+ * refuse for good (a deleted topic, a record over `max.message.bytes`) fails the whole
+ * transaction of its inbox partition, and the batch is read again — forever. The coordinator asks
+ * here first, and makes such a record its own saga's failure instead.
+ *
+ * Facts come from one metadata and one configuration request: at start, after a transaction of
+ * the partition aborted (`refresh()`), and, for a topic that looked unfit, before it is declared
+ * so (`recheck()`, at most every `recheckMs`): a topic created or changed since is noticed.
+ */
+export class TopicCatalog {
+  readonly #kafka: KafkaConfig;
+  readonly #topics: readonly string[];
+  readonly #recheckMs: number;
+  readonly #facts = new Map<string, TopicFacts>();
+  #refreshing: Promise<void> | undefined;
+
+  constructor(kafka: KafkaConfig, topics: Iterable<string>, options: { readonly recheckMs?: number } = {}) {
+    this.#kafka = kafka;
+    this.#topics = [...new Set(topics)];
+    this.#recheckMs = options.recheckMs ?? 1_000;
+  }
+
+  /** Looks at every topic again. Concurrent callers share one look. */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#look(this.#topics).finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /** Looks at `topic` again, unless it was looked at less than `recheckMs` ago (or `force`). */
+  async recheck(topic: string, options: { readonly force?: boolean } = {}): Promise<void> {
+    const known = this.#facts.get(topic);
+    if (options.force !== true && known !== undefined && Date.now() - known.checkedAt < this.#recheckMs)
+      return;
+    await this.#look([topic]);
+  }
+
+  /** The topics known not to exist, of `topics`. */
+  missing(topics: Iterable<string>): string[] {
+    return [...topics].filter((topic) => this.#facts.get(topic)?.exists === false);
+  }
+
+  /**
+   * Why a record of `bytes` bytes (key and value) cannot go to `topic`, if it cannot, by what was
+   * last learnt; `undefined` when it can, or when nothing is known of the topic.
+   */
+  problem(topic: string, bytes: number): string | undefined {
+    const facts = this.#facts.get(topic);
+    if (facts === undefined) return undefined;
+    if (!facts.exists) return `topic ${topic} does not exist`;
+    if (bytes + recordOverheadBytes > facts.maxMessageBytes) {
+      return `a record of ${bytes} bytes (plus up to ${recordOverheadBytes} of framing) is larger than topic ${topic} accepts (max.message.bytes ${facts.maxMessageBytes})`;
+    }
+    return undefined;
+  }
+
+  async #look(topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return;
+    const admin = createKafkaClient(this.#kafka).admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((topic) => existing.has(topic));
+      const limits = new Map<string, number>();
+      if (present.length > 0) {
+        const described = await admin.describeConfigs({
+          resources: present.map((name) => ({ type: 2, name, configNames: ['max.message.bytes'] })),
+          includeSynonyms: false,
+        });
+        for (const resource of described.resources) {
+          const value = resource.configEntries.find((entry) => entry.configName === 'max.message.bytes');
+          const limit = Number(value?.configValue);
+          if (Number.isFinite(limit) && limit > 0) limits.set(resource.resourceName, limit);
+        }
+      }
+      const checkedAt = Date.now();
+      for (const topic of topics) {
+        this.#facts.set(topic, {
+          exists: existing.has(topic),
+          maxMessageBytes: limits.get(topic) ?? Number.POSITIVE_INFINITY,
+          checkedAt,
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

@@ -16,6 +16,7 @@ import type { HandlerContext, Message, OutputRecord } from '../types.js';
 import { decideFailure } from './failure-policy.js';
 import type { PartitionState } from './partition-state.js';
 import { Abandoned, type OutputSink, type RecordProcessor, type Signals } from './record-processor.js';
+import { dueAtOf } from './retry-due.js';
 import { buildMessage, deserializeRecord, originalOf } from './to-message.js';
 
 /** A decoded record of the batch, with what its failure handling needs. */
@@ -38,9 +39,10 @@ const atLeastOnceBatchContext: HandlerContext = {
 };
 
 /**
- * Runs the batch handler of `state`'s subscription over `raws` (every one of them due). Resolves
- * `true` when every record is finished (handled, skipped, forwarded or dead-lettered), `false`
- * when it gave up (stop or rebalance): then nothing of the batch may be committed.
+ * Runs the batch handler of `state`'s subscription over `raws` (each due, or due within
+ * `pauseThresholdMs`: then it waits for them). Resolves `true` when every record is finished
+ * (handled, skipped, forwarded or dead-lettered), `false` when it gave up (stop or rebalance):
+ * then nothing of the batch may be committed.
  */
 export async function runBatchHandler(
   deps: { readonly logger: Logger; readonly processor: RecordProcessor },
@@ -53,6 +55,17 @@ export async function runBatchHandler(
   const { subscription, topic, partition, retryStage } = source;
   const handler = subscription.batchHandler;
   if (handler === undefined || raws.length === 0) return true;
+  if (retryStage > 0) {
+    // Due within pauseThresholdMs: wait for the last of them rather than run a little early.
+    const wait = raws.reduce((latest, raw) => Math.max(latest, dueAtOf(raw)), 0) - Date.now();
+    if (wait > 0) {
+      try {
+        await delay(wait, signals.dispatch);
+      } catch {
+        return false;
+      }
+    }
+  }
   for (const raw of raws) state.tracker.begin(BigInt(raw.offset));
   const finish = (raw: KafkaMessage): void => state.tracker.complete(BigInt(raw.offset));
   try {

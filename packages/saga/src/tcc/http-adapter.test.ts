@@ -224,6 +224,19 @@ describe('httpTccParticipant: confirm and cancel', () => {
     expect(reply.outcome === 'error' && reply.error.nonRetryable).toBeFalsy();
   });
 
+  it('does not retry a confirm or cancel answered 400, as the participant answers input it cannot take', async () => {
+    const message =
+      'The transaction in the reservation path holds U+0000 (NUL), which a TCC key cannot hold.';
+    route = (_request, response) => json(response, 400, { type: 'MalformedPath', message });
+    for (const phase of ['confirm', 'compensate'] as const) {
+      const reply = await httpTccParticipant({ url: `${base}/p` }).call(
+        call(phase, { reservationUri: `${base}/p/r` }),
+      );
+      expect(reply).toMatchObject({ outcome: 'error', error: { type: 'MalformedPath', nonRetryable: true } });
+      expect(reply.outcome === 'error' && reply.error.message).toMatch(/answered 400: The transaction/);
+    }
+  });
+
   it('DELETEs the conventional URI when the try never answered, and takes 404/405/410 as cancelled', async () => {
     seen.length = 0;
     for (const status of [204, 404, 405, 410]) {

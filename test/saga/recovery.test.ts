@@ -149,7 +149,8 @@ describe('saga coordinator crash recovery', () => {
   it('resumes a saga whose local step was never reported, though its inbox stays quiet', async () => {
     const kafka = { brokers: cluster().brokers, clientId: uniqueName('resume') };
     const topics = sagaTopics(uniqueName('resume'));
-    await ensureSagaTopics(kafka, topics, { partitions: 3 });
+    // No participant runs here, but start() checks that the command topics the saga names exist.
+    await ensureSagaTopics(kafka, topics, { partitions: 3, participants: ['inventory', 'payment'] });
     // The log as a coordinator leaves it when it dies right after committing the transition that
     // starts the local step confirm-order, before the step's outcome reached the inbox.
     const sagaId = 'resume-1';

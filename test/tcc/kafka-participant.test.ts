@@ -180,6 +180,27 @@ describe('a TCC participant over Kafka', () => {
     });
   });
 
+  it('refuses a command whose saga id or payload no guard store can hold, before the guard runs', async () => {
+    const nulInId = `${uniqueName('nul')}\u0000x`;
+    const loneSurrogate = uniqueName('surrogate');
+    for (const [sagaId, payload, where] of [
+      [nulInId, { amount: 120 }, 'The saga id holds U+0000 (NUL)'],
+      [loneSurrogate, { amount: 120, note: 'a\ud800b' }, 'The payload holds an unpaired surrogate at $.note'],
+    ] as const) {
+      for (const [phase, attempt] of [
+        ['invoke', 1],
+        ['confirm', 1],
+        ['compensate', 1],
+      ] as const) {
+        const reply = await command(sagaId, phase, { payload, attempt });
+        expect(reply).toMatchObject({ outcome: 'business-failure', error: { type: 'MalformedCommand' } });
+        expect(reply.outcome === 'business-failure' && reply.error.message).toContain(where);
+      }
+    }
+    // The handlers never ran: nothing reached the guard or the resource.
+    expect(log.filter((entry) => entry.includes('nul-') || entry.includes(loneSurrogate))).toEqual([]);
+  });
+
   it('cancels a lapsed reservation on its late confirm and reports it cancelled', async () => {
     const sagaId = uniqueName('lapsed');
     await command(sagaId, 'invoke', { reservationTtlMs: 1_000 });

@@ -24,6 +24,7 @@ import { SagaErrorCodes } from '../errors.js';
 import { BusinessFailure, type CommandContext, type CommandHandlers, Reservation } from '../participant.js';
 import type { TccCancelWork, TccGuard, TccStoredTry } from './guard.js';
 import type { TccGuardKey } from './guard-store.js';
+import { bodyProblem, keyProblem } from './http-request.js';
 
 /** The TCC phases. */
 export type TccPhase = 'try' | 'confirm' | 'cancel';
@@ -194,13 +195,16 @@ export function tccCommands<Db>(
   options: TccParticipantOptions<Db>,
 ): CommandHandlers {
   const resource = guardedResource(handlers, options, options.resource ?? 'default');
-  const call = (payload: unknown, context: CommandContext): TccCall => ({
-    key: { transaction: context.sagaId, branch: context.step },
-    payload,
-    idempotencyKey: context.idempotencyKey,
-    attempt: context.attempt,
-    ...(context.reservationTtlMs === undefined ? {} : { reservationTtlMs: context.reservationTtlMs }),
-  });
+  const call = (payload: unknown, context: CommandContext): TccCall => {
+    refuseUnstorable(payload, context);
+    return {
+      key: { transaction: context.sagaId, branch: context.step },
+      payload,
+      idempotencyKey: context.idempotencyKey,
+      attempt: context.attempt,
+      ...(context.reservationTtlMs === undefined ? {} : { reservationTtlMs: context.reservationTtlMs }),
+    };
+  };
   return {
     async invoke(payload, context) {
       const outcome = await resource.tryPhase(call(payload, context));
@@ -248,6 +252,25 @@ export function tccCommands<Db>(
       return null;
     },
   };
+}
+
+/**
+ * Refuses a command the guard store cannot hold (U+0000 or an unpaired surrogate in the saga id,
+ * the step or the payload; a key over 1,024 bytes; nesting deeper than 64), before the guard
+ * runs: the same rules as the HTTP participant's `400`, so the answer is the same on every store
+ * and never a database error the coordinator would retry. A refused try is compensated; a
+ * refused confirm or cancel needs attention.
+ */
+function refuseUnstorable(payload: unknown, context: CommandContext): void {
+  const problem =
+    prefixed('The saga id', keyProblem(context.sagaId)) ??
+    prefixed('The step name', keyProblem(context.step)) ??
+    prefixed('The payload', bodyProblem(payload));
+  if (problem !== undefined) throw new BusinessFailure('MalformedCommand', `${problem}; refused.`);
+}
+
+function prefixed(what: string, problem: string | undefined): string | undefined {
+  return problem === undefined ? undefined : `${what} ${problem}`;
 }
 
 /**

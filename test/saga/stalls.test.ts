@@ -3,7 +3,7 @@
 // the record too large for it) parks that saga, which needs attention, while sagas behind it on
 // the same inbox partition go on; a participant whose own infrastructure keeps failing gives up
 // on the command after its retries, so its partition goes on and the saga's step timeout decides.
-import { createLogger, type LogMeta } from '@cascade/core';
+import { ConfigError, createLogger, type LogMeta } from '@cascade/core';
 import {
   createSagaCoordinator,
   createSagaParticipant,
@@ -284,5 +284,40 @@ describe('saga coordinator: one saga cannot stall the others', () => {
     expect(failedReads).toEqual(Array(3).fill('stuck/reserve/invoke'));
     expect(applied).toEqual(['reserve next', 'undo reserve stuck']);
     expect(coordinator.status(stuck)?.failure?.error.type).toBe('Timeout');
+  });
+
+  it('a participant gives up at once on a command its store fails on with a Cascade error flagged not retriable', async () => {
+    const topics = sagaTopics(uniqueName('stalls'));
+    await createTopics(topics, [{ participant: 'archive' }, { participant: 'inventory' }]);
+    const applied: string[] = [];
+    const memory = memoryIdempotencyStore();
+    const failedReads: string[] = [];
+    const store: IdempotencyStore = {
+      get: (key) => {
+        if (key.startsWith('broken/reserve/invoke')) {
+          failedReads.push(key);
+          throw new ConfigError('store', 'the idempotency store is misconfigured.');
+        }
+        return memory.get(key);
+      },
+      set: (key: string, outcome: InboxEvent) => memory.set(key, outcome),
+    };
+    const { coordinator } = coordinatorFor(topics);
+    await Promise.all([
+      coordinator.start(),
+      participant(topics, 'archive', applied).start(),
+      participant(topics, 'inventory', applied, {
+        store,
+        retry: { maximumAttempts: 5, initialIntervalMs: 50 },
+      }).start(),
+    ]);
+
+    const broken = await coordinator.begin(reserve, { id: 'broken', body: '' }, { sagaId: 'broken' });
+    const next = await coordinator.begin(reserve, { id: 'next', body: '' });
+
+    expect(await coordinator.result(next)).toBe('completed');
+    expect(await coordinator.result(broken)).toBe('compensated');
+    expect(failedReads).toEqual(['broken/reserve/invoke']);
+    expect(applied.sort()).toEqual(['reserve next', 'undo reserve broken']);
   });
 });

@@ -76,6 +76,7 @@ export {
   type IdempotencyStore,
   memoryIdempotencyStore,
   type Participant,
+  participantRetry,
   type SagaParticipantOptions,
 } from './participant.js';
 export {

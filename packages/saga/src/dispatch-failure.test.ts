@@ -189,4 +189,15 @@ describe('decideDelivering: a command that cannot be sent', () => {
     expect(retried.state.status).toBe('compensating');
     expect(commands(retried.effects)).toEqual(['compensate reserve #1']);
   });
+
+  it('an operator retry of a running saga with nothing parked is still refused', () => {
+    const state = decide(order, undefined, { type: 'begin', sagaId: 's-1', input: { id: 'o-1' } }, env).state;
+
+    const retried = decide(order, state, { type: 'operator', action: 'retry', by: 'ops', reason: 'r' }, env);
+
+    expect(retried).toMatchObject({
+      applied: false,
+      ignored: 'no compensation or confirm has failed: nothing to retry',
+    });
+  });
 });

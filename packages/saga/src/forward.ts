@@ -133,6 +133,7 @@ const inProgress = {
  * and the saga goes back to the phase those steps are in. Returns whether there was any.
  */
 export function resendParked(t: Transition): boolean {
+  if (t.state.status !== 'needs-attention') return false;
   const armed = new Set(Object.values(t.state.timers).map((timer) => timer.step));
   const idle = Object.entries(t.state.steps).flatMap(([name, state]) => {
     const where = inProgress[state.status as keyof typeof inProgress] as

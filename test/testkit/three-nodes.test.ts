@@ -166,6 +166,56 @@ describe('a three-node cluster with racks', () => {
     expect(offsets).toEqual([expect.objectContaining({ partition: 0, low: '0', high: '2' })]);
   });
 
+  it('moves leadership off a node stopped gracefully, and keeps every record through a whole-cluster stop and start', async () => {
+    const topic = uniqueName('three-stop');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ value: 'first' }] });
+      const leader = await cluster.leaderOf(topic, 0);
+      await cluster.stopNode(leader);
+      expect(cluster.nodes[leader]?.running).toBe(false);
+      // A controlled shutdown hands leadership over before the JVM exits: no waiting for the
+      // 3 s broker session to expire, as after a kill.
+      await waitFor(
+        async () => (await cluster.leaderOf(topic, 0)) !== leader,
+        () => `a new leader of ${topic}-0 as soon as node ${leader} stopped`,
+        2_000,
+      );
+      await producer.send({ topic, acks: -1, messages: [{ value: 'second' }] });
+      await cluster.startNode(leader);
+    } finally {
+      await producer.disconnect();
+    }
+
+    await cluster.stopBroker();
+    expect(cluster.nodes.some((node) => node.running)).toBe(false);
+    await cluster.startBroker();
+    expect(cluster.nodes.every((node) => node.running)).toBe(true);
+
+    const reader = kafka.admin();
+    await reader.connect();
+    try {
+      let high = '';
+      await waitFor(
+        async () => {
+          high = (await reader.fetchTopicOffsets(topic).catch(() => []))[0]?.high ?? '';
+          return high === '2';
+        },
+        () => `both records of ${topic} after the restart (high watermark ${high})`,
+      );
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
   it('names the group and transaction coordinators as the leaders of their internal partitions', async () => {
     const group = uniqueName('three-group');
     const transactionalId = uniqueName('three-tx');

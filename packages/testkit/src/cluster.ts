@@ -51,9 +51,8 @@ export interface Cluster extends AsyncDisposable {
   /** The Kafka nodes this call started as local JVMs, by index; empty for other modes. */
   readonly nodes: readonly ClusterNode[];
   /**
-   * Stops every broker gracefully, keeping data and ports (to test broker loss). With several
-   * nodes they stop together, and one whose controlled shutdown cannot finish without its quorum
-   * is killed after 15 s; {@link stopNode} stops one.
+   * Stops every broker gracefully, keeping data and ports (to test broker loss). Several nodes
+   * stop one after the other, as {@link stopNode} stops each; {@link stopNode} stops just one.
    * @throws {UnsupportedOperationError} unless the brokers are local JVMs started here.
    */
   stopBroker(): Promise<void>;
@@ -62,8 +61,9 @@ export interface Cluster extends AsyncDisposable {
   /** Starts every stopped or killed broker again on the same ports and data; resolves when all serve. */
   startBroker(): Promise<void>;
   /**
-   * Stops node `index` gracefully (SIGTERM, controlled shutdown) and resolves once its JVM exited
-   * (killed if still running after 15 s). Its data and ports are kept for {@link startNode}.
+   * Stops node `index` gracefully (SIGTERM, controlled shutdown) and resolves once its JVM exited.
+   * It is killed if still running after 15 s, or after 3 s when no majority of the nodes runs
+   * (its controlled shutdown cannot finish then). Its data and ports are kept for {@link startNode}.
    * @throws {ConfigError} naming `index` when there is no such node.
    * @throws {UnsupportedOperationError} unless the cluster is local JVMs started here.
    */
@@ -192,7 +192,7 @@ export async function startCluster(input: StartClusterOptions = {}): Promise<Clu
     stopBroker: async () => local('stopBroker').stopAll(),
     killBroker: async () => local('killBroker').killAll(),
     startBroker: async () => local('startBroker').startAll(),
-    stopNode: async (index) => local('stopNode').node(index).stopProcess(),
+    stopNode: async (index) => local('stopNode').stopNode(index),
     killNode: async (index) => local('killNode').node(index).killProcess(),
     startNode: async (index) => {
       await local('startNode').node(index).startProcess();

@@ -47,6 +47,8 @@ export interface WaitOptions {
 /** Kafka error codes a FindCoordinator answer carries while the coordinator comes up. */
 const coordinatorPending = new Set([14, 15]); // COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE
 const pollMs = 200;
+/** How long a node may try a controlled shutdown that cannot finish without a controller majority. */
+const noQuorumGraceMs = 3_000;
 
 /**
  * The Kafka nodes of one local cluster: node `i` has `node.id` `i + 1` (so one node keeps the
@@ -141,11 +143,22 @@ export class KafkaNodes {
   }
 
   /**
-   * Stops every node gracefully and together. A node whose controlled shutdown cannot finish
-   * (the quorum it needs went down with it) is killed after `graceMs`.
+   * Stops node `index` gracefully. Its controlled shutdown needs a majority of the controller
+   * quorum running; without one it would wait minutes, so the node then gets
+   * {@link noQuorumGraceMs} before it is killed.
    */
-  async stopAll(graceMs?: number): Promise<void> {
-    await Promise.all(this.nodes.map((node) => node.stopProcess(graceMs)));
+  async stopNode(index: number): Promise<void> {
+    const node = this.node(index);
+    const running = this.nodes.filter((candidate) => candidate.running).length;
+    await node.stopProcess(running > this.nodes.length / 2 ? undefined : noQuorumGraceMs);
+  }
+
+  /**
+   * Stops every node gracefully, one after the other, so that each controlled shutdown but the
+   * last still has a controller majority (see {@link stopNode}).
+   */
+  async stopAll(): Promise<void> {
+    for (const node of this.nodes) await this.stopNode(node.index);
   }
 
   /** Kills every node at once. */

@@ -2,7 +2,7 @@
 // the restarted node comes back into the ISR, and the testkit names leaders and coordinators right.
 import { ConfigError } from '@cascade/core';
 import { patchKafkajsNegativeTimeout } from '@cascade/producer';
-import { type Cluster, fetchMetadata, startCluster } from '@cascade/testkit';
+import { type Cluster, fetchMetadata, startCluster, UnsupportedOperationError } from '@cascade/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/kafka.js';
@@ -257,5 +257,25 @@ describe('a three-node cluster with racks', () => {
     expect((error as ConfigError).code).toBe('CASCADE_CONFIG');
     expect((error as ConfigError).field).toBe('index');
     expect(cluster.nodes.every((node) => node.running)).toBe(true);
+  });
+});
+
+describe('node operations on a cluster not started here', () => {
+  it('are refused with UnsupportedOperationError, and the cluster lists no nodes', async () => {
+    await using external = await startCluster({ registry: false, env: { KAFKA_BROKERS: '127.0.0.1:9' } });
+    expect(external.mode).toBe('external');
+    expect(external.nodes).toEqual([]);
+    for (const operation of [
+      () => external.killNode(0),
+      () => external.stopNode(0),
+      () => external.startNode(0),
+      () => external.leaderOf('orders', 0),
+      () => external.describePartition('orders', 0),
+      () => external.coordinatorOf('group', 'orders'),
+    ]) {
+      const error = await operation().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnsupportedOperationError);
+      expect((error as UnsupportedOperationError).code).toBe('CASCADE_TESTKIT_UNSUPPORTED');
+    }
   });
 });

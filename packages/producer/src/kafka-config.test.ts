@@ -154,10 +154,9 @@ describe('TimeoutNegativeWarning (tulios/kafkajs#1751)', () => {
     const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
       callback: () => void,
       delay?: number,
-      ...rest: unknown[]
     ) => {
       delays.push(delay ?? 0);
-      return realSetTimeout(callback, delay, ...rest);
+      return realSetTimeout(callback, delay);
     }) as typeof setTimeout);
     const schedule = async (): Promise<void> => {
       const queue = new RequestQueue({

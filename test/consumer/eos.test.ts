@@ -70,9 +70,16 @@ describe('exactly-once', () => {
         context.afterCommit(() =>
           afterCommit.push({
             value: `${message.value}#${message.attempt}`,
-            // By now the transaction has committed this record's offset.
-            visible: committed(kafka, groupId, input).then(
-              (offsets) => BigInt(offsets[0] ?? '0') > BigInt(message.offset),
+            // By now the transaction has committed this record's offset. The broker writes the
+            // commit markers after EndTxn answers, so an offset fetch (kafkajs has no
+            // require_stable) may still see the previous offset for a moment: poll briefly.
+            visible: waitFor(
+              async () => BigInt((await committed(kafka, groupId, input))[0] ?? '0') > BigInt(message.offset),
+              () => `offset ${message.offset} committed`,
+              10_000,
+            ).then(
+              () => true,
+              () => false,
             ),
           }),
         );

@@ -127,7 +127,7 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
     @Subscribe(topics.requests, {
       key: string(),
       value: placeOrderSerde,
-      concurrency: 'key',
+      // Exactly-once mode handles a partition's records one at a time (concurrency: 'key' is refused).
       dlt: { topic: topics.requestsDlt },
     })
     async onPlaceOrder(message: Message<string, PlaceOrder>, context: HandlerContext): Promise<void> {

@@ -2,7 +2,7 @@
 // waiting on conditions (never on fixed sleeps).
 import { randomUUID } from 'node:crypto';
 import { patchKafkajsNegativeTimeout } from '@cascade/producer';
-import { Kafka, logLevel } from 'kafkajs';
+import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 
 /** A name no other test uses: `<prefix>-<8 hex>`. */
@@ -26,10 +26,44 @@ export function kafkaClient(clientId = uniqueName('test')): Kafka {
 
 /** Creates topics and waits until their partitions have leaders. */
 export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {
+  await createTopicsAndWait(kafka, [{ topic, numPartitions }]);
+}
+
+/**
+ * Creates topics and waits until every broker's metadata names a leader for each partition. On a
+ * cluster of several nodes a broker may not know a topic the controller has just created, and
+ * kafkajs' `waitForLeaders` gives up on that (`UNKNOWN_TOPIC_OR_PARTITION`) instead of waiting:
+ * this polls metadata until the topics are there, whatever the broker asked.
+ */
+export async function createTopicsAndWait(
+  kafka: Kafka,
+  topics: ITopicConfig[],
+  timeoutMs = 30_000,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    await admin.createTopics({ topics, waitForLeaders: false });
+    const names = topics.map((t) => t.topic);
+    let last = 'no metadata yet';
+    await waitFor(
+      async () => {
+        try {
+          const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+          const ready =
+            found.length === names.length &&
+            found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+          if (!ready) last = JSON.stringify(found.map((t) => [t.name, t.partitions.map((p) => p.leader)]));
+          return ready;
+        } catch (error) {
+          last = error instanceof Error ? error.message : String(error);
+          return false;
+        }
+      },
+      () => `leaders for ${names.join(', ')} (last: ${last})`,
+      timeoutMs,
+      100,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -5,7 +5,7 @@ import { patchKafkajsNegativeTimeout } from '@cascade/producer';
 import { type Cluster, fetchMetadata, startCluster, UnsupportedOperationError } from '@cascade/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName, waitFor } from '../support/kafka.js';
+import { createTopicsAndWait, uniqueName, waitFor } from '../support/kafka.js';
 
 /** Kafka's `Utils.abs(key.hashCode()) % partitions`: the internal-topic partition a key maps to. */
 function javaPartitionFor(key: string, partitions: number): number {
@@ -99,14 +99,8 @@ describe('a three-node cluster with racks', () => {
 
   it('elects a new leader when the leader is killed, takes acks=-1 writes, and takes the node back into the ISR', async () => {
     const topic = uniqueName('three-nodes');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // No replication factor given: the cluster's default, 3.
-      await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
+    // No replication factor given: the cluster's default, 3.
+    await createTopicsAndWait(kafka, [{ topic }]);
     await waitFor(
       async () => (await cluster.describePartition(topic, 0)).isr.length === 3,
       () => `all three replicas of ${topic}-0 in sync`,
@@ -168,13 +162,7 @@ describe('a three-node cluster with racks', () => {
 
   it('moves leadership off a node stopped gracefully, and keeps every record through a whole-cluster stop and start', async () => {
     const topic = uniqueName('three-stop');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopicsAndWait(kafka, [{ topic }]);
     const producer = kafka.producer();
     await producer.connect();
     try {
@@ -228,13 +216,7 @@ describe('a three-node cluster with racks', () => {
     await producer.connect();
     try {
       const topic = uniqueName('three-tx-topic');
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
-      } finally {
-        await admin.disconnect();
-      }
+      await createTopicsAndWait(kafka, [{ topic }]);
       const transaction = await producer.transaction();
       await transaction.send({ topic, messages: [{ value: 'in-a-transaction' }] });
       await transaction.commit();

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Accumulator,
   type AccumulatorOptions,
+  PartialSinkFailure,
   type SinkBatch,
   type SinkResult,
   type WireRecord,
@@ -144,6 +145,85 @@ describe('Accumulator', () => {
     }
     expect(broker.log.get('t/0')).toHaveLength(10);
     expect(broker.log.get('t/2')).toHaveLength(10);
+  });
+
+  it('settles the batches a partly failed request stored and never sends them again', async () => {
+    const log = new Map<number, string[]>();
+    const requests: number[][] = [];
+    let failures = 2;
+    const notEnough = Object.assign(new Error('not enough replicas'), {
+      name: 'KafkaJSProtocolError',
+      type: 'NOT_ENOUGH_REPLICAS',
+      retriable: true,
+    });
+    // The "cluster" stores every partition's batch, but partition 1 fails twice first: the
+    // request as a whole rejects with what the other partitions stored.
+    const sink = async (batches: readonly SinkBatch[]): Promise<SinkResult[]> => {
+      requests.push(batches.map((b) => b.partition));
+      const results: SinkResult[] = [];
+      const failing = failures > 0 && batches.some((b) => b.partition === 1);
+      for (const b of batches) {
+        if (failing && b.partition === 1) continue;
+        const stored = log.get(b.partition) ?? [];
+        results.push({
+          topic: b.topic,
+          partition: b.partition,
+          baseOffset: String(stored.length),
+          logAppendTime: '-1',
+        });
+        stored.push(...b.records.map((r) => r.value?.toString() ?? ''));
+        log.set(b.partition, stored);
+      }
+      if (failing) {
+        failures -= 1;
+        throw new PartialSinkFailure(results, notEnough);
+      }
+      return results;
+    };
+    const acc = accumulator({ sink, batchBytes: 1_000_000, lingerMs: 20 });
+    const sent = await Promise.all([0, 1, 2].map((p) => acc.append(wire(`p${p}`), at(p))));
+    expect([...log.entries()].sort()).toEqual([
+      [0, ['p0']],
+      [1, ['p1']],
+      [2, ['p2']],
+    ]);
+    expect(sent.map((m) => m.offset)).toEqual(['0', '0', '0']);
+    expect(requests).toEqual([[0, 1, 2], [1], [1]]);
+    expect(acc.stats.retries).toBe(2);
+  });
+
+  it('isolates only the unstored batches of a partly failed request with a non-retriable error', async () => {
+    const log = new Map<number, string[]>();
+    const tooLarge = Object.assign(new Error('too large'), {
+      name: 'KafkaJSProtocolError',
+      type: 'MESSAGE_TOO_LARGE',
+      retriable: false,
+    });
+    const sink = async (batches: readonly SinkBatch[]): Promise<SinkResult[]> => {
+      const results: SinkResult[] = [];
+      for (const b of batches) {
+        if (b.partition === 1) continue;
+        const stored = log.get(b.partition) ?? [];
+        results.push({
+          topic: b.topic,
+          partition: b.partition,
+          baseOffset: String(stored.length),
+          logAppendTime: '-1',
+        });
+        stored.push(...b.records.map((r) => r.value?.toString() ?? ''));
+        log.set(b.partition, stored);
+      }
+      if (batches.some((b) => b.partition === 1)) throw new PartialSinkFailure(results, tooLarge);
+      return results;
+    };
+    const acc = accumulator({ sink, batchBytes: 1_000_000, lingerMs: 20 });
+    const outcomes = await Promise.allSettled([0, 1, 2].map((p) => acc.append(wire(`p${p}`), at(p))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const reason = (outcomes[1] as PromiseRejectedResult).reason;
+    expect(reason).toBeInstanceOf(RecordTooLargeError);
+    expect(reason.code).toBe('CASCADE_PRODUCER_RECORD_TOO_LARGE');
+    expect(log.get(0)).toEqual(['p0']);
+    expect(log.get(2)).toEqual(['p2']);
   });
 
   it('splits a batch the broker finds too large and sends the halves, failing only a single record that is too large', async () => {

@@ -12,7 +12,8 @@
  * - Each record has its own promise: it resolves with its own offset, and a failed batch rejects
  *   exactly its own records. When a request with several batches fails with a non-retriable
  *   error, each batch is retried alone once, so one partition's error never fails another's
- *   records.
+ *   records. A batch the sink reports stored ({@link PartialSinkFailure}: the client split the
+ *   request across brokers and one part failed) is settled and never sent again.
  * - `bufferMemoryBytes` bounds the bytes queued and in flight. When full, `append()` waits in
  *   FIFO order (back-pressure) and fails after `maxBlockMs` with {@link BufferFullError}.
  * @module
@@ -25,6 +26,7 @@ import {
   type AccumulatorStats,
   type Batch,
   offsetsFrom,
+  PartialSinkFailure,
   type PartitionQueue,
   type Pending,
   type Placement,
@@ -45,6 +47,7 @@ export type {
   SinkResult,
   WireRecord,
 } from './internal/accumulator-types.js';
+export { PartialSinkFailure } from './internal/accumulator-types.js';
 
 import type { RecordMetadata } from './types.js';
 
@@ -395,39 +398,61 @@ export class Accumulator {
 
   #onSuccess(leader: number, batches: readonly Batch[], results: readonly SinkResult[]): void {
     this.#finishRequest(leader, batches);
-    for (const batch of batches) {
-      const result = results.find((r) => r.topic === batch.topic && r.partition === batch.partition);
-      const offsetAt = offsetsFrom(result?.baseOffset ?? '-1', batch.pending.length);
-      const appendTime = result?.logAppendTime ?? '-1';
-      const logAppendTime = appendTime === '-1' ? undefined : Number(appendTime);
-      this.#complete(batch);
-      for (let i = 0; i < batch.pending.length; i++) {
-        const pending = batch.pending[i];
-        if (pending === undefined) continue;
-        pending.receiver.resolved(pending.index, {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: offsetAt(i),
-          timestamp: logAppendTime ?? pending.record.timestamp,
-        });
-      }
-    }
+    for (const batch of batches) this.#resolveBatch(batch, results);
     this.#drain();
+  }
+
+  /** Settles a stored batch: every record resolves with its offset. */
+  #resolveBatch(batch: Batch, results: readonly SinkResult[]): void {
+    const result = results.find((r) => r.topic === batch.topic && r.partition === batch.partition);
+    const offsetAt = offsetsFrom(result?.baseOffset ?? '-1', batch.pending.length);
+    const appendTime = result?.logAppendTime ?? '-1';
+    const logAppendTime = appendTime === '-1' ? undefined : Number(appendTime);
+    this.#complete(batch);
+    for (let i = 0; i < batch.pending.length; i++) {
+      const pending = batch.pending[i];
+      if (pending === undefined) continue;
+      pending.receiver.resolved(pending.index, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: offsetAt(i),
+        timestamp: logAppendTime ?? pending.record.timestamp,
+      });
+    }
   }
 
   #onFailure(
     leader: number,
-    batches: readonly Batch[],
+    sent: readonly Batch[],
     sinkBatches: readonly SinkBatch[],
-    raw: unknown,
+    failure: unknown,
   ): void {
-    this.#finishRequest(leader, batches);
+    this.#finishRequest(leader, sent);
+    let batches = sent;
+    let raw = failure;
+    if (failure instanceof PartialSinkFailure) {
+      // The brokers stored these: settle them, and never send them again.
+      const stored = failure.acknowledged;
+      const isStored = (b: Batch) => stored.some((r) => r.topic === b.topic && r.partition === b.partition);
+      for (const batch of sent) if (isStored(batch)) this.#resolveBatch(batch, stored);
+      batches = sent.filter((b) => !isStored(b));
+      raw = failure.error;
+      if (batches.length === 0) {
+        this.#drain();
+        return;
+      }
+    }
     const first = batches[0];
     const error = this.#options.toError(raw, {
       topic: first?.topic ?? '?',
       partition: first?.partition ?? -1,
     });
-    this.#options.onRequestError?.(error, sinkBatches);
+    this.#options.onRequestError?.(
+      error,
+      batches.length === sent.length
+        ? sinkBatches
+        : sinkBatches.filter((_, i) => batches.includes(sent[i] as Batch)),
+    );
     const retriable = this.#options.shouldRetry(error);
     const now = this.#now();
     for (const batch of batches) {

@@ -8,7 +8,7 @@
 
 import type { Logger } from '@cascade/core';
 import CircuitBreaker from 'opossum';
-import type { Sink, SinkBatch, SinkResult } from './accumulator.js';
+import { PartialSinkFailure, type Sink, type SinkBatch, type SinkResult } from './accumulator.js';
 import {
   CircuitOpenError,
   DeliveryTimeoutError,
@@ -66,7 +66,12 @@ export class SinkCircuitBreaker {
           return await sink(batches);
         } catch (error) {
           const first = batches[0];
-          throw toError(error, { topic: first?.topic ?? '?', partition: first?.partition ?? -1 });
+          const site = { topic: first?.topic ?? '?', partition: first?.partition ?? -1 };
+          // Keep what was stored: the accumulator must not send those batches again.
+          if (error instanceof PartialSinkFailure) {
+            throw new PartialSinkFailure(error.acknowledged, toError(error.error, site));
+          }
+          throw toError(error, site);
         }
       },
       {
@@ -76,8 +81,10 @@ export class SinkCircuitBreaker {
         volumeThreshold: options.volumeThreshold ?? 3,
         rollingCountTimeout: options.rollingCountTimeoutMs ?? 10_000,
         // true = "not a failure": only connectivity errors count against the cluster.
-        errorFilter: (error: unknown) =>
-          !(error instanceof KafkaConnectionError || error instanceof DeliveryTimeoutError),
+        errorFilter: (error: unknown) => {
+          const failed = error instanceof PartialSinkFailure ? error.error : error;
+          return !(failed instanceof KafkaConnectionError || failed instanceof DeliveryTimeoutError);
+        },
       },
     );
     this.#breaker.on('open', () =>

@@ -26,6 +26,7 @@ import {
   patchKafkajsProduceEncoding,
   patchKafkajsStuckRequests,
 } from './internal/kafkajs-patches.js';
+import { patchKafkajsProduceTracing } from './internal/produce-trace.js';
 
 /** SASL/PLAIN or SASL/SCRAM credentials. */
 export interface SaslPasswordConfig {
@@ -248,6 +249,7 @@ export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Ka
   patchKafkajsNegativeTimeout();
   patchKafkajsStuckRequests();
   patchKafkajsProduceEncoding();
+  patchKafkajsProduceTracing();
   const silent = resolved.logger === noopLogger;
   return new Kafka({
     brokers: [...resolved.brokers],

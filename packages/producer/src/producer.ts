@@ -27,7 +27,7 @@ import {
   TransactionStateError,
 } from './errors.js';
 import { toProducerError } from './internal/error-mapping.js';
-import { explicitPartitioner, kafkajsSink } from './internal/kafkajs-sink.js';
+import { explicitPartitioner, type KafkajsSinkOptions, kafkajsSink } from './internal/kafkajs-sink.js';
 import { TopicMetadata } from './internal/metadata.js';
 import { RecordPipeline } from './internal/pipeline.js';
 import { createKafkaClient, toKafkajsRetry, toTransactionalKafkajsRetry } from './kafka-config.js';
@@ -129,12 +129,25 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     this.#disconnectAdmin = () => admin.disconnect();
     this.#metadata = new TopicMetadata(admin, options.metadataMaxAgeMs, options.maxBlockMs, this.#logger);
     this.#pipeline = new RecordPipeline(options, this.#metadata, this.#logger);
-    let sink = kafkajsSink(() => this.#producer, options.acks, options.ackTimeoutMs, this.#compression());
+    let sink = kafkajsSink(() => this.#producer, this.#sinkOptions(options.acks));
     if (options.circuitBreaker !== undefined) {
       this.#breaker = new SinkCircuitBreaker(sink, this.#toError, options.circuitBreaker, this.#logger);
       sink = this.#breaker.sink;
     }
     this.#accumulator = this.#newAccumulator(sink, options.maxInFlight);
+  }
+
+  #sinkOptions(acks: -1 | 0 | 1): KafkajsSinkOptions {
+    return {
+      acks,
+      timeoutMs: this.#options.ackTimeoutMs,
+      compression: this.#compression(),
+      // kafkajs found a leader elsewhere than the producer's map says: refresh it now rather
+      // than after metadataMaxAgeMs, so the next requests are grouped by the right broker.
+      onLeadersMoved: (topics) => {
+        for (const topic of topics) this.#metadata.refresh(topic);
+      },
+    };
   }
 
   #compression(): CompressionTypes {
@@ -333,7 +346,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     } catch (error) {
       throw this.#txError(error, 'Beginning a transaction');
     }
-    const sink = kafkajsSink(() => kafkajsTx, -1, this.#options.ackTimeoutMs, this.#compression());
+    const sink = kafkajsSink(() => kafkajsTx, this.#sinkOptions(-1));
     const accumulator = this.#newAccumulator(sink, 1);
     const handle = new TransactionHandle(this.#pipeline, accumulator, kafkajsTx, (e, op) =>
       this.#txError(e, op),

@@ -39,8 +39,35 @@ export interface SinkResult {
   readonly logAppendTime: string;
 }
 
-/** Sends batches (all led by one broker) in one request. */
+/**
+ * Sends batches (all led by one broker, as far as the producer knows) in one request. Resolves
+ * with a result for every batch. Rejects with the error when nothing was stored, or with a
+ * {@link PartialSinkFailure} naming the batches the broker did store when others failed (a
+ * request the client split across brokers after a leader moved): those must never be sent again.
+ */
 export type Sink = (batches: readonly SinkBatch[]) => Promise<readonly SinkResult[]>;
+
+/**
+ * A sink call in which the brokers stored some batches (`acknowledged`) and failed the others
+ * with `error`. Internal: the accumulator settles the stored batches and retries or fails only
+ * the others, so a batch the broker acknowledged never goes out again (with idempotence it
+ * would get the next sequence number and be stored twice).
+ */
+export class PartialSinkFailure extends Error {
+  override readonly name = 'PartialSinkFailure';
+  /** The batches the brokers stored, with their results. */
+  readonly acknowledged: readonly SinkResult[];
+  /** Why the other batches were not stored. */
+  readonly error: unknown;
+
+  constructor(acknowledged: readonly SinkResult[], error: unknown) {
+    super(
+      `${acknowledged.length} batch(es) stored, the others failed: ${(error as Error)?.message ?? String(error)}`,
+    );
+    this.acknowledged = acknowledged;
+    this.error = error;
+  }
+}
 
 /** Settings of an `Accumulator`. */
 export interface AccumulatorOptions {

@@ -10,8 +10,21 @@ import type {
   Message,
   ProducerBatch,
 } from 'kafkajs';
-import type { Sink, SinkBatch, SinkResult, WireRecord } from '../accumulator.js';
+import {
+  PartialSinkFailure,
+  type Sink,
+  type SinkBatch,
+  type SinkResult,
+  type WireRecord,
+} from '../accumulator.js';
+import { KafkaRetriableError } from '../errors.js';
 import { cascadeEncodesProduceRequests } from './kafkajs-patches.js';
+import {
+  BatchAlreadyStoredError,
+  forgetProduceTrace,
+  type ProduceTrace,
+  produceTraceOf,
+} from './produce-trace.js';
 import { OutboundRecord } from './record-batch.js';
 
 /** What the sink needs of a kafkajs producer or transaction. */
@@ -37,29 +50,121 @@ function asMessages(records: readonly WireRecord[]): Message[] {
   return records as unknown as Message[];
 }
 
-export function kafkajsSink(
-  target: () => BatchSender,
-  acks: -1 | 0 | 1,
-  timeoutMs: number,
-  compression: CompressionTypes,
-): Sink {
+/** Options of {@link kafkajsSink}. */
+export interface KafkajsSinkOptions {
+  readonly acks: -1 | 0 | 1;
+  readonly timeoutMs: number;
+  readonly compression: CompressionTypes;
+  /**
+   * Told the topics of a call whose batches kafkajs sent in more than one broker request (it
+   * split the call across brokers, or retried it after a leader moved): the producer's own
+   * leader map is stale, refresh it.
+   */
+  readonly onLeadersMoved?: (topics: readonly string[]) => void;
+}
+
+/** Whether `error` (or an error it wraps, as kafkajs' retrier does) is {@link BatchAlreadyStoredError}. */
+function isAlreadyStored(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    if (current instanceof BatchAlreadyStoredError) return true;
+    const like = current as { originalError?: unknown; cause?: unknown };
+    current = like.originalError ?? like.cause;
+  }
+  return false;
+}
+
+function missingError(batch: SinkBatch, cause?: unknown): KafkaRetriableError {
+  return new KafkaRetriableError(
+    `Producing failed (topic ${batch.topic}, partition ${batch.partition}): the partition's leader moved while kafkajs sent the request, and no broker stored this batch. It is sent again.`,
+    {
+      topic: batch.topic,
+      partition: batch.partition,
+      kafkaType: 'NOT_LEADER_OR_FOLLOWER',
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
+
+/**
+ * The sink on a kafkajs producer or transaction: one `sendBatch()` per call. It reports per
+ * batch: when kafkajs splits a call across brokers (its metadata knows a leader moved) and one
+ * part fails, the batches a broker stored are reported stored ({@link PartialSinkFailure}), as
+ * the broker requests' tracing saw them (`produce-trace.ts`), so the accumulator never sends them again;
+ * kafkajs rolled back the sequence numbers of the failed part, so resending that part keeps
+ * its sequence numbers and the broker drops a copy it already has.
+ */
+export function kafkajsSink(target: () => BatchSender, options: KafkajsSinkOptions): Sink {
+  const { acks, timeoutMs, compression, onLeadersMoved } = options;
+  /** The stored batches of a call, and whether kafkajs needed more than one broker request for it. */
+  const inspect = (batches: readonly SinkBatch[]): { stored: SinkResult[]; moved: boolean } => {
+    const stored: SinkResult[] = [];
+    let request: number | undefined;
+    let moved = false;
+    for (const batch of batches) {
+      const first = batch.records[0];
+      const trace = first === undefined ? undefined : produceTraceOf(first);
+      if (trace === undefined) continue;
+      if (trace.requests > 1 || (request !== undefined && trace.request !== request)) moved = true;
+      request = trace.request;
+      if (trace.stored !== undefined) {
+        stored.push({ topic: batch.topic, partition: batch.partition, ...trace.stored });
+      }
+    }
+    if (moved && onLeadersMoved !== undefined) onLeadersMoved([...new Set(batches.map((b) => b.topic))]);
+    return { stored, moved };
+  };
   return async (batches: readonly SinkBatch[]): Promise<readonly SinkResult[]> => {
     // A wire record is a kafkajs message already (key, value, headers, timestamp in epoch ms,
     // which kafkajs takes as a number too, and the partition the accumulator placed it in).
     const byTopic = new Map<string, Message[]>();
     for (const batch of batches) {
+      const first = batch.records[0];
+      if (first !== undefined) forgetProduceTrace(first);
       const records = asMessages(batch.records);
       const messages = byTopic.get(batch.topic);
       if (messages === undefined) byTopic.set(batch.topic, records);
       else byTopic.set(batch.topic, messages.concat(records));
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    const results = await target().sendBatch({ topicMessages, acks, timeout: timeoutMs, compression });
-    return results.map((r) => ({
+    let results: KafkajsRecordMetadata[];
+    try {
+      results = await target().sendBatch({ topicMessages, acks, timeout: timeoutMs, compression });
+    } catch (error) {
+      // kafkajs gives up as soon as one broker request fails, while others may still be in
+      // flight: wait for them, or a batch stored a moment later would be sent again.
+      const inFlight = batches
+        .map((b) => (b.records[0] === undefined ? undefined : produceTraceOf(b.records[0])))
+        .filter((t): t is ProduceTrace => t !== undefined && t.stored === undefined);
+      if (inFlight.length > 0) {
+        await Promise.all(inFlight.map((t) => t.settled));
+        // ...and for kafkajs to take back the sequence numbers of those that failed.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      const { stored } = inspect(batches);
+      const failed = isAlreadyStored(error) ? missingError(batches[0] as SinkBatch, error) : error;
+      if (stored.length === 0) throw failed;
+      throw new PartialSinkFailure(stored, failed);
+    }
+    inspect(batches);
+    if (acks === 0) {
+      return batches.map((b) => ({
+        topic: b.topic,
+        partition: b.partition,
+        baseOffset: '-1',
+        logAppendTime: '-1',
+      }));
+    }
+    const out: SinkResult[] = results.map((r) => ({
       topic: r.topicName,
       partition: r.partition,
       baseOffset: r.baseOffset ?? r.offset ?? '-1',
       logAppendTime: r.logAppendTime ?? '-1',
     }));
+    // kafkajs answers without a partition whose leader moved to a broker that had answered
+    // already in the same call: that batch was never stored.
+    const missing = batches.find((b) => !out.some((r) => r.topic === b.topic && r.partition === b.partition));
+    if (missing !== undefined) throw new PartialSinkFailure(out, missingError(missing));
+    return out;
   };
 }

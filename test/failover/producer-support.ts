@@ -1,0 +1,83 @@
+// Helpers of the producer's failover tests: a raw kafkajs client on a three-node cluster, topics
+// with chosen replicas and configs, and reading a topic back to its high watermark.
+import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
+import { uniqueName } from '../support/kafka.js';
+
+/** A raw kafkajs client on `brokers`, logging off. */
+export function rawKafka(brokers: readonly string[], clientId = uniqueName('failover')): Kafka {
+  patchKafkajsNegativeTimeout();
+  return new Kafka({ brokers: [...brokers], clientId, logLevel: logLevel.NOTHING });
+}
+
+/** Creates topics (waiting for their leaders). */
+export async function createTopics(kafka: Kafka, topics: ITopicConfig[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One stored record. */
+export interface StoredRecord {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: string | null;
+}
+
+/**
+ * Every record of `topic` up to each partition's high watermark at the time of the call, by
+ * partition, in offset order. Reads with a consumer group of its own.
+ */
+export async function readToHighWatermark(kafka: Kafka, topic: string): Promise<StoredRecord[][]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: { partition: number; high: string; low: string }[];
+  try {
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const byPartition: StoredRecord[][] = [];
+  for (const end of ends) byPartition[end.partition] = [];
+  const remaining = new Set(ends.filter((e) => e.high !== e.low).map((e) => e.partition));
+  if (remaining.size === 0) return byPartition;
+  const high = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
+  const consumer = kafka.consumer({ groupId: uniqueName('read-back'), maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachBatchAutoResolve: true,
+          eachBatch: async ({ batch }) => {
+            const list = byPartition[batch.partition] as StoredRecord[];
+            const last = high.get(batch.partition) ?? 0n;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= last) break;
+              list.push({
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key?.toString() ?? null,
+                value: m.value?.toString() ?? null,
+              });
+            }
+            const lastSeen = list[list.length - 1];
+            if (lastSeen !== undefined && BigInt(lastSeen.offset) + 1n >= last) {
+              remaining.delete(batch.partition);
+              if (remaining.size === 0) resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return byPartition;
+}

@@ -348,8 +348,15 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     }
     const sink = kafkajsSink(() => kafkajsTx, this.#sinkOptions(-1));
     const accumulator = this.#newAccumulator(sink, 1);
-    const handle = new TransactionHandle(this.#pipeline, accumulator, kafkajsTx, (e, op) =>
-      this.#txError(e, op),
+    // The coordinator aborts a transaction open longer than transactionTimeoutMs: retries inside
+    // it (sendOffsets) stop at three quarters of that, leaving time to commit.
+    const deadline = Date.now() + this.#options.transactionTimeoutMs * 0.75;
+    const handle = new TransactionHandle(
+      this.#pipeline,
+      accumulator,
+      kafkajsTx,
+      (e, op) => this.#txError(e, op),
+      deadline,
     );
     try {
       let result: T;

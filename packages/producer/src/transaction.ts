@@ -33,15 +33,64 @@ export interface Transaction<K, V> {
    * Commits consumer offsets with the transaction (consume-transform-produce). kafkajs 2.2.4
    * sends `TxnOffsetCommit` without the consumer's generation and member id (KIP-447 group
    * metadata), so zombie fencing relies on the transactional id: use one transactional id per
-   * input partition.
+   * input partition. A coordinator that moved or is loading (`NOT_COORDINATOR`,
+   * `COORDINATOR_NOT_AVAILABLE`, `COORDINATOR_LOAD_IN_PROGRESS`, in kafkajs' names too) or that
+   * still completes the previous transaction (`CONCURRENT_TRANSACTIONS`) is asked again, with
+   * backoff from 20 ms to 1 s, until the transaction's deadline (three quarters of `transactionTimeoutMs`
+   * after it began, leaving time to commit); then the error is thrown and the transaction aborts.
    */
   sendOffsets(offsets: TransactionOffsets): Promise<void>;
   /** Whether the transaction still accepts sends. */
   readonly active: boolean;
 }
 
-/** Attempts of AddOffsetsToTxn while the coordinator reports CONCURRENT_TRANSACTIONS (~10 s in all). */
-const maxConcurrentRetries = 25;
+/**
+ * The errors after which `sendOffsets` is sent again: the group or transaction coordinator moved
+ * (its broker died, leadership of its `__consumer_offsets` / `__transaction_state` partition
+ * changed), is still loading its partition, or is still completing the previous transaction.
+ * Both the protocol's names and kafkajs' own (`GROUP_COORDINATOR_NOT_AVAILABLE` is code 15,
+ * which kafkajs' TxnOffsetCommit retry list misses under its protocol name).
+ */
+const sendOffsetsRetriableTypes: ReadonlySet<string> = new Set([
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'CONCURRENT_TRANSACTIONS',
+]);
+
+/** kafkajs error names that say the coordinator's broker cannot be reached right now. */
+const sendOffsetsRetriableNames: ReadonlySet<string> = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSRequestTimeoutError',
+]);
+
+/**
+ * Whether a failed `sendOffsets` may be sent again in the same transaction: the coordinator
+ * moved, is loading, or still completes the previous transaction (see above), also when kafkajs
+ * wraps the error (`KafkaJSNumberOfRetriesExceeded`, `cause`). A fenced producer, an
+ * authorization failure or anything unknown is not.
+ * @internal
+ */
+export function isRetriableSendOffsetsError(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
+    const like = current as { type?: unknown; name?: unknown; originalError?: unknown; cause?: unknown };
+    if (typeof like.type === 'string' && sendOffsetsRetriableTypes.has(like.type)) return true;
+    if (typeof like.name === 'string' && sendOffsetsRetriableNames.has(like.name)) return true;
+    current = like.originalError ?? like.cause;
+  }
+  return false;
+}
+
+/** The backoff before the `attempt`-th retry of `sendOffsets`: 20 ms doubling to 1 s. */
+export function sendOffsetsBackoffMs(attempt: number): number {
+  return Math.min(20 * 2 ** (attempt - 1), 1_000);
+}
 
 interface KafkajsTransactionLike {
   sendOffsets(offsets: {
@@ -56,6 +105,7 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
   readonly #accumulator: Accumulator;
   readonly #kafkajs: KafkajsTransactionLike;
   readonly #toError: (error: unknown, operation: string) => ProducerError;
+  readonly #deadline: number;
   #active = true;
   #firstFailure: unknown;
 
@@ -64,11 +114,13 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
     accumulator: Accumulator,
     kafkajs: KafkajsTransactionLike,
     toError: (error: unknown, operation: string) => ProducerError,
+    deadline = Number.POSITIVE_INFINITY,
   ) {
     this.#pipeline = pipeline;
     this.#accumulator = accumulator;
     this.#kafkajs = kafkajs;
     this.#toError = toError;
+    this.#deadline = deadline;
   }
 
   get active(): boolean {
@@ -130,17 +182,17 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
     };
     for (let attempt = 1; ; attempt++) {
       try {
+        // Each attempt asks kafkajs for the transaction and group coordinators afresh.
         await this.#kafkajs.sendOffsets(request);
         return;
       } catch (error) {
-        // The coordinator still completes the previous transaction: kafkajs 2.2.4 does not retry
-        // AddOffsetsToTxn on CONCURRENT_TRANSACTIONS, the Java client does. So do we, briefly.
-        if (
-          (error as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS' &&
-          attempt < maxConcurrentRetries
-        ) {
-          await delay(Math.min(20 * 2 ** (attempt - 1), 500));
-          continue;
+        // kafkajs 2.2.4 does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS, and its
+        // TxnOffsetCommit retry misses the coordinator errors under the names it reports: a
+        // coordinator failover would abort the transaction. Retry them until the deadline.
+        const wait = sendOffsetsBackoffMs(attempt);
+        if (isRetriableSendOffsetsError(error) && Date.now() + wait < this.#deadline) {
+          await delay(wait);
+          if (this.#active) continue;
         }
         const mapped = this.#toError(error, 'Sending offsets to the transaction');
         this.#firstFailure ??= mapped;

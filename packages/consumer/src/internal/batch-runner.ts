@@ -1,7 +1,7 @@
 /**
  * The kafkajs `eachBatch` callback: hands each fetched record to its partition's scheduler
  * within the in-flight bound, waits for the batch to finish (so kafkajs fetches that partition
- * again only then: back-pressure), and commits up to the lowest unfinished offset.
+ * again only then: back-pressure), and starts a commit up to the lowest unfinished offset.
  * @module
  */
 
@@ -73,8 +73,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
         resolveOffset((due[due.length - 1] as KafkaMessage).offset);
       }
     }
-    // A failed commit is logged by the consumer and retried with the next one; never fail the batch.
-    await host.commit().catch(() => undefined);
+    commitInBackground(host);
     if (pauseMs > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), pauseMs);
     return;
   }
@@ -164,8 +163,19 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   } else if (lastDispatched !== undefined && state.tracker.pendingCount === 0) {
     resolveOffset(lastDispatched);
   }
-  await host.commit().catch(() => undefined);
+  commitInBackground(host);
   if (dueIn > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), dueIn);
+}
+
+/**
+ * Commits what the batch finished without making the next fetch wait for it. A failed commit is
+ * logged by the consumer and retried with the next one, and never fails the batch; commits stay
+ * one at a time (calls made meanwhile share one follow-up). Waiting here cost every batch the
+ * commit's whole retry budget (6-13 s) while the group coordinator's broker was down; a
+ * rebalance and `stop()` still wait for their commit.
+ */
+function commitInBackground(host: BatchHost): void {
+  void host.commit().catch(() => undefined);
 }
 
 /** Resolves when `work` settles or `abandon` aborts, whichever comes first. */

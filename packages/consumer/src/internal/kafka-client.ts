@@ -7,8 +7,14 @@
 
 import { createKafkaClient, type ResolvedKafkaConfig } from '@cascade/producer';
 import type { Kafka } from 'kafkajs';
+import { patchKafkajsCoordinatorRediscovery, patchKafkajsFetchFailover } from './kafkajs-group-patch.js';
 
-/** Builds the kafkajs client of a resolved connection config. */
+/**
+ * Builds the kafkajs client of a resolved connection config, with the consumer group's failover
+ * fixes applied (see `kafkajs-group-patch.ts`).
+ */
 export function createClient(config: ResolvedKafkaConfig): Kafka {
+  patchKafkajsCoordinatorRediscovery();
+  patchKafkajsFetchFailover();
   return createKafkaClient(config);
 }

@@ -205,6 +205,7 @@ export class Consumer {
       maxBytes: opts.maxBytes,
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      metadataMaxAge: opts.metadataMaxAgeMs,
       ...(opts.rackId === undefined ? {} : { rackId: opts.rackId }),
       ...(opts.partitionAssigners === undefined ? {} : { partitionAssigners: [...opts.partitionAssigners] }),
     });

@@ -136,8 +136,22 @@ export interface ConsumerOptions {
   readonly onPartitionsRevoked?: (partitions: readonly TopicPartition[]) => void | Promise<void>;
   /** Called with errors the consumer cannot report elsewhere (a crash, a stalled partition). @default undefined */
   readonly onError?: (error: Error) => void;
-  /** The rack this member runs in, for fetch-from-follower and {@link rackAwareAssigner}. @default undefined */
+  /**
+   * The rack this member runs in (Java's `client.rack`): fetches name it so the broker can send
+   * this member to a replica in its rack (KIP-392 follower fetching, when the brokers set
+   * `replica.selector.class`), and {@link rackAwareAssigner} assigns by it.
+   * @default undefined
+   */
   readonly rackId?: string;
+  /**
+   * How old the consumer's cluster metadata (partition leaders, brokers) may get before it is
+   * fetched again, and how long a preferred read replica named by the broker is kept, in
+   * milliseconds (Java's `metadata.max.age.ms`). Failures refresh it sooner: a fetch from an
+   * unreachable broker refreshes the metadata and falls back to the leader at once, and a
+   * preferred replica the metadata does not list, or lists as offline, is not used.
+   * @default 300000
+   */
+  readonly metadataMaxAgeMs?: number;
   /** kafkajs partition assigners, most preferred first. @default [round robin] */
   readonly partitionAssigners?: readonly PartitionAssigner[];
   /** Exactly-once mode. @default undefined (at-least-once) */
@@ -166,6 +180,7 @@ export interface ResolvedConsumerOptions {
   readonly onPartitionsRevoked: ConsumerOptions['onPartitionsRevoked'];
   readonly onError: ConsumerOptions['onError'];
   readonly rackId: string | undefined;
+  readonly metadataMaxAgeMs: number;
   readonly partitionAssigners: readonly PartitionAssigner[] | undefined;
   readonly eos:
     | {
@@ -233,6 +248,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
     onPartitionsRevoked: input.onPartitionsRevoked,
     onError: input.onError,
     rackId: input.rackId,
+    metadataMaxAgeMs: requireDurationMs('consumer.metadataMaxAgeMs', input.metadataMaxAgeMs ?? 300_000, 1),
     partitionAssigners: input.partitionAssigners,
     eos:
       eos === undefined

@@ -20,7 +20,12 @@
  */
 
 import { backoffDelayMs } from '@cascade/core';
-import { DeliveryTimeoutError, type ProducerError, RecordTooLargeError } from './errors.js';
+import {
+  DeliveryTimeoutError,
+  NotEnoughReplicasError,
+  type ProducerError,
+  RecordTooLargeError,
+} from './errors.js';
 import {
   type AccumulatorOptions,
   type AccumulatorStats,
@@ -481,17 +486,27 @@ export class Accumulator {
         });
         continue;
       }
-      const final =
-        retriable && expired
-          ? new DeliveryTimeoutError(
-              `${batch.pending.length} record(s) for topic ${batch.topic} partition ${batch.partition} were not acknowledged within deliveryTimeoutMs (${this.#options.deliveryTimeoutMs} ms); last error: ${perBatch.message}`,
-              { topic: batch.topic, partition: batch.partition, cause: perBatch },
-            )
-          : perBatch;
+      const final = retriable && expired ? this.#expired(batch, perBatch) : perBatch;
       this.#complete(batch);
       for (const pending of batch.pending) pending.receiver.rejected(pending.index, final);
     }
     this.#drain();
+  }
+
+  /**
+   * The error of a batch whose delivery timeout passed: {@link NotEnoughReplicasError} when the
+   * partition lacked in-sync replicas (its own code says why), else {@link DeliveryTimeoutError}.
+   */
+  #expired(batch: Batch, last: ProducerError): ProducerError {
+    const context = { topic: batch.topic, partition: batch.partition, cause: last };
+    const what = `${batch.pending.length} record(s) for topic ${batch.topic} partition ${batch.partition} were not acknowledged within deliveryTimeoutMs (${this.#options.deliveryTimeoutMs} ms)`;
+    if (last instanceof NotEnoughReplicasError) {
+      return new NotEnoughReplicasError(
+        `${what}: the partition has fewer in-sync replicas than its min.insync.replicas (${last.kafkaType ?? 'NOT_ENOUGH_REPLICAS'}). Send again once the brokers are back, or raise deliveryTimeoutMs to wait longer.`,
+        { ...context, ...(last.kafkaType === undefined ? {} : { kafkaType: last.kafkaType }) },
+      );
+    }
+    return new DeliveryTimeoutError(`${what}; last error: ${last.message}`, context);
   }
 
   /** Replaces a failed batch at the head of its queue by its two halves, in order. */

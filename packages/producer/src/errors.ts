@@ -17,6 +17,7 @@ export const ProducerErrorCodes = {
   RecordTooLarge: 'CASCADE_PRODUCER_RECORD_TOO_LARGE',
   UnknownTopic: 'CASCADE_PRODUCER_UNKNOWN_TOPIC',
   DeliveryTimeout: 'CASCADE_PRODUCER_DELIVERY_TIMEOUT',
+  NotEnoughReplicas: 'CASCADE_PRODUCER_NOT_ENOUGH_REPLICAS',
   Fenced: 'CASCADE_PRODUCER_FENCED',
   BufferFull: 'CASCADE_PRODUCER_BUFFER_FULL',
   CircuitOpen: 'CASCADE_PRODUCER_CIRCUIT_OPEN',
@@ -129,6 +130,22 @@ export class DeliveryTimeoutError extends ProducerError {
   }
 }
 brandErrorClass(DeliveryTimeoutError);
+
+/**
+ * The partition has fewer in-sync replicas than its `min.insync.replicas`, so the broker refuses
+ * `acks: 'all'` writes (`NOT_ENOUGH_REPLICAS`), or it wrote the batch but could not replicate it
+ * in time (`NOT_ENOUGH_REPLICAS_AFTER_APPEND`; with idempotence on, the retry cannot duplicate
+ * it). The producer retries until `deliveryTimeoutMs`; a send then fails with this error (the
+ * message says the delivery timeout passed). Retriable: the send succeeds once the replicas are
+ * back in sync.
+ */
+export class NotEnoughReplicasError extends ProducerError {
+  readonly code = ProducerErrorCodes.NotEnoughReplicas;
+  constructor(message: string, context?: ProducerErrorContext) {
+    super(message, true, context);
+  }
+}
+brandErrorClass(NotEnoughReplicasError);
 
 /**
  * Another producer with the same `transactionalId` started: this one is fenced and refuses

@@ -28,6 +28,7 @@ export {
   KafkaConnectionError,
   KafkaFatalError,
   KafkaRetriableError,
+  NotEnoughReplicasError,
   ProducerError,
   type ProducerErrorCode,
   ProducerErrorCodes,

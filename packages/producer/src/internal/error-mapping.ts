@@ -12,6 +12,7 @@ import {
   KafkaConnectionError,
   KafkaFatalError,
   KafkaRetriableError,
+  NotEnoughReplicasError,
   type ProducerError,
   type ProducerErrorContext,
   ProducerFencedError,
@@ -55,6 +56,10 @@ const connection: Rule = {
   create: (m, c) => new KafkaConnectionError(m, c),
   hint: 'Check that the brokers are up and reachable.',
 };
+const notEnoughReplicas: Rule = {
+  create: (m, c) => new NotEnoughReplicasError(m, c),
+  hint: 'Fewer replicas are in sync than min.insync.replicas; the send succeeds once they are back (check the brokers).',
+};
 const retriable: Rule = {
   create: (m, c) => new KafkaRetriableError(m, c),
   hint: 'A transient broker condition; retrying may succeed.',
@@ -80,6 +85,8 @@ const byProtocolType: Readonly<Record<string, Rule>> = {
   UNSUPPORTED_SASL_MECHANISM: authentication,
   ILLEGAL_SASL_STATE: authentication,
   REQUEST_TIMED_OUT: timeout,
+  NOT_ENOUGH_REPLICAS: notEnoughReplicas,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: notEnoughReplicas,
 };
 
 /** Protocol error codes kafkajs 2.2.4 does not know by name (it reports `KAFKAJS_UNKNOWN_ERROR_CODE`). */

@@ -22,6 +22,7 @@ import {
 import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import {
   loadKafkajsModule,
+  patchKafkajsAllTopicsMetadata,
   patchKafkajsNegativeTimeout,
   patchKafkajsProduceEncoding,
   patchKafkajsStuckRequests,
@@ -250,6 +251,7 @@ export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Ka
   patchKafkajsStuckRequests();
   patchKafkajsProduceEncoding();
   patchKafkajsProduceTracing();
+  patchKafkajsAllTopicsMetadata();
   const silent = resolved.logger === noopLogger;
   return new Kafka({
     brokers: [...resolved.brokers],

@@ -42,13 +42,20 @@ import type { ProducerRecord, RecordMetadata, SendOptions } from './types.js';
 
 /** A typed producer. Create it with {@link createProducer}. */
 export interface Producer<K, V> extends AsyncDisposable {
-  /** `idle`, `connecting`, `running`, `stopping`, `stopped`, or `failed` (closed with an error, or fenced). */
+  /**
+   * `idle`, `connecting`, `running`, `stopping`, `stopped`, or `failed` (closed with an error,
+   * fenced, or its last start failed: then `connect()` or a send starts it again).
+   */
   readonly state: LifecycleState;
   /** The circuit breaker's state, or `'disabled'`. */
   readonly circuitState: CircuitState | 'disabled';
   /** Requests, batches and buffered bytes so far. */
   readonly stats: AccumulatorStats;
-  /** Connects (also done by the first send). Idempotent. */
+  /**
+   * Connects (also done by the first send). Idempotent while it runs. When connecting fails
+   * (no broker reachable), the producer is `failed` until the next `connect()` or `send()`,
+   * which tries again.
+   */
   connect(): Promise<void>;
   /**
    * Queues a record and resolves with where the broker stored it. Safe to call concurrently:
@@ -92,7 +99,9 @@ const transactionChannel = cascadeChannel<object>(DiagnosticChannels.producerTra
 class CascadeProducer<K, V> implements Producer<K, V> {
   readonly #options: ResolvedProducerOptions<K, V>;
   readonly #logger: Logger;
-  readonly #lifecycle = new Lifecycle('producer');
+  #lifecycle = new Lifecycle('producer');
+  /** The last start failed (and nothing closed the producer since): the next start tries again. */
+  #startFailed = false;
   readonly #producer: KafkajsProducer;
   readonly #metadata: TopicMetadata;
   readonly #pipeline: RecordPipeline<K, V>;
@@ -211,11 +220,17 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   connect(): Promise<void> {
+    // A failed start is not the end: connect() (or a send) starts again, with a fresh lifecycle.
+    if (this.#startFailed && this.#lifecycle.state === 'failed') {
+      this.#lifecycle = new Lifecycle('producer');
+      this.#startFailed = false;
+    }
     return this.#lifecycle.start(async () => {
       try {
         await Promise.all([this.#producer.connect(), this.#connectAdmin()]);
       } catch (error) {
         await Promise.allSettled([this.#producer.disconnect(), this.#disconnectAdmin()]);
+        this.#startFailed = true;
         throw toProducerError(error, { operation: `Connecting to ${this.#options.kafka.brokers.join(',')}` });
       }
       this.#logger.info('Producer connected', { brokers: this.#options.kafka.brokers });
@@ -225,6 +240,8 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   #refuse(operation: string, topic: string | undefined): Error | undefined {
     if (this.#fenced !== undefined) return this.#fenced;
     if (this.#breaker?.state === 'open') return this.#breaker.openError(topic);
+    // A failed start: the send starts the producer again.
+    if (this.#startFailed && this.#lifecycle.state === 'failed') return undefined;
     try {
       this.#lifecycle.assertUsable(operation);
     } catch (error) {
@@ -397,6 +414,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   close(): Promise<void> {
+    this.#startFailed = false;
     return this.#lifecycle.close(async () => {
       await this.#transactions;
       await this.#pipeline.settled();

@@ -232,3 +232,67 @@ let produceEncodingPatched = false;
 export function cascadeEncodesProduceRequests(): boolean {
   return produceEncodingPatched;
 }
+
+interface MetadataResponse {
+  decode(raw: Buffer): Promise<unknown>;
+  parse(data: unknown): Promise<unknown>;
+}
+
+interface MetadataData {
+  readonly topicMetadata?: readonly {
+    readonly partitionMetadata?: readonly { readonly partitionErrorCode?: number }[];
+  }[];
+}
+
+type MetadataFactory = (args: { topics?: readonly string[] }) => { response: MetadataResponse };
+
+interface MetadataDefinition {
+  protocol: ((options: { version: number }) => MetadataFactory) & { [allTopicsPatched]?: true };
+}
+
+const allTopicsPatched = Symbol.for('cascade.kafkajs.all-topics-metadata-patch');
+
+/**
+ * Patches kafkajs so a partition without a leader in a topic nobody asked for does not fail the
+ * client. kafkajs asks for the metadata of *all* topics whenever it has no topic of interest yet
+ * (it encodes an empty topic list as null): an idempotent producer's start does, to find a
+ * broker for its producer id. Its Metadata parser throws on the first partition error, so one
+ * offline partition anywhere in the cluster (`LEADER_NOT_AVAILABLE`, its only replica's broker
+ * down) failed every producer start. In answers to such all-topics requests only, partition
+ * errors are cleared (the partition keeps leader -1, which kafkajs treats as unknown, and a
+ * client that uses the topic asks for it by name and sees the error then); topic-level errors
+ * and requests that name topics are unchanged. Idempotent. Returns whether the patch is in place.
+ */
+export function patchKafkajsAllTopicsMetadata(): boolean {
+  const Metadata = loadKafkajsModule<{ requests: { Metadata: MetadataDefinition } }>(
+    'protocol/requests/index.js',
+  )?.requests.Metadata;
+  if (typeof Metadata?.protocol !== 'function') return false;
+  if (Metadata.protocol[allTopicsPatched] === true) return true;
+  const original = Metadata.protocol;
+  const patchedProtocol = ({ version }: { version: number }): MetadataFactory => {
+    const factory = original({ version });
+    return (args) => {
+      const built = factory(args);
+      if (args.topics !== undefined && args.topics.length > 0) return built;
+      const response = built.response;
+      built.response = {
+        decode: (raw) => response.decode(raw),
+        parse: (data) => {
+          for (const topic of (data as MetadataData).topicMetadata ?? []) {
+            for (const partition of topic.partitionMetadata ?? []) {
+              if (partition.partitionErrorCode !== 0) {
+                (partition as { partitionErrorCode?: number }).partitionErrorCode = 0;
+              }
+            }
+          }
+          return response.parse(data);
+        },
+      };
+      return built;
+    };
+  };
+  Object.defineProperty(patchedProtocol, allTopicsPatched, { value: true });
+  Metadata.protocol = patchedProtocol;
+  return true;
+}

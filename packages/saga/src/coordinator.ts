@@ -12,8 +12,10 @@ import { type Consumer, createConsumer, type HandlerContext, type Message } from
 import {
   ClosedError,
   ConfigError,
+  delay,
   Lifecycle,
   type Logger,
+  requireDurationMs,
   requireNonEmptyString,
   safeLogger,
   throwIfAborted,
@@ -27,7 +29,7 @@ import { decideDelivering, localStepFailure } from './engine.js';
 import { MissingCommandTopicsError, SagaConflictError, SagaNotFoundError } from './errors.js';
 import { buildCommand } from './internal/transition.js';
 import { StateWaiters } from './internal/waiters.js';
-import { SagaLogReader } from './log-reader.js';
+import { defaultRestoreTimeoutMs, SagaLogReader } from './log-reader.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
 import { checkOperatorRequest } from './operator.js';
 import { SagaRegistry } from './registry.js';
@@ -62,6 +64,16 @@ export interface SagaCoordinatorOptions {
    * their transactions commit in parallel. @default 4
    */
   readonly partitionsConcurrently?: number;
+  /**
+   * How long one attempt to restore an inbox partition's sagas (on assignment, and after a
+   * transaction of the partition aborted) waits for the coordinator's view of the saga log to
+   * read to the end of the log partition. At the deadline the attempt ends, a view that read
+   * nothing meanwhile is restarted (a broker death can leave it stuck), and the restore is tried
+   * again: the partition waits, never deciding from a partial view, and every other partition
+   * goes on. A view that is still reading (a long log at start) is left to finish.
+   * @default 10000
+   */
+  readonly restoreTimeoutMs?: number;
   /**
    * A circuit breaker per participant (opossum), fed by its replies and timeouts. While one is
    * open, the participant's failed or timed-out steps are parked instead of spending their retry
@@ -204,6 +216,11 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const topics = options.topics ?? sagaTopics('cascade');
   const groupId = options.groupId ?? `${topics.inbox}.coordinator`;
   const registry = new SagaRegistry(options.sagas);
+  const restoreTimeoutMs = requireDurationMs(
+    'restoreTimeoutMs',
+    options.restoreTimeoutMs ?? defaultRestoreTimeoutMs,
+    1,
+  );
   const http = new Map(Object.entries(options.httpParticipants ?? {}));
   // The participants reached over Kafka: start() checks that each one's command topic exists.
   const kafkaParticipants = new Set<string>();
@@ -357,7 +374,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     let pending = restoring.get(partition);
     if (pending === undefined) {
       pending = (async () => {
-        const states = await reader.catchUp(partition);
+        const states = await reader.catchUp(partition, { timeoutMs: restoreTimeoutMs });
         const entry: OwnedPartition = { states, lastOffset: undefined };
         owned.set(partition, entry);
         for (const state of states.values()) {
@@ -401,6 +418,24 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     return pending;
   };
 
+  // The restore a record waits on: tried again until it succeeds or the record is given up (the
+  // partition revoked, the coordinator stopping). Never a partial view: the partition waits.
+  const restoreForRecord = async (partition: number, signal: AbortSignal): Promise<OwnedPartition> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await restore(partition);
+      } catch (error) {
+        if (signal.aborted || calls.signal.aborted) throw error;
+        logger.warn('Restoring sagas failed; the inbox partition waits and tries again.', {
+          partition,
+          attempt,
+          error,
+        });
+        await delay(Math.min(100 * attempt, 1_000), signal);
+      }
+    }
+  };
+
   const recheck = async (names: readonly string[], force: boolean): Promise<void> => {
     await Promise.all(
       names.map((topic) =>
@@ -427,7 +462,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
             logger.warn('Could not look at the topics the coordinator writes to.', { partition, error }),
           );
       }
-      entry = await restore(partition);
+      entry = await restoreForRecord(partition, message.signal);
     }
     entry.lastOffset = offset;
     const sagaId = message.key;

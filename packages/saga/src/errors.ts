@@ -13,6 +13,8 @@ export const SagaErrorCodes = {
   SagaNotFound: 'CASCADE_SAGA_NOT_FOUND',
   /** A `begin()` of a saga id that has begun already with another saga or input. */
   SagaConflict: 'CASCADE_SAGA_CONFLICT',
+  /** The view of the saga log did not reach a partition's end in time (retried). */
+  RestoreTimeout: 'CASCADE_SAGA_RESTORE_TIMEOUT',
 } as const;
 
 /** One of {@link SagaErrorCodes}. */
@@ -162,3 +164,30 @@ export class SagaConflictError extends CascadeError {
   }
 }
 brandErrorClass(SagaConflictError);
+
+/**
+ * The coordinator's view of the saga log did not read up to the end of a log partition within the
+ * restore deadline (`restoreTimeoutMs`): the broker leading it died, the view's own group lost its
+ * coordinator, or a transaction on the partition is still open. Nothing was decided from the
+ * partial view; the coordinator tries again (and restarts a view that read nothing in that time),
+ * while the inbox partition waits. Retriable.
+ */
+export class SagaRestoreTimeoutError extends CascadeError {
+  readonly code = SagaErrorCodes.RestoreTimeout;
+  /** The saga log partition (and inbox partition) being restored. */
+  readonly partition: number;
+  readonly topic: string;
+  readonly timeoutMs: number;
+
+  constructor(topic: string, partition: number, timeoutMs: number, options?: CascadeErrorOptions) {
+    super(
+      `The saga log view did not read to the end of ${topic} partition ${partition} within ${timeoutMs} ms; the sagas of inbox partition ${partition} wait, and their restore is tried again. Is a broker down, or a transaction on the log left open?`,
+      true,
+      options,
+    );
+    this.topic = topic;
+    this.partition = partition;
+    this.timeoutMs = timeoutMs;
+  }
+}
+brandErrorClass(SagaRestoreTimeoutError);

@@ -63,6 +63,7 @@ export {
   type SagaErrorCode,
   SagaErrorCodes,
   SagaNotFoundError,
+  SagaRestoreTimeoutError,
   UnknownSagaError,
 } from './errors.js';
 export { SagaLogReader } from './log-reader.js';

@@ -29,6 +29,7 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -36,10 +37,27 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/failover/**'],
           environment: 'node',
           globalSetup: ['test/setup/cluster.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Brokers killed on three-node clusters (each file starts its own): one file at a time,
+          // after the other projects, so recovery times are not measured on a machine busy with
+          // the rest of the suite.
+          name: 'failover',
+          include: ['test/failover/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 420_000,
+          hookTimeout: 240_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -10,7 +10,7 @@ import { json } from '@cascade/schema';
 import { type Cluster, startCluster } from '@cascade/testkit';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName, waitFor } from '../support/kafka.js';
+import { createTopicsAndWait, uniqueName, waitFor } from '../support/kafka.js';
 import {
   failoverLogger,
   rawClient,
@@ -43,16 +43,7 @@ describe('an at-least-once consumer group when a broker dies', () => {
   async function killDuringStream(victim: (groupId: string, topic: string) => Promise<number>) {
     const topic = uniqueName('coordinator');
     const groupId = uniqueName('coordinator-group');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }],
-        waitForLeaders: true,
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopicsAndWait(kafka, [{ topic, numPartitions: partitions, replicationFactor: 3 }]);
     const log = new StreamLog();
     const members: Consumer[] = [0, 1].map((member) => {
       const consumer = createConsumer({
@@ -71,7 +62,7 @@ describe('an at-least-once consumer group when a broker dies', () => {
       });
       return consumer;
     });
-    const stream = await steadyStream(kafka, topic);
+    const stream = await steadyStream(cluster.brokers, topic);
     try {
       await Promise.all(members.map((m) => m.start()));
       await waitFor(

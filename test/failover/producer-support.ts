@@ -2,7 +2,7 @@
 // with chosen replicas and configs, and reading a topic back to its high watermark.
 import { patchKafkajsNegativeTimeout } from '@cascade/producer';
 import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
-import { uniqueName } from '../support/kafka.js';
+import { createTopicsAndWait, uniqueName } from '../support/kafka.js';
 
 /** A raw kafkajs client on `brokers`, logging off. */
 export function rawKafka(brokers: readonly string[], clientId = uniqueName('failover')): Kafka {
@@ -10,15 +10,12 @@ export function rawKafka(brokers: readonly string[], clientId = uniqueName('fail
   return new Kafka({ brokers: [...brokers], clientId, logLevel: logLevel.NOTHING });
 }
 
-/** Creates topics (waiting for their leaders). */
+/**
+ * Creates topics and waits until the metadata names a leader for each partition (kafkajs' own
+ * `waitForLeaders` gives up when a broker of three does not know a new topic yet).
+ */
 export async function createTopics(kafka: Kafka, topics: ITopicConfig[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics, waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopicsAndWait(kafka, topics);
 }
 
 /** One stored record. */

@@ -233,7 +233,8 @@ describe('the saga coordinator on a three-node cluster', () => {
               `${log.at - killedAt} ms ${log.level} ${log.message} ${JSON.stringify(log.meta.partition)}`,
           ),
       };
-      console.log(JSON.stringify(figures, null, 2));
+      // biome-ignore lint/suspicious/noConsole: the measured figures are this test's report
+      console.info('saga failover:', JSON.stringify(figures));
       for (const [partition, gap] of gaps) {
         if (affected.has(partition)) expect(gap, `partition ${partition} (affected)`).toBeLessThan(20_000);
         else expect(gap, `partition ${partition} (unaffected)`).toBeLessThan(10_000);

@@ -78,3 +78,64 @@ export async function readToHighWatermark(kafka: Kafka, topic: string): Promise<
   }
   return byPartition;
 }
+
+/**
+ * Every committed record of a topic that transactions write to, by partition, in offset order
+ * (read_committed). The high watermark of such a topic counts commit markers, so it cannot tell
+ * where the records end: a sentinel record is appended to each partition first (outside any
+ * transaction, after the writers finished) and each partition is read up to its sentinel, which
+ * a read_committed reader sees only once every transaction before it has ended.
+ */
+export async function readCommitted(kafka: Kafka, topic: string): Promise<StoredRecord[][]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitions: number[];
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    partitions = (topics[0]?.partitions ?? []).map((p) => p.partitionId);
+  } finally {
+    await admin.disconnect();
+  }
+  const sentinel = `\u0000end-${uniqueName('sentinel')}`;
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: partitions.map((partition) => ({ partition, key: sentinel, value: null })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  const byPartition: StoredRecord[][] = partitions.map(() => []);
+  const remaining = new Set(partitions);
+  const consumer = kafka.consumer({ groupId: uniqueName('read-committed'), maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            if (!remaining.has(partition)) return;
+            if (message.key?.toString() === sentinel) {
+              remaining.delete(partition);
+              if (remaining.size === 0) resolve();
+              return;
+            }
+            (byPartition[partition] as StoredRecord[]).push({
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+            });
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return byPartition;
+}

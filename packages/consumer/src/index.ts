@@ -92,6 +92,7 @@ export {
   type RackAwareAssignerOptions,
   rackAwareAssigner,
 } from './rack-aware-assigner.js';
+export { ensureRetryTopics, type RetryTopicsSpec, retryTopicNames } from './topics.js';
 export {
   continueTrace,
   currentTraceContext,

@@ -79,6 +79,14 @@ export {
   type UniformStickyOptions,
 } from './partitioners.js';
 export { createProducer, type Producer } from './producer.js';
+export {
+  type EnsureTopicsResult,
+  ensureTopics,
+  type TopicReplication,
+  type TopicReplicationOptions,
+  type TopicSpec,
+  topicReplication,
+} from './topics.js';
 export { type TraceContextOptions, traceContextInterceptor } from './trace-context.js';
 export type { Transaction, TransactionOffsets } from './transaction.js';
 export type { OutgoingRecord, ProducerRecord, RecordMetadata, SendOptions } from './types.js';

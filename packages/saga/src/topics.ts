@@ -4,8 +4,13 @@
  * @module
  */
 
-import { ConfigError, delay, requireInteger, requireNonEmptyString } from '@cascade/core';
-import { createKafkaClient, type KafkaConfig } from '@cascade/producer';
+import { ConfigError, requireInteger, requireNonEmptyString } from '@cascade/core';
+import {
+  createKafkaClient,
+  ensureTopics,
+  type KafkaConfig,
+  type TopicReplicationOptions,
+} from '@cascade/producer';
 
 /** Names of a saga deployment's topics. */
 export interface SagaTopics {
@@ -32,59 +37,41 @@ export function sagaTopics(prefix: string): SagaTopics {
 
 /**
  * Creates the inbox, the compacted log and the participants' command topics when they do not
- * exist. Throws a `ConfigError` if an existing inbox and log differ in partition count.
+ * exist, with a replication factor of `min(3, brokers)` and `min.insync.replicas` one less (at
+ * least 1) unless given (`ensureTopics` of `@cascade/producer`). Throws a `ConfigError` if an
+ * existing inbox and log differ in partition count.
  */
 export async function ensureSagaTopics(
   kafka: KafkaConfig,
   topics: SagaTopics,
-  options: {
+  options: TopicReplicationOptions & {
     readonly partitions?: number;
     readonly participants?: readonly string[];
-    readonly replicationFactor?: number;
   } = {},
 ): Promise<void> {
   const partitions = requireInteger('partitions', options.partitions ?? 6, 1);
-  const admin = createKafkaClient(kafka).admin();
-  await admin.connect();
-  try {
-    const all = [
-      { topic: topics.inbox, numPartitions: partitions },
+  await ensureTopics(
+    kafka,
+    [
+      { topic: topics.inbox, partitions },
       {
         topic: topics.log,
-        numPartitions: partitions,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'min.compaction.lag.ms', value: '60000' },
-        ],
+        partitions,
+        configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
       },
       ...(options.participants ?? []).map((participant) => ({
         topic: topics.commands(participant),
-        numPartitions: partitions,
+        partitions,
       })),
-    ];
-    // A broker that has just started can create a topic and then, while its metadata catches
-    // up, answer the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not
-    // retry: list again and create what is still missing, a few times.
-    for (let attempt = 1; ; attempt++) {
-      const existing = new Set(await admin.listTopics());
-      const wanted = all.filter(({ topic }) => !existing.has(topic));
-      try {
-        if (wanted.length > 0) {
-          await admin.createTopics({
-            topics: wanted.map((topic) => ({ ...topic, replicationFactor: options.replicationFactor ?? -1 })),
-            waitForLeaders: true,
-          });
-        }
-        break;
-      } catch (error) {
-        const { retriable, originalError } = error as {
-          retriable?: unknown;
-          originalError?: { retriable?: unknown };
-        };
-        if (!(retriable === true || originalError?.retriable === true) || attempt >= 5) throw error;
-        await delay(200 * attempt);
-      }
-    }
+    ],
+    {
+      ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
+      ...(options.minInsyncReplicas === undefined ? {} : { minInsyncReplicas: options.minInsyncReplicas }),
+    },
+  );
+  const admin = createKafkaClient(kafka).admin();
+  await admin.connect();
+  try {
     const metadata = await admin.fetchTopicMetadata({ topics: [topics.inbox, topics.log] });
     const counts = metadata.topics.map((topic) => topic.partitions.length);
     if (counts[0] !== counts[1]) {

@@ -8,6 +8,7 @@ import { type Serde, string } from '@cascade/schema';
 import type {
   BatchHandler,
   ConcurrencyMode,
+  DltOptions,
   ErrorMatcher,
   MessageHandler,
   SubscriptionOptions,
@@ -52,6 +53,23 @@ export const defaultNonRetryableErrors: readonly ErrorMatcher[] = Object.freeze(
 /** The name of retry topic `n` (from 1) of `topic`. */
 export function retryTopicName(topic: string, n: number): string {
   return `${topic}.retry.${n}`;
+}
+
+/**
+ * The dead-letter topic name of a topic under `dlt` (`undefined`: dead-lettering off).
+ * @throws ConfigError naming `field` for a topic spec that is none of the accepted forms.
+ */
+export function dltNamer(
+  dlt: DltOptions | false | undefined,
+  field: string,
+): ((topic: string) => string) | undefined {
+  if (dlt === false) return undefined;
+  const spec = dlt?.topic ?? 'dot';
+  if (spec === 'dot') return (t) => `${t}.dlt`;
+  if (spec === 'spring') return (t) => `${t}-dlt`;
+  if (typeof spec === 'function') return spec;
+  if (typeof spec === 'string' && spec !== '') return () => spec;
+  throw new ConfigError(`${field}.topic`, "expected a topic name, a function, 'dot' or 'spring'.");
 }
 
 /** Resolves one subscription; `field` names it in errors (`subscriptions[0]`). */
@@ -101,16 +119,7 @@ export function resolveSubscription<K, V>(
   retryDelaysMs.forEach((ms, i) => {
     requireInteger(`${field}.retryTopics.delaysMs[${i}]`, ms, 0);
   });
-  const dlt = options.dlt ?? {};
-  let dltTopic: ((topic: string) => string) | undefined;
-  if (dlt !== false) {
-    const spec = dlt.topic ?? 'dot';
-    if (spec === 'dot') dltTopic = (t) => `${t}.dlt`;
-    else if (spec === 'spring') dltTopic = (t) => `${t}-dlt`;
-    else if (typeof spec === 'function') dltTopic = spec;
-    else if (typeof spec === 'string' && spec !== '') dltTopic = () => spec;
-    else throw new ConfigError(`${field}.dlt.topic`, "expected a topic name, a function, 'dot' or 'spring'.");
-  }
+  const dltTopic = dltNamer(options.dlt, `${field}.dlt`);
   return {
     index,
     topics,

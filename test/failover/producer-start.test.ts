@@ -1,6 +1,7 @@
-// Starting a producer on a three-node cluster: it must not depend on partitions it does not
+// Starting a producer or a consumer on a three-node cluster: it must not depend on partitions it does not
 // use (one offline partition elsewhere in the cluster), and a failed start (no broker reachable)
 // must be retryable by connect() or a send, not leave the producer closed for good.
+import { createConsumer } from '@cascade/consumer';
 import { createProducer, KafkaConnectionError } from '@cascade/producer';
 import { string } from '@cascade/schema';
 import { type Cluster, startCluster } from '@cascade/testkit';
@@ -11,7 +12,7 @@ import { createTopics, rawKafka, readToHighWatermark } from './producer-support.
 
 const quickRetry = { initialIntervalMs: 100, maximumIntervalMs: 500, maximumAttempts: 3 };
 
-describe('starting a producer on three brokers', () => {
+describe('starting a producer or a consumer on three brokers', () => {
   let cluster: Cluster;
   let kafka: Kafka;
 
@@ -24,7 +25,7 @@ describe('starting a producer on three brokers', () => {
     await cluster?.stop();
   });
 
-  it('starts and sends to its topics while a partition elsewhere in the cluster is offline', async () => {
+  it('starts, sends to and consumes its topics while a partition elsewhere in the cluster is offline', async () => {
     const offline = uniqueName('offline');
     const healthy = uniqueName('healthy');
     const transactions = uniqueName('healthy-tx');
@@ -67,6 +68,28 @@ describe('starting a producer on three brokers', () => {
       }
       const values = (await readToHighWatermark(kafka, healthy)).flat().map((r) => r.value);
       expect(values).toEqual(['plain']);
+      // A consumer of the healthy topic starts too (its start lists the cluster's topics), at
+      // least once and exactly once, and reads what was stored.
+      for (const eos of [false, true]) {
+        const seen: string[] = [];
+        const consumer = createConsumer({
+          kafka: { brokers: cluster.brokers, clientId: uniqueName('start-consumer'), retry: quickRetry },
+          groupId: uniqueName('start-group'),
+          fromBeginning: true,
+          ...(eos ? { eos: { transactionalIdPrefix: uniqueName('start-eos') } } : {}),
+        });
+        consumer.subscribe({ topic: healthy, value: string(), handler: (m) => void seen.push(m.value) });
+        try {
+          await consumer.start();
+          await waitFor(
+            () => seen.length === 1,
+            () => `the stored record read (eos: ${eos})`,
+          );
+          expect(seen).toEqual(['plain']);
+        } finally {
+          await consumer.stop();
+        }
+      }
     } finally {
       await cluster.startNode(2);
     }

@@ -370,6 +370,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   // on a local step resume even when their inbox is quiet) and when a batch is read again after
   // its transaction aborted. Concurrent callers share one rebuild.
   const restoring = new Map<number, Promise<OwnedPartition>>();
+  /** Per assigned inbox partition: aborted when it is revoked, ending its background restore. */
+  const assignments = new Map<number, AbortController>();
   const restore = (partition: number): Promise<OwnedPartition> => {
     let pending = restoring.get(partition);
     if (pending === undefined) {
@@ -431,7 +433,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
           attempt,
           error,
         });
-        await delay(Math.min(100 * attempt, 1_000), signal);
+        await delay(Math.min(100 * attempt, 1_000), AbortSignal.any([signal, calls.signal]));
       }
     }
   };
@@ -573,14 +575,22 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     onPartitionsAssigned: (partitions) => {
       for (const { topic, partition } of partitions) {
         if (topic !== topics.inbox || owned.has(partition)) continue;
-        restore(partition).catch((error: unknown) =>
-          logger.warn('Restoring sagas failed; retried on the next record.', { partition, error }),
-        );
+        // In the background, tried again until it succeeds: a quiet partition's sagas wait on
+        // their timers, which only a restore sets.
+        const assignment = new AbortController();
+        assignments.get(partition)?.abort();
+        assignments.set(partition, assignment);
+        restoreForRecord(partition, assignment.signal).catch((error: unknown) => {
+          if (!assignment.signal.aborted && !calls.signal.aborted)
+            logger.warn('Restoring sagas failed; retried on the next record.', { partition, error });
+        });
       }
     },
     onPartitionsRevoked: (partitions) => {
       for (const { topic, partition } of partitions) {
         if (topic !== topics.inbox) continue;
+        assignments.get(partition)?.abort();
+        assignments.delete(partition);
         for (const sagaId of owned.get(partition)?.states.keys() ?? []) timers.clear(sagaId);
         owned.delete(partition);
       }

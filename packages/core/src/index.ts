@@ -56,6 +56,17 @@ export {
   safeLogger,
 } from './logger.js';
 export {
+  isPlainObject,
+  maxSuggestionDistance,
+  optionKeyDistance,
+  optionKeys,
+  optionPath,
+  rejectUnknownKeys,
+  requirePlainObject,
+  retryPolicyKeys,
+  suggestOptionKey,
+} from './option-keys.js';
+export {
   describeValue,
   requireBrokers,
   requireDurationMs,

@@ -93,6 +93,89 @@ describe('resolveKafkaConfig', () => {
   });
 });
 
+describe('resolveKafkaConfig: unknown and misspelt keys', () => {
+  const fail = (input: unknown, prefix?: string): ConfigError => {
+    try {
+      resolveKafkaConfig(input as never, prefix);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    return expect.unreachable('accepted');
+  };
+  const brokers = ['h:1'];
+
+  it('refuses an unknown key, listing the options when none is close', () => {
+    const error = fail({ brokers, topic: 'orders' });
+    expect(error.field).toBe('kafka.topic');
+    expect(error.message).toContain('The options of kafka are: brokers, clientId, ssl, sasl,');
+  });
+
+  it('suggests the nearest key of a misspelt one, and the kafkajs name a Cascade one replaces', () => {
+    expect(fail({ brokers, requestTimeoutMS: 1 }).message).toBe(
+      'Invalid option kafka.requestTimeoutMS: unknown option (option names are case-sensitive). Did you mean requestTimeoutMs?',
+    );
+    expect(fail({ brokers, connectionTimeout: 1 }).message).toContain('Did you mean connectionTimeoutMs?');
+    expect(fail({ broker: brokers }).message).toContain('Did you mean brokers?');
+  });
+
+  it('names the path the caller gave', () => {
+    expect(fail({ brokers, clientID: 'x' }, 'consumer.kafka').field).toBe('consumer.kafka.clientID');
+  });
+
+  it('checks sasl, ssl and retry, naming their nested paths', () => {
+    const sasl = fail({ brokers, sasl: { mechanism: 'plain', username: 'u', pasword: 'hunter2' } });
+    expect(sasl.field).toBe('kafka.sasl.pasword');
+    expect(sasl.message).toContain('Did you mean password?');
+    expect(sasl.message).not.toContain('hunter2');
+    expect(fail({ brokers, sasl: { mechansim: 'plain', username: 'u', password: 'p' } }).field).toBe(
+      'kafka.sasl.mechansim',
+    );
+    const ssl = fail({ brokers, ssl: { rejectUnauthorised: false } });
+    expect(ssl.field).toBe('kafka.ssl.rejectUnauthorised');
+    expect(ssl.message).toContain('Did you mean rejectUnauthorized?');
+    const retry = fail({ brokers, retry: { retries: 3 } });
+    expect(retry.field).toBe('kafka.retry.retries');
+    expect(fail({ brokers, retry: { maximumAttemps: 3 } }).message).toContain(
+      'Did you mean maximumAttempts?',
+    );
+  });
+
+  it("refuses a SASL key of another mechanism, naming the mechanism's keys", () => {
+    const error = fail({
+      brokers,
+      sasl: { mechanism: 'plain', username: 'u', password: 'p', oauthBearerProvider: () => ({}) },
+    });
+    expect(error.field).toBe('kafka.sasl.oauthBearerProvider');
+    expect(error.message).toBe(
+      "Invalid option kafka.sasl.oauthBearerProvider: not an option of SASL mechanism 'plain', which takes mechanism, username, password.",
+    );
+  });
+
+  it('refuses nested options that are not plain objects', () => {
+    expect(fail({ brokers, retry: [1] }).field).toBe('kafka.retry');
+    expect(fail({ brokers, sasl: 'plain' }).field).toBe('kafka.sasl');
+    expect(fail({ brokers, ssl: new Map() }).field).toBe('kafka.ssl');
+    expect(fail([]).field).toBe('kafka');
+  });
+
+  it('accepts every documented key, tls.connect options, and known keys set to undefined', () => {
+    const config = resolveKafkaConfig({
+      brokers,
+      clientId: 'c',
+      ssl: { rejectUnauthorized: true, ca: 'pem', servername: 'kafka', minVersion: 'TLSv1.2' },
+      sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 't' }) },
+      connectionTimeoutMs: 1,
+      authenticationTimeoutMs: 1,
+      requestTimeoutMs: 1,
+      retry: { maximumAttempts: 2, nonRetryableErrorTypes: [], jitter: 0 },
+      logger: undefined,
+      kafkajsLogLevel: 'warn',
+    } as never);
+    expect(config.clientId).toBe('c');
+  });
+});
+
 describe('kafkajs log bridge', () => {
   it('forwards kafkajs records to the Cascade logger with redaction, dropping superseded warnings', () => {
     const lines: Array<{ level: string; message: string; meta: LogMeta }> = [];

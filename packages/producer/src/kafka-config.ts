@@ -10,13 +10,16 @@ import {
   type Logger,
   type LogLevel,
   noopLogger,
+  optionKeys,
   type ResolvedRetryPolicy,
   type RetryPolicy,
+  rejectUnknownKeys,
   requireBrokers,
   requireDurationMs,
   requireNonEmptyString,
   requireOneOf,
   resolveRetryPolicy,
+  retryPolicyKeys,
   safeLogger,
 } from '@cascade/core';
 import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
@@ -46,6 +49,68 @@ export interface SaslOAuthBearerConfig {
 
 /** The SASL mechanisms Cascade supports. */
 export type SaslConfig = SaslPasswordConfig | SaslOAuthBearerConfig;
+
+/** The keys of {@link SaslPasswordConfig}. */
+export const saslPasswordKeys = optionKeys<SaslPasswordConfig>({
+  mechanism: true,
+  username: true,
+  password: true,
+});
+/** The keys of {@link SaslOAuthBearerConfig}. */
+export const saslOAuthBearerKeys = optionKeys<SaslOAuthBearerConfig>({
+  mechanism: true,
+  oauthBearerProvider: true,
+});
+const saslKeys: readonly string[] = [...new Set([...saslPasswordKeys, ...saslOAuthBearerKeys])];
+
+/**
+ * The keys of Node's `tls.connect` options, which {@link KafkaConfig.ssl} takes: a misspelt
+ * `rejectUnauthorised` would otherwise be ignored (and certificates checked after all, or worse).
+ */
+export const tlsConnectionOptionKeys = optionKeys<ConnectionOptions>({
+  ALPNCallback: true,
+  ALPNProtocols: true,
+  SNICallback: true,
+  allowPartialTrustChain: true,
+  ca: true,
+  cert: true,
+  certificateCompression: true,
+  checkServerIdentity: true,
+  ciphers: true,
+  clientCertEngine: true,
+  crl: true,
+  dhparam: true,
+  ecdhCurve: true,
+  enableTrace: true,
+  honorCipherOrder: true,
+  host: true,
+  key: true,
+  lookup: true,
+  maxVersion: true,
+  minDHSize: true,
+  minVersion: true,
+  passphrase: true,
+  path: true,
+  pfx: true,
+  port: true,
+  privateKeyEngine: true,
+  privateKeyIdentifier: true,
+  pskCallback: true,
+  rejectUnauthorized: true,
+  requestCert: true,
+  requestOCSP: true,
+  secureContext: true,
+  secureOptions: true,
+  secureProtocol: true,
+  servername: true,
+  session: true,
+  sessionIdContext: true,
+  sessionTimeout: true,
+  sigalgs: true,
+  socket: true,
+  ticketKeys: true,
+  timeout: true,
+});
 
 /**
  * How to reach and talk to the Kafka cluster. Shared by every Cascade package.
@@ -109,6 +174,20 @@ export interface KafkaConfig {
   readonly kafkajsLogLevel?: LogLevel;
 }
 
+/** The keys of {@link KafkaConfig}. */
+export const kafkaConfigKeys = optionKeys<KafkaConfig>({
+  brokers: true,
+  clientId: true,
+  ssl: true,
+  sasl: true,
+  connectionTimeoutMs: true,
+  authenticationTimeoutMs: true,
+  requestTimeoutMs: true,
+  retry: true,
+  logger: true,
+  kafkajsLogLevel: true,
+});
+
 /** A {@link KafkaConfig} with every default filled in. */
 export interface ResolvedKafkaConfig {
   readonly brokers: readonly string[];
@@ -133,11 +212,31 @@ export function resolveKafkaConfig(input: KafkaConfig, prefix = 'kafka'): Resolv
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError(prefix, 'expected an object with at least `brokers`.');
   }
+  rejectUnknownKeys(prefix, input, kafkaConfigKeys);
+  return resolveConnection(input, prefix);
+}
+
+/**
+ * {@link resolveKafkaConfig} without the check of `input`'s own keys, for options that extend
+ * {@link KafkaConfig} and check their keys themselves (the producer's). Nested objects (`sasl`,
+ * `ssl`, `retry`) are checked. @internal
+ */
+export function resolveConnection(input: KafkaConfig, prefix: string): ResolvedKafkaConfig {
   const brokers = requireBrokers(`${prefix}.brokers`, input.brokers);
   const clientId = requireNonEmptyString(`${prefix}.clientId`, input.clientId ?? 'cascade');
   const sasl = input.sasl;
   if (sasl !== undefined) {
+    rejectUnknownKeys(`${prefix}.sasl`, sasl, saslKeys);
     requireOneOf(`${prefix}.sasl.mechanism`, sasl.mechanism, saslMechanisms);
+    const mechanismKeys: readonly string[] =
+      sasl.mechanism === 'oauthbearer' ? saslOAuthBearerKeys : saslPasswordKeys;
+    const misplaced = Object.keys(sasl).find((key) => !mechanismKeys.includes(key));
+    if (misplaced !== undefined) {
+      throw new ConfigError(
+        `${prefix}.sasl.${misplaced}`,
+        `not an option of SASL mechanism '${sasl.mechanism}', which takes ${mechanismKeys.join(', ')}.`,
+      );
+    }
     if (sasl.mechanism === 'oauthbearer') {
       if (typeof sasl.oauthBearerProvider !== 'function') {
         throw new ConfigError(`${prefix}.sasl.oauthBearerProvider`, 'expected a function returning a token.');
@@ -154,6 +253,8 @@ export function resolveKafkaConfig(input: KafkaConfig, prefix = 'kafka'): Resolv
   if (typeof ssl !== 'boolean' && (typeof ssl !== 'object' || ssl === null)) {
     throw new ConfigError(`${prefix}.ssl`, 'expected true, false or tls.connect options.');
   }
+  if (typeof ssl === 'object') rejectUnknownKeys(`${prefix}.ssl`, ssl, tlsConnectionOptionKeys);
+  if (input.retry !== undefined) rejectUnknownKeys(`${prefix}.retry`, input.retry, retryPolicyKeys);
   return markResolved({
     brokers: Object.freeze(brokers),
     clientId,

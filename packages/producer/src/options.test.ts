@@ -59,3 +59,64 @@ describe('resolveProducerOptions', () => {
     }
   });
 });
+
+describe('resolveProducerOptions: unknown and misspelt keys', () => {
+  const fail = (input: unknown, field?: string): ConfigError => {
+    try {
+      resolveProducerOptions(input as never, field);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    return expect.unreachable('accepted');
+  };
+
+  it('refuses an unknown key', () => {
+    const error = fail({ ...base, topic: 'orders' });
+    expect(error.field).toBe('producer.topic');
+    expect(error.message).toContain('unknown option. The options of producer are: brokers, clientId,');
+  });
+
+  it('suggests the key of a misspelt or differently cased one', () => {
+    expect(fail({ ...base, lingerMS: 10 }).message).toBe(
+      'Invalid option producer.lingerMS: unknown option (option names are case-sensitive). Did you mean lingerMs?',
+    );
+    expect(fail({ ...base, idempotant: true }).message).toContain('Did you mean idempotent?');
+    expect(fail({ ...base, transactionalID: 'tx' }).field).toBe('producer.transactionalID');
+    // Connection keys live in the same object: a misspelt one is suggested from them too.
+    expect(fail({ ...base, requestTimeout: 1 }).message).toContain('Did you mean requestTimeoutMs?');
+  });
+
+  it('checks the nested circuitBreaker, sasl and retry options, naming their paths', () => {
+    const breaker = fail({ ...base, circuitBreaker: { resetTimeout: 1 } });
+    expect(breaker.field).toBe('producer.circuitBreaker.resetTimeout');
+    expect(breaker.message).toContain('Did you mean resetTimeoutMs?');
+    expect(fail({ ...base, sasl: { mechanism: 'plain', user: 'u', password: 'p' } }).field).toBe(
+      'producer.sasl.user',
+    );
+    expect(fail({ ...base, retry: { initialIntervalMS: 1 } }).field).toBe('producer.retry.initialIntervalMS');
+  });
+
+  it('refuses options that are not plain objects', () => {
+    expect(fail({ ...base, circuitBreaker: 'on' }).field).toBe('producer.circuitBreaker');
+    expect(fail({ ...base, circuitBreaker: new Map() }).field).toBe('producer.circuitBreaker');
+    expect(fail(['127.0.0.1:9092']).field).toBe('producer');
+  });
+
+  it('accepts known keys set to undefined, and the resolved connection of another component', () => {
+    expect(resolveProducerOptions({ ...base, lingerMs: undefined, key: undefined } as never).lingerMs).toBe(
+      5,
+    );
+    const { sasl: _sasl, ...connection } = resolveProducerOptions(base).kafka;
+    expect(resolveProducerOptions({ ...connection, value: string(), lingerMs: 0 }).lingerMs).toBe(0);
+  });
+
+  it('names fields under the path a caller passes', () => {
+    expect(fail({ ...base, lingerMs: -1 }, 'consumer.eos.producer').field).toBe(
+      'consumer.eos.producer.lingerMs',
+    );
+    expect(fail({ ...base, lingrMs: 1 }, 'consumer.eos.producer').field).toBe(
+      'consumer.eos.producer.lingrMs',
+    );
+  });
+});

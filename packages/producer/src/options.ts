@@ -6,6 +6,8 @@
 import {
   ConfigError,
   describeValue,
+  optionKeys,
+  rejectUnknownKeys,
   requireDurationMs,
   requireInteger,
   requireNonEmptyString,
@@ -14,7 +16,12 @@ import {
 import type { Serde } from '@cascade/schema';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type { ProducerInterceptor } from './interceptors.js';
-import { type KafkaConfig, type ResolvedKafkaConfig, resolveKafkaConfig } from './kafka-config.js';
+import {
+  type KafkaConfig,
+  kafkaConfigKeys,
+  type ResolvedKafkaConfig,
+  resolveConnection,
+} from './kafka-config.js';
 import { type Partitioner, Partitioners } from './partitioners.js';
 
 /** A key given without a key serde: sent as is (strings as UTF-8). */
@@ -106,6 +113,40 @@ export interface ProducerOptions<K, V> extends KafkaConfig {
   readonly metadataMaxAgeMs?: number;
 }
 
+/** The keys of {@link ProducerOptions}: those of {@link KafkaConfig} and the producer's own. */
+export const producerOptionKeys: readonly (keyof ProducerOptions<unknown, unknown>)[] = Object.freeze([
+  ...kafkaConfigKeys,
+  ...optionKeys<Omit<ProducerOptions<unknown, unknown>, keyof KafkaConfig>>({
+    key: true,
+    value: true,
+    defaultTopic: true,
+    partitioner: true,
+    interceptors: true,
+    idempotent: true,
+    acks: true,
+    ackTimeoutMs: true,
+    compression: true,
+    lingerMs: true,
+    batchBytes: true,
+    maxInFlight: true,
+    bufferMemoryBytes: true,
+    maxBlockMs: true,
+    deliveryTimeoutMs: true,
+    transactionalId: true,
+    transactionTimeoutMs: true,
+    circuitBreaker: true,
+    metadataMaxAgeMs: true,
+  }),
+]);
+
+/** The keys of {@link CircuitBreakerOptions}. */
+export const circuitBreakerOptionKeys = optionKeys<CircuitBreakerOptions>({
+  errorThresholdPercentage: true,
+  resetTimeoutMs: true,
+  volumeThreshold: true,
+  rollingCountTimeoutMs: true,
+});
+
 /** {@link ProducerOptions} with every default applied. */
 export interface ResolvedProducerOptions<K, V> {
   readonly kafka: ResolvedKafkaConfig;
@@ -142,68 +183,78 @@ function requireSerde(field: string, value: unknown): void {
   }
 }
 
-/** Validates producer options and applies defaults; throws `ConfigError` naming the field. */
-export function resolveProducerOptions<K, V>(input: ProducerOptions<K, V>): ResolvedProducerOptions<K, V> {
+/**
+ * Validates producer options and applies defaults; throws `ConfigError` naming the field, under
+ * `field` (`${field}.lingerMs`; a component that passes producer options on names its own path,
+ * e.g. `consumer.eos.producer`). An unknown key is refused, with the nearest known one suggested.
+ */
+export function resolveProducerOptions<K, V>(
+  input: ProducerOptions<K, V>,
+  field = 'producer',
+): ResolvedProducerOptions<K, V> {
   if (typeof input !== 'object' || input === null) {
-    throw new ConfigError('producer', 'expected an options object with `brokers` and a `value` serde.');
+    throw new ConfigError(field, 'expected an options object with `brokers` and a `value` serde.');
   }
-  const kafka = resolveKafkaConfig(input, 'producer');
-  requireSerde('producer.value', input.value);
-  if (input.key !== undefined) requireSerde('producer.key', input.key);
+  rejectUnknownKeys(field, input, producerOptionKeys);
+  const kafka = resolveConnection(input, field);
+  requireSerde(`${field}.value`, input.value);
+  if (input.key !== undefined) requireSerde(`${field}.key`, input.key);
   const idempotent = input.idempotent ?? true;
   if (typeof idempotent !== 'boolean') {
-    throw new ConfigError('producer.idempotent', `expected a boolean, got ${describeValue(idempotent)}.`);
+    throw new ConfigError(`${field}.idempotent`, `expected a boolean, got ${describeValue(idempotent)}.`);
   }
-  const acks = requireOneOf('producer.acks', input.acks ?? 'all', ['all', 'leader', 'none']);
+  const acks = requireOneOf(`${field}.acks`, input.acks ?? 'all', ['all', 'leader', 'none']);
   if (idempotent && acks !== 'all') {
     throw new ConfigError(
-      'producer.acks',
+      `${field}.acks`,
       `must be 'all' when idempotent is true (got '${acks}'). Set idempotent: false to use it.`,
     );
   }
   const transactionalId =
     input.transactionalId === undefined
       ? undefined
-      : requireNonEmptyString('producer.transactionalId', input.transactionalId);
+      : requireNonEmptyString(`${field}.transactionalId`, input.transactionalId);
   if (transactionalId !== undefined && !idempotent) {
     throw new ConfigError(
-      'producer.idempotent',
+      `${field}.idempotent`,
       'a transactional producer is always idempotent; remove idempotent: false.',
     );
   }
-  const lingerMs = requireDurationMs('producer.lingerMs', input.lingerMs ?? 5);
+  const lingerMs = requireDurationMs(`${field}.lingerMs`, input.lingerMs ?? 5);
   const deliveryTimeoutMs = requireDurationMs(
-    'producer.deliveryTimeoutMs',
+    `${field}.deliveryTimeoutMs`,
     input.deliveryTimeoutMs ?? 120_000,
     1,
   );
   if (deliveryTimeoutMs < lingerMs + kafka.requestTimeoutMs) {
     throw new ConfigError(
-      'producer.deliveryTimeoutMs',
+      `${field}.deliveryTimeoutMs`,
       `must be at least lingerMs + requestTimeoutMs (${lingerMs + kafka.requestTimeoutMs}), got ${deliveryTimeoutMs}.`,
     );
   }
-  const batchBytes = requireInteger('producer.batchBytes', input.batchBytes ?? 524_288, 1);
+  const batchBytes = requireInteger(`${field}.batchBytes`, input.batchBytes ?? 524_288, 1);
   const bufferMemoryBytes = requireInteger(
-    'producer.bufferMemoryBytes',
+    `${field}.bufferMemoryBytes`,
     input.bufferMemoryBytes ?? 33_554_432,
     1,
   );
   if (bufferMemoryBytes < batchBytes) {
     throw new ConfigError(
-      'producer.bufferMemoryBytes',
+      `${field}.bufferMemoryBytes`,
       `must be at least batchBytes (${batchBytes}), got ${bufferMemoryBytes}.`,
     );
   }
   const partitioner = input.partitioner ?? Partitioners.default<K, V>();
   if (typeof partitioner !== 'function') {
-    throw new ConfigError('producer.partitioner', `expected a function, got ${describeValue(partitioner)}.`);
+    throw new ConfigError(`${field}.partitioner`, `expected a function, got ${describeValue(partitioner)}.`);
   }
   const interceptors = input.interceptors ?? [];
   if (!Array.isArray(interceptors)) {
-    throw new ConfigError('producer.interceptors', `expected an array, got ${describeValue(interceptors)}.`);
+    throw new ConfigError(`${field}.interceptors`, `expected an array, got ${describeValue(interceptors)}.`);
   }
   const breaker = input.circuitBreaker ?? false;
+  if (typeof breaker !== 'boolean')
+    rejectUnknownKeys(`${field}.circuitBreaker`, breaker, circuitBreakerOptionKeys);
   return Object.freeze({
     kafka,
     key: input.key,
@@ -211,26 +262,26 @@ export function resolveProducerOptions<K, V>(input: ProducerOptions<K, V>): Reso
     defaultTopic:
       input.defaultTopic === undefined
         ? undefined
-        : requireNonEmptyString('producer.defaultTopic', input.defaultTopic),
+        : requireNonEmptyString(`${field}.defaultTopic`, input.defaultTopic),
     partitioner,
     interceptors: Object.freeze([...interceptors]),
     idempotent,
     acks: acksValue[acks],
-    ackTimeoutMs: requireDurationMs('producer.ackTimeoutMs', input.ackTimeoutMs ?? 30_000, 1),
-    compression: requireOneOf('producer.compression', input.compression ?? 'none', ['none', 'gzip']),
+    ackTimeoutMs: requireDurationMs(`${field}.ackTimeoutMs`, input.ackTimeoutMs ?? 30_000, 1),
+    compression: requireOneOf(`${field}.compression`, input.compression ?? 'none', ['none', 'gzip']),
     lingerMs,
     batchBytes,
-    maxInFlight: requireInteger('producer.maxInFlight', input.maxInFlight ?? 5, 1),
+    maxInFlight: requireInteger(`${field}.maxInFlight`, input.maxInFlight ?? 5, 1),
     bufferMemoryBytes,
-    maxBlockMs: requireDurationMs('producer.maxBlockMs', input.maxBlockMs ?? 60_000, 1),
+    maxBlockMs: requireDurationMs(`${field}.maxBlockMs`, input.maxBlockMs ?? 60_000, 1),
     deliveryTimeoutMs,
     transactionalId,
     transactionTimeoutMs: requireDurationMs(
-      'producer.transactionTimeoutMs',
+      `${field}.transactionTimeoutMs`,
       input.transactionTimeoutMs ?? 60_000,
       1,
     ),
     circuitBreaker: breaker === false ? undefined : breaker === true ? {} : breaker,
-    metadataMaxAgeMs: requireDurationMs('producer.metadataMaxAgeMs', input.metadataMaxAgeMs ?? 300_000, 1),
+    metadataMaxAgeMs: requireDurationMs(`${field}.metadataMaxAgeMs`, input.metadataMaxAgeMs ?? 300_000, 1),
   });
 }

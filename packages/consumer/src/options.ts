@@ -6,9 +6,12 @@
 import {
   ConfigError,
   type Logger,
+  optionKeys,
+  rejectUnknownKeys,
   requireDurationMs,
   requireInteger,
   requireNonEmptyString,
+  retryPolicyKeys,
   safeLogger,
 } from '@cascade/core';
 import {
@@ -16,9 +19,17 @@ import {
   type ProducerOptions,
   type ResolvedKafkaConfig,
   resolveKafkaConfig,
+  resolveProducerOptions,
 } from '@cascade/producer';
+import { bytes } from '@cascade/schema';
 import type { PartitionAssigner } from 'kafkajs';
-import type { ConsumerInterceptor, TopicPartition } from './types.js';
+import type {
+  ConsumerInterceptor,
+  DltOptions,
+  RetryTopicsOptions,
+  SubscriptionOptions,
+  TopicPartition,
+} from './types.js';
 
 /** Exactly-once processing. */
 export interface EosOptions {
@@ -56,6 +67,30 @@ export type EosProducerOptions = Partial<
     | 'idempotent'
   >
 >;
+
+/** The keys of {@link EosOptions}. */
+export const eosOptionKeys = optionKeys<EosOptions>({
+  transactionalIdPrefix: true,
+  transactionTimeoutMs: true,
+  producer: true,
+});
+
+/** The keys of {@link EosProducerOptions}: the producer options exactly-once mode passes on. */
+export const eosProducerOptionKeys = optionKeys<EosProducerOptions>({
+  partitioner: true,
+  interceptors: true,
+  acks: true,
+  ackTimeoutMs: true,
+  compression: true,
+  lingerMs: true,
+  batchBytes: true,
+  maxInFlight: true,
+  bufferMemoryBytes: true,
+  maxBlockMs: true,
+  deliveryTimeoutMs: true,
+  circuitBreaker: true,
+  metadataMaxAgeMs: true,
+});
 
 /** Options of {@link createConsumer}. */
 export interface ConsumerOptions {
@@ -158,6 +193,73 @@ export interface ConsumerOptions {
   readonly eos?: EosOptions;
 }
 
+/** The keys of {@link ConsumerOptions}. */
+export const consumerOptionKeys = optionKeys<ConsumerOptions>({
+  kafka: true,
+  groupId: true,
+  logger: true,
+  fromBeginning: true,
+  maxInFlight: true,
+  partitionsConsumedConcurrently: true,
+  sessionTimeoutMs: true,
+  heartbeatIntervalMs: true,
+  rebalanceTimeoutMs: true,
+  handlerTimeoutMs: true,
+  stopTimeoutMs: true,
+  commitIntervalMs: true,
+  fetchMaxWaitMs: true,
+  maxBytesPerPartition: true,
+  maxBytes: true,
+  interceptors: true,
+  onPartitionsAssigned: true,
+  onPartitionsRevoked: true,
+  onError: true,
+  rackId: true,
+  metadataMaxAgeMs: true,
+  partitionAssigners: true,
+  eos: true,
+});
+
+/** The keys of {@link SubscriptionOptions}. */
+export const subscriptionOptionKeys = optionKeys<SubscriptionOptions<unknown, unknown>>({
+  topic: true,
+  topics: true,
+  pattern: true,
+  key: true,
+  value: true,
+  handler: true,
+  batchHandler: true,
+  concurrency: true,
+  maxConcurrency: true,
+  retry: true,
+  retryTopics: true,
+  dlt: true,
+  nonRetryableErrors: true,
+});
+
+/** The keys of {@link DltOptions}. */
+export const dltOptionKeys = optionKeys<DltOptions>({ topic: true });
+
+/** The keys of {@link RetryTopicsOptions}. */
+export const retryTopicsOptionKeys = optionKeys<RetryTopicsOptions>({ delaysMs: true });
+
+/**
+ * Checks the keys of a subscription's options and of its nested `retry`, `retryTopics` and
+ * `dlt` options: an unknown key is a `ConfigError` naming its path under `field`
+ * (`subscriptions[0].retryTopic`) and the nearest known key.
+ */
+export function checkSubscriptionOptionKeys(field: string, options: unknown): void {
+  const subscription = rejectUnknownKeys(field, options, subscriptionOptionKeys);
+  if (subscription.retry !== undefined)
+    rejectUnknownKeys(`${field}.retry`, subscription.retry, retryPolicyKeys);
+  if (subscription.retryTopics !== undefined) {
+    rejectUnknownKeys(`${field}.retryTopics`, subscription.retryTopics, retryTopicsOptionKeys);
+  }
+  if (subscription.dlt !== undefined && subscription.dlt !== false) {
+    rejectUnknownKeys(`${field}.dlt`, subscription.dlt, dltOptionKeys);
+  }
+}
+
 /** {@link ConsumerOptions} with every default filled in. */
 export interface ResolvedConsumerOptions {
   readonly kafka: ResolvedKafkaConfig;
@@ -196,6 +298,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError('consumer', 'expected an object with at least `kafka` and `groupId`.');
   }
+  rejectUnknownKeys('consumer', input, consumerOptionKeys);
   const kafka = resolveKafkaConfig(input.kafka, 'consumer.kafka');
   const groupId = requireNonEmptyString('consumer.groupId', input.groupId);
   const sessionTimeoutMs = requireDurationMs(
@@ -214,7 +317,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
       `must be lower than sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}.`,
     );
   }
-  const eos = input.eos;
+  const eos = input.eos === undefined ? undefined : resolveEos(input.eos, groupId, kafka);
   return Object.freeze({
     kafka,
     groupId,
@@ -250,20 +353,50 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
     rackId: input.rackId,
     metadataMaxAgeMs: requireDurationMs('consumer.metadataMaxAgeMs', input.metadataMaxAgeMs ?? 300_000, 1),
     partitionAssigners: input.partitionAssigners,
-    eos:
-      eos === undefined
-        ? undefined
-        : Object.freeze({
-            transactionalIdPrefix: requireNonEmptyString(
-              'consumer.eos.transactionalIdPrefix',
-              eos.transactionalIdPrefix ?? groupId,
-            ),
-            transactionTimeoutMs: requireDurationMs(
-              'consumer.eos.transactionTimeoutMs',
-              eos.transactionTimeoutMs ?? 60_000,
-              1,
-            ),
-            producer: { ...eos.producer },
-          }),
+    eos,
+  });
+}
+
+/**
+ * The exactly-once options, checked here rather than when the first partition's transactional
+ * producer is made: the producer options are resolved as those producers will be, and a wrong
+ * one is named under `consumer.eos.producer`, the path the caller wrote.
+ */
+function resolveEos(
+  input: EosOptions,
+  groupId: string,
+  kafka: ResolvedKafkaConfig,
+): ResolvedConsumerOptions['eos'] {
+  rejectUnknownKeys('consumer.eos', input, eosOptionKeys);
+  const transactionalIdPrefix = requireNonEmptyString(
+    'consumer.eos.transactionalIdPrefix',
+    input.transactionalIdPrefix ?? groupId,
+  );
+  const transactionTimeoutMs = requireDurationMs(
+    'consumer.eos.transactionTimeoutMs',
+    input.transactionTimeoutMs ?? 60_000,
+    1,
+  );
+  const producer = {
+    ...rejectUnknownKeys('consumer.eos.producer', input.producer ?? {}, eosProducerOptionKeys),
+  };
+  const { sasl, ...connection } = kafka;
+  // The same options, in the same order, as the transactional producers get (internal/eos-runner.ts).
+  resolveProducerOptions(
+    {
+      lingerMs: 0,
+      ...(producer as EosProducerOptions),
+      ...connection,
+      ...(sasl === undefined ? {} : { sasl }),
+      value: bytes(),
+      transactionalId: `${transactionalIdPrefix}-check`,
+      transactionTimeoutMs,
+    },
+    'consumer.eos.producer',
+  );
+  return Object.freeze({
+    transactionalIdPrefix,
+    transactionTimeoutMs,
+    producer: producer as EosProducerOptions,
   });
 }

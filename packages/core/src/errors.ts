@@ -19,6 +19,8 @@
  * @module
  */
 
+import { type SerializedError, serializeError } from './error-serialization.js';
+
 const brand: unique symbol = Symbol.for('cascade.error');
 const classBrandPrefix = 'cascade.error.class:';
 
@@ -58,6 +60,22 @@ export abstract class CascadeError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.retriable = retriable;
+  }
+
+  /**
+   * The plain form of this error for `JSON.stringify`: name, code, message, retriable, the
+   * context fields (topic, partition, field...), the cause chain and a bounded stack, with
+   * secrets removed. The same form a log sink receives; see {@link serializeError}.
+   *
+   * @example
+   * ```ts
+   * JSON.stringify(new ConfigError('producer.lingerMs', 'expected an integer >= 0, got -5.'));
+   * // {"name":"ConfigError","code":"CASCADE_CONFIG","message":"Invalid option producer.lingerMs: ...",
+   * //  "retriable":false,"field":"producer.lingerMs","stack":"ConfigError: ...\n    at ..."}
+   * ```
+   */
+  toJSON(): SerializedError {
+    return serializeError(this);
   }
 
   static {

@@ -26,6 +26,13 @@ export {
   DiagnosticChannels,
 } from './diagnostics.js';
 export {
+  errorSerializationLimits,
+  isSerializedError,
+  type SerializedError,
+  type SerializedValue,
+  serializeError,
+} from './error-serialization.js';
+export {
   AbortedError,
   brandErrorClass,
   CascadeError,
@@ -50,9 +57,7 @@ export {
   type LogMeta,
   type LogSink,
   noopLogger,
-  REDACTED,
   redactSecrets,
-  redactUrl,
   safeLogger,
 } from './logger.js';
 export {
@@ -74,6 +79,7 @@ export {
   requireNonEmptyString,
   requireOneOf,
 } from './options.js';
+export { REDACTED, redactText, redactUrl } from './redact.js';
 export {
   backoffDelayMs,
   defaultRetryPolicy,

@@ -4,9 +4,14 @@
  * Cascade never writes to the console on its own: pass a {@link Logger} (pino, winston and the
  * console all fit with a few lines) or get the no-op default. Every record passes through
  * {@link redactSecrets} first, so a SASL password or registry credential put into `meta` by
- * mistake is never written.
+ * mistake is never written, and an `Error` in `meta` reaches the sink as a plain, JSON-ready
+ * {@link SerializedError} (a JSON-lines sink writes its name, code, message, cause chain and
+ * stack instead of `{}`).
  * @module
  */
+
+import { isError, isSerializedError, serializeError } from './error-serialization.js';
+import { isSecretKey, REDACTED, redactText } from './redact.js';
 
 /** Structured context attached to a log record. */
 export type LogMeta = Readonly<Record<string, unknown>>;
@@ -36,40 +41,39 @@ export const noopLogger: Logger = {
   child: () => noopLogger,
 };
 
-const secretKey =
-  /pass(word|phrase)?|secret|token|authorization|credential|api[-_]?key|sasl|private[-_]?key/i;
-const urlUserInfo = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+)(:[^/@\s]*)?@/gi;
-
-/** The text that stands in for a redacted value. */
-export const REDACTED = '[redacted]';
+/** Nesting levels of `meta` walked; deeper objects become `[truncated]`. */
+const maxMetaDepth = 8;
 
 /**
- * Removes credentials from a URL string: `https://user:pw@host` becomes `https://[redacted]@host`.
- * Strings without user info come back unchanged.
- */
-export function redactUrl(text: string): string {
-  return text.replace(urlUserInfo, `$1${REDACTED}@`);
-}
-
-/**
- * Returns a copy of `meta` in which every value under a secret-looking key (password, token,
- * secret, authorization, sasl, credentials, api key, private key) is replaced by `[redacted]`,
- * and credentials inside URL strings are removed. Walks nested objects and arrays; leaves
- * `Error` instances whole except for their message's URLs.
+ * Returns a copy of `meta` ready for a sink: every value under a secret-looking key (password,
+ * token, secret, authorization, sasl, credentials, api key, private key) is replaced by
+ * `[redacted]`, every string goes through {@link redactText} (credentials in URLs, `Basic` and
+ * `Bearer` tokens, echoed `Authorization` headers, `password=` parameters), and every `Error`, at
+ * any depth, becomes its plain {@link SerializedError} form (name, code, message, retriable,
+ * fields, cause chain, bounded stack; see {@link serializeError}), so a sink that writes
+ * `JSON.stringify(meta)` shows it instead of `{}`. Walks nested objects and arrays to 8 levels
+ * (deeper ones become `[truncated]`, an object met again `[circular]`); keeps `Buffer`s and
+ * `Date`s whole.
  */
 export function redactSecrets(meta: LogMeta): LogMeta {
   const seen = new WeakSet<object>();
   const visit = (value: unknown, depth: number): unknown => {
-    if (typeof value === 'string') return redactUrl(value);
-    if (typeof value !== 'object' || value === null || depth > 8) return value;
+    if (typeof value === 'string') return redactText(value);
+    if (typeof value !== 'object' || value === null) return value;
+    if (isError(value) || isSerializedError(value)) return serializeError(value);
+    if (Buffer.isBuffer(value) || value instanceof Date) return value;
+    if (depth > maxMetaDepth) return '[truncated]';
     if (seen.has(value)) return '[circular]';
     seen.add(value);
-    if (value instanceof Error) return value;
     if (Array.isArray(value)) return value.map((item) => visit(item, depth + 1));
-    if (Buffer.isBuffer(value) || value instanceof Date) return value;
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
-      out[key] = secretKey.test(key) && inner !== undefined ? REDACTED : visit(inner, depth + 1);
+      Object.defineProperty(out, key, {
+        value: isSecretKey(key) && inner !== undefined ? REDACTED : visit(inner, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   };
@@ -92,7 +96,16 @@ export interface CreateLoggerOptions {
 
 /**
  * Builds a {@link Logger} on a sink, with level filtering, child context and secret redaction.
+ * The sink receives the message through {@link redactText} and `meta` through
+ * {@link redactSecrets}: errors in it as {@link SerializedError}s, plain JSON values.
  *
+ * @example
+ * ```ts
+ * // JSON lines: an error in meta is written as {"name":...,"code":...,"message":...,"cause":...}
+ * const logger = createLogger((level, message, meta) =>
+ *   process.stdout.write(`${JSON.stringify({ level, message, ...meta })}\n`),
+ * );
+ * ```
  * @example
  * ```ts
  * import pino from 'pino';
@@ -107,7 +120,7 @@ export function createLogger(sink: LogSink, options: CreateLoggerOptions = {}): 
     (level: LogLevel) =>
     (message: string, meta?: LogMeta): void => {
       if (LogLevels.indexOf(level) < threshold) return;
-      sink(level, redactUrl(message), redactSecrets({ ...base, ...meta }));
+      sink(level, redactText(message), redactSecrets({ ...base, ...meta }));
     };
   return {
     debug: emit('debug'),
@@ -119,8 +132,10 @@ export function createLogger(sink: LogSink, options: CreateLoggerOptions = {}): 
 }
 
 /**
- * Wraps a user-supplied logger so every record is redacted, whatever the logger does with it.
- * Cascade components call this on the logger they are given.
+ * Wraps a user-supplied logger so every record is redacted, whatever the logger does with it,
+ * and errors in `meta` arrive as {@link SerializedError}s. Cascade components call this on the
+ * logger they are given. Wrapping a {@link createLogger} logger again is harmless: a serialized
+ * error passes through unchanged.
  */
 export function safeLogger(logger: Logger | undefined): Logger {
   if (logger === undefined || logger === noopLogger) return noopLogger;

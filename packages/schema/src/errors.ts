@@ -18,7 +18,7 @@
  * @module
  */
 
-import { brandErrorClass, CascadeError, type CascadeErrorOptions } from '@cascade/core';
+import { brandErrorClass, CascadeError, type CascadeErrorOptions, redactText } from '@cascade/core';
 
 /** The codes of the errors declared in `@cascade/schema`. */
 export const SchemaErrorCodes = {
@@ -177,18 +177,22 @@ brandErrorClass(DeserializationError);
 export class SchemaIncompatibleError extends CascadeError {
   readonly code = SchemaErrorCodes.SchemaIncompatible;
   readonly subject: string;
-  /** The registry's reasons, as it worded them (may be empty when it gave none). */
+  /**
+   * The registry's reasons, as it worded them (may be empty when it gave none), with any
+   * credentials it echoed removed.
+   */
   readonly reasons: readonly string[];
 
   constructor(subject: string, reasons: readonly string[], options?: CascadeErrorOptions) {
-    const because = reasons.length === 0 ? '' : ` Reasons: ${reasons.join('; ')}.`;
+    const redacted = reasons.map((reason) => redactText(reason));
+    const because = redacted.length === 0 ? '' : ` Reasons: ${redacted.join('; ')}.`;
     super(
       `Schema is incompatible with the latest version of subject ${subject}.${because} Make the change compatible (e.g. give new fields defaults) or register it under another subject.`,
       false,
       options,
     );
     this.subject = subject;
-    this.reasons = reasons;
+    this.reasons = redacted;
   }
 }
 brandErrorClass(SchemaIncompatibleError);
@@ -252,7 +256,7 @@ export class RegistryUnavailableError extends CascadeError {
     options?: CascadeErrorOptions,
   ) {
     super(
-      `Schema registry ${url} is unavailable: ${operation} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${detail}). Check that the registry is up and reachable; the operation can be retried.`,
+      `Schema registry ${url} is unavailable: ${operation} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${redactText(detail)}). Check that the registry is up and reachable; the operation can be retried.`,
       true,
       options,
     );
@@ -285,7 +289,9 @@ brandErrorClass(RegistryAuthError);
 
 /**
  * The registry answered an error Cascade does not map to a more specific class (e.g. HTTP 422
- * with an unexpected error code). Carries the registry's `error_code`. Not retriable.
+ * with an unexpected error code). Carries the registry's `error_code`. Not retriable. The
+ * registry's message is quoted with any credentials it echoed (an `Authorization` header, a
+ * `Basic`/`Bearer` token, URL user info, a `password=` parameter) replaced by `[redacted]`.
  */
 export class RegistryRequestError extends CascadeError {
   readonly code = SchemaErrorCodes.RegistryRequest;
@@ -304,7 +310,7 @@ export class RegistryRequestError extends CascadeError {
   ) {
     const codeText = registryErrorCode === undefined ? '' : ` error_code ${registryErrorCode}`;
     super(
-      `Schema registry ${url} refused ${operation}: HTTP ${status}${codeText}: ${registryMessage}`,
+      `Schema registry ${url} refused ${operation}: HTTP ${status}${codeText}: ${redactText(registryMessage)}`,
       false,
       options,
     );

@@ -15,6 +15,7 @@ import {
 import { abortable } from './internal/abortable.js';
 import { LoadingCache } from './internal/lru-cache.js';
 import {
+  compatibilityMessages,
   errorBody,
   parseReferences,
   parseSchemaType,
@@ -55,7 +56,10 @@ export interface SubjectVersion extends SchemaDefinition {
 /** The registry's verdict on a schema against a subject. */
 export interface CompatibilityResult {
   readonly compatible: boolean;
-  /** The registry's reasons when incompatible (Apicurio gives none on this endpoint). */
+  /**
+   * The registry's reasons when incompatible (Apicurio gives none on this endpoint), with any
+   * credentials the registry echoed removed.
+   */
   readonly messages: readonly string[];
 }
 
@@ -187,9 +191,8 @@ export class SchemaRegistry {
     );
     if (reply.status === 404) return { compatible: true, messages: [] };
     this.#expectOk(reply, 'check compatibility', subject);
-    const json = reply.json as { is_compatible?: unknown; messages?: unknown };
-    const messages = Array.isArray(json.messages) ? json.messages.map((m) => String(m)) : [];
-    return { compatible: json.is_compatible === true, messages };
+    const json = reply.json as { is_compatible?: unknown };
+    return { compatible: json.is_compatible === true, messages: compatibilityMessages(reply.json) };
   }
 
   /**

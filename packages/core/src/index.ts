@@ -63,11 +63,13 @@ export {
 export {
   isPlainObject,
   maxSuggestionDistance,
+  type OptionAliases,
   optionKeyDistance,
   optionKeys,
   optionPath,
   rejectUnknownKeys,
   requirePlainObject,
+  retryPolicyAliases,
   retryPolicyKeys,
   suggestOptionKey,
 } from './option-keys.js';

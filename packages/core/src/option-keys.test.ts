@@ -127,6 +127,22 @@ describe('rejectUnknownKeys', () => {
     ).toContain('Did you mean connectionTimeoutMs?');
   });
 
+  it("suggests an alias's key when no spelling is close, a spelling over an alias, and never an alias of another list", () => {
+    const aliases = { retries: 'maximumAttempts', maxRetryTime: 'maximumIntervalMs' };
+    expect(
+      configError(() => rejectUnknownKeys('kafka.retry', { retries: 3 }, retryPolicyKeys, aliases)).message,
+    ).toBe('Invalid option kafka.retry.retries: unknown option. Did you mean maximumAttempts?');
+    expect(
+      configError(() => rejectUnknownKeys('r', { maximumAttempt: 3 }, retryPolicyKeys, aliases)).message,
+    ).toContain('Did you mean maximumAttempts?');
+    expect(
+      configError(() => rejectUnknownKeys('p', { retries: 3 }, ['lingerMs'], aliases)).message,
+    ).not.toContain('Did you mean');
+    expect(
+      configError(() => rejectUnknownKeys('p', { toString: 1 }, ['lingerMs'], aliases)).message,
+    ).not.toContain('Did you mean');
+  });
+
   it('names a top-level key alone when the field is empty', () => {
     const error = configError(() =>
       rejectUnknownKeys('', { partitionsConcurently: 4 }, ['partitionsConcurrently']),

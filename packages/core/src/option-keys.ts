@@ -78,8 +78,9 @@ export function requirePlainObject(field: string, value: unknown): Record<string
  * Checks that `value` is a plain object whose own keys are all in `known`, else throws a
  * `ConfigError` naming the full path of the first unknown key (`producer.lingerMS`,
  * `kafka.sasl.pasword`) and, when one is close, the nearest known key
- * ({@link suggestOptionKey}). A known key whose value is `undefined` is fine; an unknown one is
- * not. `field` is the path of `value` itself (`''` for a top-level options object).
+ * ({@link suggestOptionKey}), else the key `aliases` gives for it (another library's name for the
+ * option). A known key whose value is `undefined` is fine; an unknown one is not. `field` is the
+ * path of `value` itself (`''` for a top-level options object).
  *
  * @returns `value`, typed as a record.
  * @throws {ConfigError} when `value` is not a plain object, or has a key `known` lacks.
@@ -93,14 +94,31 @@ export function rejectUnknownKeys(
   field: string,
   value: unknown,
   known: readonly string[],
+  aliases: OptionAliases = {},
 ): Record<string, unknown> {
   const object = requirePlainObject(field, value);
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
-    throw new ConfigError(optionPath(field, key), unknownKeyMessage(field, key, known));
+    throw new ConfigError(optionPath(field, key), unknownKeyMessage(field, key, known, aliases));
   }
   return object;
 }
+
+/**
+ * Names other libraries (or other Cascade components) use for an option, by the name the
+ * options object takes instead: `{ retries: 'maximumAttempts' }` turns an unknown `retries`
+ * into "did you mean maximumAttempts?" where no spelling is close.
+ */
+export type OptionAliases = Readonly<Record<string, string>>;
+
+/** kafkajs' names of the {@link RetryPolicy} options, by Cascade's name for each. */
+export const retryPolicyAliases: OptionAliases = Object.freeze({
+  retries: 'maximumAttempts',
+  initialRetryTime: 'initialIntervalMs',
+  maxRetryTime: 'maximumIntervalMs',
+  multiplier: 'backoffCoefficient',
+  factor: 'jitter',
+});
 
 /** `field.key`, or `key` alone at the top level. */
 export function optionPath(field: string, key: string): string {
@@ -187,8 +205,15 @@ export function optionKeyDistance(a: string, b: string, cutoff = Number.POSITIVE
   return Math.min(previous[b.length] as number, cutoff);
 }
 
-function unknownKeyMessage(field: string, key: string, known: readonly string[]): string {
-  const suggestion = suggestOptionKey(key, known);
+function unknownKeyMessage(
+  field: string,
+  key: string,
+  known: readonly string[],
+  aliases: OptionAliases,
+): string {
+  const alias = Object.hasOwn(aliases, key) ? aliases[key] : undefined;
+  const suggestion =
+    suggestOptionKey(key, known) ?? (alias !== undefined && known.includes(alias) ? alias : undefined);
   if (suggestion !== undefined) {
     const caseOnly = suggestion.toLowerCase() === key.toLowerCase();
     return `unknown option${caseOnly ? ' (option names are case-sensitive)' : ''}. Did you mean ${suggestion}?`;

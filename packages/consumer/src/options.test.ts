@@ -29,6 +29,7 @@ describe('resolveConsumerOptions: unknown and misspelt keys', () => {
       'Invalid option consumer.groupID: unknown option (option names are case-sensitive). Did you mean groupId?',
     );
     expect(resolve({ ...base, sessionTimeout: 10_000 }).message).toContain('Did you mean sessionTimeoutMs?');
+    expect(resolve({ ...base, maxWaitTimeInMs: 100 }).message).toContain('Did you mean fetchMaxWaitMs?');
     expect(resolve({ ...base, partitionsConsumedConcurrenty: 2 }).field).toBe(
       'consumer.partitionsConsumedConcurrenty',
     );

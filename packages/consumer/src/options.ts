@@ -6,11 +6,13 @@
 import {
   ConfigError,
   type Logger,
+  type OptionAliases,
   optionKeys,
   rejectUnknownKeys,
   requireDurationMs,
   requireInteger,
   requireNonEmptyString,
+  retryPolicyAliases,
   retryPolicyKeys,
   safeLogger,
 } from '@cascade/core';
@@ -220,6 +222,15 @@ export const consumerOptionKeys = optionKeys<ConsumerOptions>({
   eos: true,
 });
 
+/** Names kafkajs and the Java client give consumer options whose spelling is not close to Cascade's. */
+export const consumerOptionAliases: OptionAliases = Object.freeze({
+  maxWaitTimeInMs: 'fetchMaxWaitMs',
+  'client.rack': 'rackId',
+  'auto.offset.reset': 'fromBeginning',
+  'max.partition.fetch.bytes': 'maxBytesPerPartition',
+  'fetch.max.bytes': 'maxBytes',
+});
+
 /** The keys of {@link SubscriptionOptions}. */
 export const subscriptionOptionKeys = optionKeys<SubscriptionOptions<unknown, unknown>>({
   topic: true,
@@ -251,7 +262,7 @@ export const retryTopicsOptionKeys = optionKeys<RetryTopicsOptions>({ delaysMs: 
 export function checkSubscriptionOptionKeys(field: string, options: unknown): void {
   const subscription = rejectUnknownKeys(field, options, subscriptionOptionKeys);
   if (subscription.retry !== undefined)
-    rejectUnknownKeys(`${field}.retry`, subscription.retry, retryPolicyKeys);
+    rejectUnknownKeys(`${field}.retry`, subscription.retry, retryPolicyKeys, retryPolicyAliases);
   if (subscription.retryTopics !== undefined) {
     rejectUnknownKeys(`${field}.retryTopics`, subscription.retryTopics, retryTopicsOptionKeys);
   }
@@ -298,7 +309,7 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError('consumer', 'expected an object with at least `kafka` and `groupId`.');
   }
-  rejectUnknownKeys('consumer', input, consumerOptionKeys);
+  rejectUnknownKeys('consumer', input, consumerOptionKeys, consumerOptionAliases);
   const kafka = resolveKafkaConfig(input.kafka, 'consumer.kafka');
   const groupId = requireNonEmptyString('consumer.groupId', input.groupId);
   const sessionTimeoutMs = requireDurationMs(

@@ -136,6 +136,8 @@ describe('resolveKafkaConfig: unknown and misspelt keys', () => {
     expect(ssl.message).toContain('Did you mean rejectUnauthorized?');
     const retry = fail({ brokers, retry: { retries: 3 } });
     expect(retry.field).toBe('kafka.retry.retries');
+    expect(retry.message).toContain('Did you mean maximumAttempts?'); // kafkajs' name of it
+    expect(fail({ brokers, logLevel: 4 }).message).toContain('Did you mean kafkajsLogLevel?');
     expect(fail({ brokers, retry: { maximumAttemps: 3 } }).message).toContain(
       'Did you mean maximumAttempts?',
     );

@@ -10,6 +10,7 @@ import {
   type Logger,
   type LogLevel,
   noopLogger,
+  type OptionAliases,
   optionKeys,
   type ResolvedRetryPolicy,
   type RetryPolicy,
@@ -19,6 +20,7 @@ import {
   requireNonEmptyString,
   requireOneOf,
   resolveRetryPolicy,
+  retryPolicyAliases,
   retryPolicyKeys,
   safeLogger,
 } from '@cascade/core';
@@ -188,6 +190,12 @@ export const kafkaConfigKeys = optionKeys<KafkaConfig>({
   kafkajsLogLevel: true,
 });
 
+/** kafkajs' names of {@link KafkaConfig} options whose spelling is not close to Cascade's. */
+export const kafkaConfigAliases: OptionAliases = Object.freeze({
+  logLevel: 'kafkajsLogLevel',
+  logCreator: 'logger',
+});
+
 /** A {@link KafkaConfig} with every default filled in. */
 export interface ResolvedKafkaConfig {
   readonly brokers: readonly string[];
@@ -212,7 +220,7 @@ export function resolveKafkaConfig(input: KafkaConfig, prefix = 'kafka'): Resolv
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError(prefix, 'expected an object with at least `brokers`.');
   }
-  rejectUnknownKeys(prefix, input, kafkaConfigKeys);
+  rejectUnknownKeys(prefix, input, kafkaConfigKeys, kafkaConfigAliases);
   return resolveConnection(input, prefix);
 }
 
@@ -254,7 +262,8 @@ export function resolveConnection(input: KafkaConfig, prefix: string): ResolvedK
     throw new ConfigError(`${prefix}.ssl`, 'expected true, false or tls.connect options.');
   }
   if (typeof ssl === 'object') rejectUnknownKeys(`${prefix}.ssl`, ssl, tlsConnectionOptionKeys);
-  if (input.retry !== undefined) rejectUnknownKeys(`${prefix}.retry`, input.retry, retryPolicyKeys);
+  if (input.retry !== undefined)
+    rejectUnknownKeys(`${prefix}.retry`, input.retry, retryPolicyKeys, retryPolicyAliases);
   return markResolved({
     brokers: Object.freeze(brokers),
     clientId,

@@ -85,6 +85,10 @@ describe('resolveProducerOptions: unknown and misspelt keys', () => {
     expect(fail({ ...base, transactionalID: 'tx' }).field).toBe('producer.transactionalID');
     // Connection keys live in the same object: a misspelt one is suggested from them too.
     expect(fail({ ...base, requestTimeout: 1 }).message).toContain('Did you mean requestTimeoutMs?');
+    // Names kafkajs and the Java client use.
+    expect(fail({ ...base, maxInFlightRequests: 1 }).message).toContain('Did you mean maxInFlight?');
+    expect(fail({ ...base, 'batch.size': 1 }).message).toContain('Did you mean batchBytes?');
+    expect(fail({ ...base, 'linger.ms': 1 }).message).toContain('Did you mean lingerMs?');
   });
 
   it('checks the nested circuitBreaker, sasl and retry options, naming their paths', () => {

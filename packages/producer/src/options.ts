@@ -6,6 +6,7 @@
 import {
   ConfigError,
   describeValue,
+  type OptionAliases,
   optionKeys,
   rejectUnknownKeys,
   requireDurationMs,
@@ -18,6 +19,7 @@ import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type { ProducerInterceptor } from './interceptors.js';
 import {
   type KafkaConfig,
+  kafkaConfigAliases,
   kafkaConfigKeys,
   type ResolvedKafkaConfig,
   resolveConnection,
@@ -139,6 +141,21 @@ export const producerOptionKeys: readonly (keyof ProducerOptions<unknown, unknow
   }),
 ]);
 
+/**
+ * Names kafkajs and the Java client (`batch.size`) give producer options whose spelling is not
+ * close to Cascade's, by Cascade's name for each.
+ */
+export const producerOptionAliases: OptionAliases = Object.freeze({
+  ...kafkaConfigAliases,
+  maxInFlightRequests: 'maxInFlight',
+  createPartitioner: 'partitioner',
+  'batch.size': 'batchBytes',
+  'buffer.memory': 'bufferMemoryBytes',
+  'compression.type': 'compression',
+  'enable.idempotence': 'idempotent',
+  'max.in.flight.requests.per.connection': 'maxInFlight',
+});
+
 /** The keys of {@link CircuitBreakerOptions}. */
 export const circuitBreakerOptionKeys = optionKeys<CircuitBreakerOptions>({
   errorThresholdPercentage: true,
@@ -195,7 +212,7 @@ export function resolveProducerOptions<K, V>(
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError(field, 'expected an options object with `brokers` and a `value` serde.');
   }
-  rejectUnknownKeys(field, input, producerOptionKeys);
+  rejectUnknownKeys(field, input, producerOptionKeys, producerOptionAliases);
   const kafka = resolveConnection(input, field);
   requireSerde(`${field}.value`, input.value);
   if (input.key !== undefined) requireSerde(`${field}.key`, input.key);

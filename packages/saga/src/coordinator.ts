@@ -32,6 +32,7 @@ import { StateWaiters } from './internal/waiters.js';
 import { defaultRestoreTimeoutMs, SagaLogReader } from './log-reader.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
 import { checkOperatorRequest } from './operator.js';
+import { checkSagaCoordinatorOptions } from './options.js';
 import { SagaRegistry } from './registry.js';
 import {
   beginConflict,
@@ -211,6 +212,8 @@ const transactionMaxBlockMs = 5_000;
 
 /** Creates a saga coordinator. Call `start()`; many coordinators in one group share the sagas. */
 export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordinator {
+  // Named as the caller wrote them, before they are passed on to the consumer and producers.
+  checkSagaCoordinatorOptions(input);
   const options = { ...input, kafka: { ...input.kafka, retry: input.kafka.retry ?? coordinatorRetry } };
   const logger = safeLogger(options.logger).child({ component: 'saga-coordinator' });
   const topics = options.topics ?? sagaTopics('cascade');

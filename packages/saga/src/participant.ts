@@ -21,6 +21,7 @@ import {
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
 import { type CommandRecord, decodeCommand, encodeInboxEvent, type InboxEvent } from './codec.js';
+import { checkSagaParticipantOptions } from './options.js';
 import type { Phase } from './state.js';
 import { type SagaTopics, sagaTopics } from './topics.js';
 
@@ -144,6 +145,7 @@ export interface Participant extends AsyncDisposable {
 
 /** Creates a participant that handles its commands and replies to the coordinator. */
 export function createSagaParticipant(options: SagaParticipantOptions): Participant {
+  checkSagaParticipantOptions(options);
   const logger = safeLogger(options.logger).child({ participant: options.participant });
   const topics = options.topics ?? sagaTopics('cascade');
   const store = options.store ?? memoryIdempotencyStore();

@@ -24,8 +24,10 @@ import {
   classDecorator,
   type DualClassDecorator,
   MethodMarks,
+  rejectUnknownKeys,
 } from '@cascade/core';
 import type { CommandHandlers } from '../participant.js';
+import { tccCommandMapOptionKeys } from './options.js';
 import {
   type TccContext,
   type TccHandlers,
@@ -142,6 +144,7 @@ export function tccCommandMap<Db>(
   resources: Readonly<Record<string, TccHandlers<Db>>>,
   options: Omit<TccParticipantOptions<Db>, 'resource'>,
 ): Record<string, CommandHandlers> {
+  rejectUnknownKeys('tccCommandMap', options, tccCommandMapOptionKeys);
   const commands: Record<string, CommandHandlers> = {};
   for (const [resource, handlers] of Object.entries(resources)) {
     commands[resource] = tccCommands(handlers, { ...options, resource });

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { ConfigError } from '@cascade/core';
+import { ConfigError, rejectUnknownKeys } from '@cascade/core';
 import type { Pool, PoolClient } from 'pg';
 import type {
   TccGuardKey,
@@ -30,6 +30,7 @@ import type {
   TccGuardStore,
   TccGuardTransaction,
 } from './guard-store.js';
+import { postgresGuardStoreOptionKeys } from './options.js';
 
 /** Options of {@link postgresGuardStore}. */
 export interface PostgresGuardStoreOptions {
@@ -88,6 +89,7 @@ const jsonb = (value: unknown): string | null => (value === undefined ? null : J
 
 /** Creates a PostgreSQL guard store. @throws {ConfigError} for a schema or table that is not a plain identifier. */
 export function postgresGuardStore(options: PostgresGuardStoreOptions): PostgresGuardStore {
+  rejectUnknownKeys('', options, postgresGuardStoreOptionKeys);
   const { pool } = options;
   const schemaName = options.schema ?? 'public';
   const tableName = options.table ?? 'cascade_tcc_guard';

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { ConfigError, type Logger, safeLogger } from '@cascade/core';
+import { ConfigError, type Logger, rejectUnknownKeys, safeLogger } from '@cascade/core';
 import {
   type TccGuardKey,
   type TccGuardRow,
@@ -28,6 +28,7 @@ import {
   type TccGuardStore,
   type TccGuardTransaction,
 } from './guard-store.js';
+import { tccGuardOptionKeys } from './options.js';
 
 /** The business-failure types the participant answers with when the guard refuses a phase. */
 export const TccFailureTypes = {
@@ -169,6 +170,7 @@ function positiveInteger(field: string, value: number): number {
 
 /** Creates a guard over a store. */
 export function createTccGuard<Db>(options: TccGuardOptions<Db>): TccGuard<Db> {
+  rejectUnknownKeys('', options, tccGuardOptionKeys);
   const { store } = options;
   const clock = options.clock ?? Date.now;
   const logger = safeLogger(options.logger).child({ guard: store.name });

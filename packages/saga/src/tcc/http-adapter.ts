@@ -19,9 +19,10 @@
  * @module
  */
 
-import { ConfigError, redactUrl } from '@cascade/core';
+import { ConfigError, redactUrl, rejectUnknownKeys } from '@cascade/core';
 import type { InboxEvent } from '../codec.js';
 import type { Phase, StepError } from '../state.js';
+import { httpTccParticipantOptionKeys } from './options.js';
 import { reservationUri, tccHeaders, tccMediaType } from './protocol.js';
 
 /** Options of {@link httpTccParticipant}. */
@@ -134,6 +135,7 @@ function parseExpiry(value: unknown): number | undefined {
  * @throws {ConfigError} for a URL that is not http(s), or a bad timeout.
  */
 export function httpTccParticipant(options: HttpTccParticipantOptions): HttpTccParticipant {
+  rejectUnknownKeys('httpTccParticipant', options, httpTccParticipantOptionKeys);
   let base: URL;
   try {
     base = new URL(options.url);

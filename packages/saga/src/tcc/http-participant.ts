@@ -29,10 +29,11 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type Logger, safeLogger } from '@cascade/core';
+import { type Logger, rejectUnknownKeys, safeLogger } from '@cascade/core';
 import { BusinessFailure } from '../participant.js';
 import { TccFailureTypes } from './guard.js';
 import { bodyProblem, keyProblem, matchTarget } from './http-request.js';
+import { tccHttpHandlerOptionKeys } from './options.js';
 import { guardedResource, type TccHandlers, type TccParticipantOptions } from './participant.js';
 import { reservationUri, type TccErrorBody, type TryResponseBody, tccHeaders } from './protocol.js';
 
@@ -181,6 +182,7 @@ export function tccHttpHandler<Db>(
   handlers: TccHandlers<Db>,
   options: TccHttpHandlerOptions<Db>,
 ): TccHttpHandler {
+  rejectUnknownKeys('tccHttpHandler', options, tccHttpHandlerOptionKeys);
   const logger = safeLogger(options.logger).child({ resource: options.basePath });
   const basePath = options.basePath.replace(/\/+$/, '');
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;

@@ -19,12 +19,13 @@
  * @module
  */
 
-import { brandErrorClass, CascadeError } from '@cascade/core';
+import { brandErrorClass, CascadeError, rejectUnknownKeys } from '@cascade/core';
 import { SagaErrorCodes } from '../errors.js';
 import { BusinessFailure, type CommandContext, type CommandHandlers, Reservation } from '../participant.js';
 import type { TccCancelWork, TccGuard, TccStoredTry } from './guard.js';
 import type { TccGuardKey } from './guard-store.js';
 import { bodyProblem, keyProblem } from './http-request.js';
+import { tccParticipantOptionKeys } from './options.js';
 
 /** The TCC phases. */
 export type TccPhase = 'try' | 'confirm' | 'cancel';
@@ -194,6 +195,7 @@ export function tccCommands<Db>(
   handlers: TccHandlers<Db>,
   options: TccParticipantOptions<Db>,
 ): CommandHandlers {
+  rejectUnknownKeys('tccCommands', options, tccParticipantOptionKeys);
   const resource = guardedResource(handlers, options, options.resource ?? 'default');
   const call = (payload: unknown, context: CommandContext): TccCall => {
     refuseUnstorable(payload, context);

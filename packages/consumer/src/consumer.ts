@@ -281,6 +281,7 @@ export class Consumer {
         abandon: this.#generation.abandon.signal,
       }),
       commit: () => this.commit(),
+      commitsFailing: () => this.#committer.failing,
       useHeartbeat: (heartbeat: () => Promise<void>) => {
         this.#heartbeat = heartbeat;
       },

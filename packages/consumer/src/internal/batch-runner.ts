@@ -1,7 +1,7 @@
 /**
  * The kafkajs `eachBatch` callback: hands each fetched record to its partition's scheduler
  * within the in-flight bound, waits for the batch to finish (so kafkajs fetches that partition
- * again only then: back-pressure), and starts a commit up to the lowest unfinished offset.
+ * again only then: back-pressure), and commits up to the lowest unfinished offset.
  * @module
  */
 
@@ -24,6 +24,8 @@ export interface BatchHost {
   signals(): Signals;
   /** Commits what the trackers allow. */
   commit(): Promise<void>;
+  /** Whether the last commit failed (and none succeeded since). */
+  commitsFailing(): boolean;
   /** Remembers kafkajs' heartbeat so the consumer can heartbeat while handlers run. */
   useHeartbeat(heartbeat: () => Promise<void>): void;
   /** Calls `resume` after `ms` (cancelled when the consumer stops). */
@@ -73,7 +75,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
         resolveOffset((due[due.length - 1] as KafkaMessage).offset);
       }
     }
-    commitInBackground(host);
+    await commitAfterBatch(host);
     if (pauseMs > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), pauseMs);
     return;
   }
@@ -163,19 +165,35 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   } else if (lastDispatched !== undefined && state.tracker.pendingCount === 0) {
     resolveOffset(lastDispatched);
   }
-  commitInBackground(host);
+  await commitAfterBatch(host);
   if (dueIn > 0 && !signals.dispatch.aborted) host.resumeLater(pause(), dueIn);
 }
 
+/** The longest a batch waits for its commit; a healthy coordinator answers in milliseconds. */
+export const batchCommitWaitMs = 1_000;
+
 /**
- * Commits what the batch finished without making the next fetch wait for it. A failed commit is
- * logged by the consumer and retried with the next one, and never fails the batch; commits stay
- * one at a time (calls made meanwhile share one follow-up). Waiting here cost every batch the
- * commit's whole retry budget (6-13 s) while the group coordinator's broker was down; a
- * rebalance and `stop()` still wait for their commit.
+ * Commits what the batch finished, and waits for it — at most {@link batchCommitWaitMs}, and not
+ * at all while commits are failing. The wait keeps the group from rebalancing before what the
+ * batch finished is committed: kafkajs heartbeats as soon as the batch returns, may learn of a
+ * rebalance then and rejoin, and a commit still queued would then go out too late (the next
+ * owner reads those records again). While the group coordinator's broker is down, a commit
+ * spends its whole retry budget (6-13 s): every batch waiting on it stalled consumption, so a
+ * batch does not wait then (the commit goes on in the background; a failed one is logged and
+ * retried with the next, and never fails the batch). Commits stay one at a time; a rebalance and
+ * `stop()` wait for theirs.
  */
-function commitInBackground(host: BatchHost): void {
-  void host.commit().catch(() => undefined);
+async function commitAfterBatch(host: BatchHost): Promise<void> {
+  const committing = host.commit().catch(() => undefined);
+  if (host.commitsFailing()) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    committing,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, batchCommitWaitMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Resolves when `work` settles or `abandon` aborts, whichever comes first. */

@@ -28,9 +28,15 @@ export class Committer {
   readonly #deps: CommitterDeps;
   #committing: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
+  #failing = false;
 
   constructor(deps: CommitterDeps) {
     this.#deps = deps;
+  }
+
+  /** Whether the last commit failed (the coordinator unreachable, moving, or refusing), until one succeeds. */
+  get failing(): boolean {
+    return this.#failing;
   }
 
   /** Commits every partition's finished offsets. Rejects with `CommitError` when the broker refused. */
@@ -68,12 +74,14 @@ export class Committer {
       try {
         await send([...offsets]);
       } catch (cause) {
+        this.#failing = true;
         const error = new CommitError(this.#deps.groupId, { cause });
         this.#deps.logger.warn(error.message, { error: cause });
         throw error;
       }
     };
     await (commitChannel.hasSubscribers ? commitChannel.tracePromise(run, { offsets }) : run());
+    this.#failing = false;
     for (const { state, offset } of pending) state.tracker.markCommitted(offset);
     for (const interceptor of this.#deps.interceptors) {
       try {

@@ -74,6 +74,7 @@ function harness(hangAt: Stage | undefined) {
     state: () => state,
     signals: () => ({ dispatch: dispatch.signal, abandon: abandon.signal }),
     commit: async () => {},
+    commitsFailing: () => false,
     useHeartbeat: () => {},
     resumeLater: () => {},
     seek: (_topic, _partition, offset) => void seeks.push(offset),

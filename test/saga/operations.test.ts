@@ -124,6 +124,12 @@ describe('operating sagas', () => {
 
     const id = await coordinator.begin(saga, { id: 'p-1' });
     expect(await coordinator.result(id)).toBe('needs-attention');
+    // The hook runs once the owner's transaction committed; result() settles on the committed
+    // state read back from the log, which can come first.
+    await waitFor(
+      () => alerts.length > 0,
+      () => 'onNeedsAttention called',
+    );
     expect(alerts.map((state) => state.attention)).toEqual([
       {
         reason: 'Compensation of step debit failed after 2 attempt(s): Error: wallet ledger is read-only',

@@ -410,8 +410,13 @@ describe('TCC sagas over HTTP and Kafka', () => {
       status: 'expired',
       lastError: { type: 'ReservationCancelled' },
     });
+    // The hook and the notification run once the owner's transaction has committed; result()
+    // settles on the committed state read back from the log, which can come first.
+    await waitFor(
+      () => d.attention.length > 0 && d.notifications.some((n) => n.sagaId === id && n.kind === 'heuristic-mixed'),
+      () => `onNeedsAttention and the heuristic-mixed notification for ${id}`,
+    );
     expect(d.attention.map((s) => s.sagaId)).toEqual([id]);
-    expect(d.notifications.filter((n) => n.sagaId === id).map((n) => n.kind)).toContain('heuristic-mixed');
     // Nothing hidden, nothing half-done: the money was released, the seat is sold.
     expect(await d.balance(account)).toEqual({ balance: 5_000, held: 0 });
     expect(d.seats.seats.get(`${account}-E1`)).toBe('sold');

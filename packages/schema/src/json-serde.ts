@@ -3,6 +3,7 @@
  * @module
  */
 
+import { optionKeys, rejectUnknownKeys } from '@cascade/core';
 import { SerializationError } from './errors.js';
 import { describeValue } from './internal/avro-type.js';
 import { decodeUtf8, deserializationError, messageOf } from './internal/codec.js';
@@ -22,6 +23,9 @@ export interface JsonSerdeOptions<T> {
   readonly validate?: ((value: unknown) => value is T) | ((value: unknown) => unknown);
 }
 
+/** The keys of {@link JsonSerdeOptions}. */
+export const jsonSerdeOptionKeys = optionKeys<JsonSerdeOptions<unknown>>({ validate: true });
+
 /**
  * A serde for JSON (UTF-8). Values that `JSON.stringify` cannot write (a `bigint`, a cycle,
  * `undefined`) fail with a `SerializationError`; malformed JSON fails with a
@@ -36,6 +40,7 @@ export interface JsonSerdeOptions<T> {
  * ```
  */
 export function json<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
+  rejectUnknownKeys('json', options, jsonSerdeOptionKeys);
   const { validate } = options;
   const check = (value: unknown): { ok: boolean; cause?: unknown } => {
     if (validate === undefined) return { ok: true };

@@ -1,7 +1,8 @@
 import { ConfigError } from '@cascade/core';
 import { describe, expect, it } from 'vitest';
+import { json } from './json-serde.js';
 import { resolveSchemaRegistryOptions } from './options.js';
-import { resolveRegistryAvroOptions } from './registry-avro.js';
+import { registryAvro, resolveRegistryAvroOptions } from './registry-avro.js';
 import { SchemaRegistry } from './schema-registry.js';
 
 const schema = { type: 'record', name: 'R', namespace: 'n', fields: [{ name: 'a', type: 'int' }] } as const;
@@ -73,6 +74,94 @@ describe('resolveRegistryAvroOptions', () => {
     expect(() =>
       resolveRegistryAvroOptions(input as Parameters<typeof resolveRegistryAvroOptions>[0]),
     ).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('unknown and misspelt option keys', () => {
+  const fail = (run: () => unknown): ConfigError => {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    return expect.unreachable('accepted');
+  };
+  const registryOptions = (input: unknown) => fail(() => resolveSchemaRegistryOptions(input as never));
+  const avroOptions = (input: unknown) => fail(() => resolveRegistryAvroOptions(input as never));
+  const url = 'http://r';
+
+  it('refuses an unknown registry key, listing the options when none is close', () => {
+    const error = registryOptions({ url, topic: 'x' });
+    expect(error.field).toBe('registry.topic');
+    expect(error.message).toContain('The options of registry are: url, auth, tls, headers,');
+  });
+
+  it('suggests the key of a misspelt or differently cased registry option', () => {
+    expect(registryOptions({ URL: url }).message).toBe(
+      'Invalid option registry.URL: unknown option (option names are case-sensitive). Did you mean url?',
+    );
+    expect(registryOptions({ url, requestTimeout: 1 }).message).toContain('Did you mean requestTimeoutMs?');
+  });
+
+  it('names nested paths: tls, retry and auth, never echoing a credential', () => {
+    const tls = registryOptions({ url, tls: { rejectUnauthorised: false } });
+    expect(tls.field).toBe('registry.tls.rejectUnauthorised');
+    expect(tls.message).toContain('Did you mean rejectUnauthorized?');
+    expect(registryOptions({ url, retry: { maxDelay: 1 } }).message).toContain('Did you mean maxDelayMs?');
+    const auth = registryOptions({ url, auth: { username: 'u', pasword: 'secret' } });
+    expect(auth.field).toBe('registry.auth.pasword');
+    expect(auth.message).toContain('Did you mean password?');
+    expect(auth.message).not.toContain('secret');
+    const mixed = registryOptions({ url, auth: { token: 'secret', username: 'u' } });
+    expect(mixed.field).toBe('registry.auth.username');
+    expect(mixed.message).not.toContain('secret');
+  });
+
+  it('refuses registry options that are not plain objects', () => {
+    expect(registryOptions({ url, tls: true }).field).toBe('registry.tls');
+    expect(registryOptions({ url, retry: 3 }).field).toBe('registry.retry');
+    expect(registryOptions({ url, auth: 'secret' }).field).toBe('registry.auth');
+  });
+
+  it('refuses an unknown or misspelt registryAvro key, and checks the registry options under registry', () => {
+    expect(avroOptions({ registry: { url }, schema, schemaID: 3 }).message).toBe(
+      'Invalid option schemaID: unknown option (option names are case-sensitive). Did you mean schemaId?',
+    );
+    expect(avroOptions({ registry: { url }, schema, autoRegistr: false }).message).toContain(
+      'Did you mean autoRegister?',
+    );
+    expect(avroOptions({ registy: { url }, schema }).message).toContain('Did you mean registry?');
+    expect(avroOptions({ registry: { url, cacheCapacty: 1 }, schema }).field).toBe('registry.cacheCapacty');
+    expect(
+      fail(() => registryAvro({ registry: { url }, schema, subjectNamingStrategy: 'topic' } as never)).field,
+    ).toBe('subjectNamingStrategy');
+  });
+
+  it('refuses an unknown json() option', () => {
+    const error = fail(() => json({ validator: () => true } as never));
+    expect(error.field).toBe('json.validator');
+    expect(error.message).toContain('Did you mean validate?');
+    expect(fail(() => json('strict' as never)).field).toBe('json');
+  });
+
+  it('accepts every documented key and known keys set to undefined', () => {
+    expect(
+      resolveSchemaRegistryOptions({
+        url,
+        auth: { token: () => 't' },
+        tls: { ca: 'pem', rejectUnauthorized: true, servername: 'r' },
+        headers: { 'x-team': 'a' },
+        requestTimeoutMs: 1,
+        retry: { retries: 0, initialDelayMs: 1, maxDelayMs: 1, multiplier: 1 },
+        cacheCapacity: 1,
+        logger: undefined,
+      } as never).retries,
+    ).toBe(0);
+    expect(
+      resolveRegistryAvroOptions({ registry: { url }, schema, references: [], schemaId: undefined } as never)
+        .mode,
+    ).toBe('auto-register');
   });
 });
 

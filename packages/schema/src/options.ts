@@ -3,12 +3,30 @@
  * @module
  */
 
-import { ConfigError, type Logger, requireDurationMs, requireInteger, safeLogger } from '@cascade/core';
+import {
+  ConfigError,
+  type Logger,
+  optionKeys,
+  rejectUnknownKeys,
+  requireDurationMs,
+  requireInteger,
+  safeLogger,
+} from '@cascade/core';
 
 /** Registry credentials: HTTP basic auth, or a bearer token. Never logged, never in an error. */
 export type RegistryAuth =
   | { readonly username: string; readonly password: string }
   | { readonly token: string | (() => string | Promise<string>) };
+
+/** The keys of HTTP basic auth in {@link RegistryAuth}. */
+export const registryBasicAuthKeys = optionKeys<Extract<RegistryAuth, { readonly username: string }>>({
+  username: true,
+  password: true,
+});
+/** The keys of bearer-token auth in {@link RegistryAuth}. */
+export const registryTokenAuthKeys = optionKeys<Extract<RegistryAuth, { readonly token: unknown }>>({
+  token: true,
+});
 
 /** TLS options for an `https://` registry (passed to `node:https`). */
 export interface RegistryTlsOptions {
@@ -26,6 +44,16 @@ export interface RegistryTlsOptions {
   readonly servername?: string;
 }
 
+/** The keys of {@link RegistryTlsOptions}. */
+export const registryTlsOptionKeys = optionKeys<RegistryTlsOptions>({
+  ca: true,
+  cert: true,
+  key: true,
+  passphrase: true,
+  rejectUnauthorized: true,
+  servername: true,
+});
+
 /** How registry requests are retried on outages (network errors, timeouts, HTTP 5xx/429/408). */
 export interface RegistryRetryOptions {
   /** Retries after the first attempt; 0 disables retrying. @default 4 */
@@ -37,6 +65,14 @@ export interface RegistryRetryOptions {
   /** Growth factor of the delay per retry. @default 2 */
   readonly multiplier?: number;
 }
+
+/** The keys of {@link RegistryRetryOptions}. */
+export const registryRetryOptionKeys = optionKeys<RegistryRetryOptions>({
+  retries: true,
+  initialDelayMs: true,
+  maxDelayMs: true,
+  multiplier: true,
+});
 
 /** Options of {@link SchemaRegistry}. */
 export interface SchemaRegistryOptions {
@@ -66,6 +102,18 @@ export interface SchemaRegistryOptions {
   readonly logger?: Logger;
 }
 
+/** The keys of {@link SchemaRegistryOptions}. */
+export const schemaRegistryOptionKeys = optionKeys<SchemaRegistryOptions>({
+  url: true,
+  auth: true,
+  tls: true,
+  headers: true,
+  requestTimeoutMs: true,
+  retry: true,
+  cacheCapacity: true,
+  logger: true,
+});
+
 /** {@link SchemaRegistryOptions} after validation and defaults. */
 export interface ResolvedSchemaRegistryOptions {
   readonly baseUrl: URL;
@@ -90,6 +138,10 @@ export function resolveSchemaRegistryOptions(input: SchemaRegistryOptions): Reso
   if (typeof input !== 'object' || input === null) {
     throw new ConfigError('registry', 'expected an options object with at least a url.');
   }
+  rejectUnknownKeys('registry', input, schemaRegistryOptionKeys);
+  if (input.tls !== undefined) rejectUnknownKeys('registry.tls', input.tls, registryTlsOptionKeys);
+  if (input.retry !== undefined) rejectUnknownKeys('registry.retry', input.retry, registryRetryOptionKeys);
+  if (input.auth !== undefined) checkAuthKeys(input.auth);
   let baseUrl: URL;
   try {
     baseUrl = new URL(input.url);
@@ -141,6 +193,21 @@ export function resolveSchemaRegistryOptions(input: SchemaRegistryOptions): Reso
     throw new ConfigError('registry.retry.maxDelayMs', 'must not be below registry.retry.initialDelayMs.');
   }
   return resolved;
+}
+
+/** The auth object's keys: those of basic auth, or of a token, not a mix. */
+function checkAuthKeys(auth: unknown): void {
+  const given = rejectUnknownKeys('registry.auth', auth, [
+    ...registryBasicAuthKeys,
+    ...registryTokenAuthKeys,
+  ]);
+  const basic = registryBasicAuthKeys.find((key) => key in given);
+  if ('token' in given && basic !== undefined) {
+    throw new ConfigError(
+      `registry.auth.${basic}`,
+      'give either { username, password } or { token }, not both.',
+    );
+  }
 }
 
 function validateAuth(auth: RegistryAuth): void {

@@ -3,7 +3,14 @@
  * @module
  */
 
-import { ConfigError, cascadeChannel, DiagnosticChannels, requireInteger } from '@cascade/core';
+import {
+  ConfigError,
+  cascadeChannel,
+  DiagnosticChannels,
+  optionKeys,
+  rejectUnknownKeys,
+  requireInteger,
+} from '@cascade/core';
 import type avro from 'avsc';
 import { type AvroValue, parseSchema } from './avro-serde.js';
 import { InvalidSchemaError, SchemaIncompatibleError, SchemaNotFoundError } from './errors.js';
@@ -54,6 +61,18 @@ export interface RegistryAvroOptions<S extends AvroSchema = AvroSchema> {
   readonly cacheCapacity?: number;
 }
 
+/** The keys of {@link RegistryAvroOptions}. */
+export const registryAvroOptionKeys = optionKeys<RegistryAvroOptions>({
+  registry: true,
+  schema: true,
+  references: true,
+  subjectNameStrategy: true,
+  autoRegister: true,
+  useLatestVersion: true,
+  schemaId: true,
+  cacheCapacity: true,
+});
+
 /** {@link RegistryAvroOptions} after validation and defaults. */
 export interface ResolvedRegistryAvroOptions {
   readonly registry: SchemaRegistry;
@@ -69,6 +88,7 @@ export interface ResolvedRegistryAvroOptions {
 
 /** Validates `input` and applies defaults. Throws {@link ConfigError} naming the bad field. */
 export function resolveRegistryAvroOptions(input: RegistryAvroOptions): ResolvedRegistryAvroOptions {
+  if (typeof input === 'object' && input !== null) rejectUnknownKeys('', input, registryAvroOptionKeys);
   if (typeof input !== 'object' || input === null || input.registry === undefined) {
     throw new ConfigError('registry', 'registryAvro needs a registry (a SchemaRegistry or its options).');
   }

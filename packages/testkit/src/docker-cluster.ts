@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { withTimeout } from '@cascade/core';
+import { loadTestcontainers } from './internal/testcontainers.js';
 import { singleNodeConfig } from './kafka-node.js';
 import { fetchMetadata } from './kafka-protocol.js';
 import type { ResolvedClusterOptions } from './options.js';
@@ -18,6 +19,7 @@ export interface DockerCluster {
 /**
  * Whether a Docker daemon answers. Cheap when there is no socket at all (the usual case on CI
  * machines without Docker); otherwise asks testcontainers, which knows every way to reach one.
+ * Without testcontainers installed (an optional peer dependency) the answer is `false`.
  */
 export async function dockerAvailable(env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
   const sockets = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock')];
@@ -29,7 +31,7 @@ export async function dockerAvailable(env: Readonly<Record<string, string | unde
     return false;
   }
   try {
-    const { getContainerRuntimeClient } = await import('testcontainers');
+    const { getContainerRuntimeClient } = await loadTestcontainers();
     await withTimeout(getContainerRuntimeClient(), 10_000, 'Looking for a Docker daemon');
     return true;
   } catch {
@@ -40,12 +42,13 @@ export async function dockerAvailable(env: Readonly<Record<string, string | unde
 /**
  * Starts Kafka (`apache/kafka`) and Apicurio Registry (`apicurio/apicurio-registry`) containers.
  * The broker's client port is published on the same host port it advertises.
+ * @throws {TestcontainersMissingError} when testcontainers is not installed.
  */
 export async function startDockerCluster(
   options: ResolvedClusterOptions,
   parts: { withKafka: boolean; withRegistry: boolean },
 ): Promise<DockerCluster> {
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { GenericContainer, Wait } = await loadTestcontainers();
   const started: Array<{ stop(): Promise<unknown> }> = [];
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((container) => container.stop()));

@@ -10,6 +10,7 @@ export const TestkitErrorCodes = {
   BrokerStartFailed: 'CASCADE_TESTKIT_BROKER_START_FAILED',
   RegistryStartFailed: 'CASCADE_TESTKIT_REGISTRY_START_FAILED',
   Unsupported: 'CASCADE_TESTKIT_UNSUPPORTED',
+  TestcontainersMissing: 'CASCADE_TESTKIT_TESTCONTAINERS_MISSING',
 } as const;
 
 /** One of {@link TestkitErrorCodes}. */
@@ -159,3 +160,24 @@ export class UnsupportedOperationError extends CascadeError {
   }
 }
 brandErrorClass(UnsupportedOperationError);
+
+/**
+ * The Docker path was chosen (`mode: 'docker'`) and `testcontainers`, an optional peer dependency
+ * of `@cascade/testkit`, is not installed. (`mode: 'auto'` never throws this: without
+ * testcontainers it cannot ask Docker, and starts local JVMs.)
+ */
+export class TestcontainersMissingError extends CascadeError {
+  readonly code = TestkitErrorCodes.TestcontainersMissing;
+
+  constructor(options?: CascadeErrorOptions) {
+    super(
+      "mode 'docker' starts Kafka and the registry through testcontainers, which is not installed " +
+        '(it is an optional peer dependency of @cascade/testkit). Install it next to the testkit: ' +
+        "npm install --save-dev testcontainers@^11.9.0. Or use mode 'jvm' (local JVMs), or your own " +
+        'cluster through KAFKA_BROKERS and SCHEMA_REGISTRY_URL.',
+      false,
+      options,
+    );
+  }
+}
+brandErrorClass(TestcontainersMissingError);

@@ -28,6 +28,7 @@ export {
   PortInUseError,
   RegistryStartError,
   ServerStartError,
+  TestcontainersMissingError,
   type TestkitErrorCode,
   TestkitErrorCodes,
   UnsupportedOperationError,

@@ -154,3 +154,47 @@ describe('testkit errors', () => {
     expect(new BrokerStartError('x', 'f', 't').retriable).toBe(false);
   });
 });
+
+describe('startCluster option keys', () => {
+  const fail = (input: unknown): ConfigError => {
+    try {
+      resolveClusterOptions(input as never);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    return expect.unreachable('accepted');
+  };
+
+  it('refuses an unknown key, listing the options when none is close', () => {
+    const error = fail({ brokers: ['h:1'], env: {} });
+    expect(error.field).toBe('brokers');
+    expect(error.message).toContain('The options are: mode, registry, kafkaVersion,');
+  });
+
+  it('suggests the key of a misspelt or differently cased one', () => {
+    expect(fail({ node: 3, env: {} }).message).toBe(
+      'Invalid option node: unknown option. Did you mean nodes?',
+    );
+    expect(fail({ KafkaPort: 9092, env: {} }).message).toContain(
+      '(option names are case-sensitive). Did you mean kafkaPort?',
+    );
+    expect(fail({ startTimeout: 1_000, env: {} }).message).toContain('Did you mean startTimeoutMs?');
+  });
+
+  it('refuses options and a brokerConfig that are not plain objects', () => {
+    expect(fail('jvm').field).toBe('options');
+    expect(fail({ brokerConfig: [['num.partitions', '3']], env: {} }).field).toBe('brokerConfig');
+  });
+
+  it('accepts known keys set to undefined, and any broker property names', () => {
+    expect(
+      resolveClusterOptions({
+        mode: undefined,
+        logger: undefined,
+        brokerConfig: { 'num.partitions': '3' },
+        env: {},
+      } as never).brokerConfig,
+    ).toEqual({ 'num.partitions': '3' });
+  });
+});

@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import {
   ConfigError,
   type Logger,
+  optionKeys,
+  rejectUnknownKeys,
   requireBrokers,
   requireInteger,
   requireNonEmptyString,
   requireOneOf,
+  requirePlainObject,
   safeLogger,
 } from '@cascade/core';
 import type { RegistryNodeOptions } from './registry-node.js';
@@ -90,6 +93,30 @@ export interface StartClusterOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** The keys of {@link StartClusterOptions}. */
+export const startClusterOptionKeys = optionKeys<StartClusterOptions>({
+  mode: true,
+  registry: true,
+  kafkaVersion: true,
+  registryVersion: true,
+  cacheDir: true,
+  javaHome: true,
+  mavenCommand: true,
+  mavenArgs: true,
+  nodes: true,
+  racks: true,
+  kafkaPort: true,
+  controllerPort: true,
+  registryPort: true,
+  kafkaHeapMb: true,
+  registryHeapMb: true,
+  startTimeoutMs: true,
+  brokerConfig: true,
+  compatibility: true,
+  logger: true,
+  env: true,
+});
+
 /** {@link StartClusterOptions} with every default applied. */
 export interface ResolvedClusterOptions {
   readonly mode: 'auto' | ClusterMode;
@@ -147,6 +174,8 @@ function resolveRacks(racks: readonly string[] | undefined, nodes: number): read
 
 /** Applies defaults and validates; throws `ConfigError` naming the wrong field. */
 export function resolveClusterOptions(input: StartClusterOptions = {}): ResolvedClusterOptions {
+  rejectUnknownKeys('', input, startClusterOptionKeys);
+  if (input.brokerConfig !== undefined) requirePlainObject('brokerConfig', input.brokerConfig);
   const env = input.env ?? process.env;
   const nodes = requireInteger('nodes', input.nodes ?? 1, 1, maxNodes);
   const racks = resolveRacks(input.racks, nodes);

@@ -149,6 +149,12 @@ describe('rejectUnknownKeys', () => {
     );
     expect(error.field).toBe('partitionsConcurently');
     expect(error.message).toContain('Did you mean partitionsConcurrently?');
+    expect(configError(() => rejectUnknownKeys('', { zzzzzz: 1 }, ['acks', 'lingerMs'])).message).toBe(
+      'Invalid option zzzzzz: unknown option. The options are: acks, lingerMs.',
+    );
+    expect(configError(() => rejectUnknownKeys('json', { zzzzzz: 1 }, [])).message).toBe(
+      'Invalid option json.zzzzzz: unknown option: json takes no options.',
+    );
   });
 
   it('rejects values that are not plain objects, naming the field', () => {

@@ -218,10 +218,8 @@ function unknownKeyMessage(
     const caseOnly = suggestion.toLowerCase() === key.toLowerCase();
     return `unknown option${caseOnly ? ' (option names are case-sensitive)' : ''}. Did you mean ${suggestion}?`;
   }
-  const owner = field === '' ? 'these options' : field;
-  return known.length === 0
-    ? `unknown option: ${owner} takes no options.`
-    : `unknown option. The options of ${owner} are: ${known.join(', ')}.`;
+  if (known.length === 0) return `unknown option: ${field || 'this call'} takes no options.`;
+  return `unknown option. The options${field === '' ? '' : ` of ${field}`} are: ${known.join(', ')}.`;
 }
 
 function describeShape(value: unknown): string {

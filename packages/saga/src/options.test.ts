@@ -41,9 +41,7 @@ describe('createSagaCoordinator: option keys and paths', () => {
   it('refuses an unknown key, listing the options when none is close', () => {
     const error = create({ ...coordinator, brokers: ['h:1'] });
     expect(error.field).toBe('brokers');
-    expect(error.message).toContain(
-      'unknown option. The options of these options are: kafka, sagas, topics,',
-    );
+    expect(error.message).toContain('unknown option. The options are: kafka, sagas, topics,');
   });
 
   it('suggests the key of a misspelt or differently cased one', () => {

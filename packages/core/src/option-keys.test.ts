@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.js';
@@ -307,5 +308,50 @@ describe('suggestOptionKey', () => {
       if (rivals.length === 0) expect(suggestion, edited).toBe(known);
     }
     expect(checked).toBeGreaterThan(2_500);
+  });
+});
+
+// The example docs/core.md quotes under "Options" (after its import line), compiled and run here.
+// example:start
+interface WorkerOptions {
+  readonly lingerMs?: number;
+  readonly name?: string;
+}
+const workerOptionKeys = optionKeys<WorkerOptions>({ lingerMs: true, name: true });
+
+function resolveWorkerOptions(input: WorkerOptions): WorkerOptions {
+  rejectUnknownKeys('worker', input, workerOptionKeys, { delay: 'lingerMs' });
+  return input; // then each value, named `worker.<key>` in its ConfigError
+}
+// example:end
+
+describe('the options example in docs/core.md', () => {
+  it('is quoted as it is compiled here', () => {
+    const source = readFileSync(new URL(import.meta.url), 'utf8');
+    const example = source.slice(
+      source.indexOf('// example:start\n') + '// example:start\n'.length,
+      source.indexOf('// example:end'),
+    );
+    const doc = readFileSync(new URL('../../../docs/core.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Options'));
+    const start = section.indexOf('```ts\n') + '```ts\n'.length;
+    const block = section.slice(start, section.indexOf('```\n', start));
+    expect(block).toBe(
+      `import { optionKeys, rejectUnknownKeys } from '@cascade/core';\n\n${example}\n` +
+        'resolveWorkerOptions({ lingerMS: 5 } as WorkerOptions);\n' +
+        '// ConfigError: Invalid option worker.lingerMS: unknown option (option names are case-sensitive). Did you mean lingerMs?\n' +
+        'resolveWorkerOptions({ delay: 5 } as WorkerOptions);\n' +
+        '// ConfigError: Invalid option worker.delay: unknown option. Did you mean lingerMs?\n',
+    );
+  });
+
+  it('throws the errors it shows', () => {
+    expect(configError(() => resolveWorkerOptions({ lingerMS: 5 } as WorkerOptions)).message).toBe(
+      'Invalid option worker.lingerMS: unknown option (option names are case-sensitive). Did you mean lingerMs?',
+    );
+    expect(configError(() => resolveWorkerOptions({ delay: 5 } as WorkerOptions)).message).toBe(
+      'Invalid option worker.delay: unknown option. Did you mean lingerMs?',
+    );
+    expect(resolveWorkerOptions({ lingerMs: 5, name: 'w' })).toEqual({ lingerMs: 5, name: 'w' });
   });
 });

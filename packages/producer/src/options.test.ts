@@ -104,6 +104,7 @@ describe('resolveProducerOptions: unknown and misspelt keys', () => {
   it('refuses options that are not plain objects', () => {
     expect(fail({ ...base, circuitBreaker: 'on' }).field).toBe('producer.circuitBreaker');
     expect(fail({ ...base, circuitBreaker: new Map() }).field).toBe('producer.circuitBreaker');
+    expect(fail({ ...base, circuitBreaker: null }).field).toBe('producer.circuitBreaker');
     expect(fail(['127.0.0.1:9092']).field).toBe('producer');
   });
 

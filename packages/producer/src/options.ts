@@ -270,8 +270,9 @@ export function resolveProducerOptions<K, V>(
     throw new ConfigError(`${field}.interceptors`, `expected an array, got ${describeValue(interceptors)}.`);
   }
   const breaker = input.circuitBreaker ?? false;
-  if (typeof breaker !== 'boolean')
-    rejectUnknownKeys(`${field}.circuitBreaker`, breaker, circuitBreakerOptionKeys);
+  if (input.circuitBreaker !== undefined && typeof input.circuitBreaker !== 'boolean') {
+    rejectUnknownKeys(`${field}.circuitBreaker`, input.circuitBreaker, circuitBreakerOptionKeys);
+  }
   return Object.freeze({
     kafka,
     key: input.key,

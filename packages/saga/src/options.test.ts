@@ -69,6 +69,13 @@ describe('createSagaCoordinator: option keys and paths', () => {
       'kafka.requestTimeoutMS',
     );
     expect(create({ ...coordinator, kafka: undefined }).field).toBe('kafka');
+    // Its producers would refuse it as producer.deliveryTimeoutMs, which the caller cannot set.
+    expect(create({ ...coordinator, kafka: { ...kafka, requestTimeoutMs: 119_999 } }).field).toBe(
+      'kafka.requestTimeoutMs',
+    );
+    expect(() =>
+      checkSagaCoordinatorOptions({ ...coordinator, kafka: { ...kafka, requestTimeoutMs: 119_998 } }),
+    ).not.toThrow();
   });
 
   it('checks the nested circuitBreaker, kafka.sasl and topics options', () => {
@@ -142,6 +149,9 @@ describe('createSagaParticipant: option keys and paths', () => {
     expect(create({ ...participant, kafka: { brokers: ['nope'] } }).field).toBe('kafka.brokers[0]');
     expect(create({ ...participant, groupId: '' }).field).toBe('groupId');
     expect(create({ ...participant, participant: '' }).field).toBe('participant');
+    expect(create({ ...participant, kafka: { ...kafka, requestTimeoutMs: 200_000 } }).field).toBe(
+      'kafka.requestTimeoutMs',
+    );
   });
 
   it('refuses options that are not plain objects', () => {

@@ -121,11 +121,26 @@ export function checkSagaParticipantOptions(input: SagaParticipantOptions): void
   if (input.retry !== undefined) rejectUnknownKeys('retry', input.retry, retryPolicyKeys, retryPolicyAliases);
 }
 
+/**
+ * The producer's default delivery timeout, which the saga's producers keep: each must be at
+ * least its `lingerMs` (at most 2 here) plus the connection's `requestTimeoutMs`
+ * (`resolveProducerOptions` in `@cascade/producer`).
+ */
+const producerDeliveryTimeoutMs = 120_000;
+const sagaProducerLingerMs = 2;
+
 /** The connection: named `kafka.*`, as the caller wrote it. */
 function checkKafka(kafka: unknown): void {
   if (kafka === undefined)
     throw new ConfigError('kafka', 'expected the cluster config, with at least `brokers`.');
-  resolveKafkaConfig(kafka as Parameters<typeof resolveKafkaConfig>[0], 'kafka');
+  const { requestTimeoutMs } = resolveKafkaConfig(kafka as Parameters<typeof resolveKafkaConfig>[0], 'kafka');
+  // Else the saga's producers would refuse it as `producer.deliveryTimeoutMs`, an option the caller cannot set.
+  if (requestTimeoutMs + sagaProducerLingerMs > producerDeliveryTimeoutMs) {
+    throw new ConfigError(
+      'kafka.requestTimeoutMs',
+      `must be at most ${producerDeliveryTimeoutMs - sagaProducerLingerMs} (the saga's producers deliver within ${producerDeliveryTimeoutMs} ms), got ${requestTimeoutMs}.`,
+    );
+  }
 }
 
 function checkTopics(topics: unknown): void {

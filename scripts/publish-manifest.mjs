@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The prepack and postpack script of every published package (npm runs both in the package's
+// The prepack and postpack scripts of every published package (npm runs both in the package's
 // folder, around `npm pack` and `npm publish`):
 //
 //   prepack   keeps the workspace's package.json in package.workspace.json and writes the
@@ -12,6 +12,12 @@
 // A prepack that finds a package.workspace.json left by an interrupted pack restores it first,
 // so a pack never publishes a half-edited manifest and the workspace heals on the next pack.
 // `node scripts/pack.mjs` packs every package from a copy, leaving the workspace untouched.
+//
+// Publish the tarballs (`npm publish <file>.tgz`): `npm publish` from a package folder reads
+// package.json again after postpack and sends that (the workspace's, with the condition) to the
+// registry as the version's metadata; the tarball itself would be right. Deferring the restore
+// to postpublish does not work: npm runs postpublish from the manifest it read again, the
+// published one, which has no pack scripts.
 //
 // Usage: node ../../scripts/publish-manifest.mjs prepack|postpack|restore [packageDir]
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -42,7 +42,7 @@ describe('the test cluster', () => {
     const topic = uniqueName('foundation');
     await createTopic(kafka, topic, 3);
 
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
     const records = Array.from({ length: 1_000 }, (_, i) => ({ key: `key-${i % 37}`, value: `value-${i}` }));

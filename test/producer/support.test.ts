@@ -8,7 +8,7 @@ describe('readAll (test support)', () => {
     const kafka = kafkaClient();
     const topic = uniqueName('read-all');
     await createTopic(kafka, topic, 2);
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     // 10 MB over two partitions: many fetches, so a reader that stopped at the expected count
     // (here 1) would return a fraction of what is stored.

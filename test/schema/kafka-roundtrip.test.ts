@@ -31,7 +31,7 @@ it('decodes what went through Kafka and pins a poison pill to its partition and 
     { id: 'p-2', amount: '-0.01', at: new Date('2026-01-02T00:00:00.000Z') },
   ];
   const out = { topic, headers: {}, isKey: false };
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   try {
     await producer.send({

@@ -22,6 +22,26 @@ describe('Consumer.subscribe', () => {
     expect((error as ConfigError).message).toContain('eos');
   });
 
+  it('refuses a misspelt subscription key, naming it and the key it probably means', () => {
+    const consumer = createConsumer({ kafka, groupId: 'g' });
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ retryTopic: { delaysMs: [10] } }, 'subscriptions[0].retryTopic', 'retryTopics'],
+      [{ retry: { maxAttempts: 2 } }, 'subscriptions[0].retry.maxAttempts', 'maximumAttempts'],
+      [{ dlt: { topik: 'dead' } }, 'subscriptions[0].dlt.topik', 'topic'],
+    ];
+    for (const [extra, field, suggestion] of cases) {
+      let error: unknown;
+      try {
+        consumer.subscribe({ topic: 'orders', value: string(), handler: () => {}, ...extra } as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, field).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe(field);
+      expect((error as ConfigError).message).toContain(suggestion);
+    }
+  });
+
   it("accepts 'key' concurrency at least once, and a batch handler exactly once", () => {
     expect(() =>
       createConsumer({ kafka, groupId: 'g' }).subscribe({

@@ -5,6 +5,7 @@
 
 import { ConfigError, type ResolvedRetryPolicy, requireInteger, resolveRetryPolicy } from '@cascade/core';
 import { type Serde, string } from '@cascade/schema';
+import { checkSubscriptionOptionKeys } from '../options.js';
 import type {
   BatchHandler,
   ConcurrencyMode,
@@ -80,6 +81,7 @@ export function resolveSubscription<K, V>(
 ): ResolvedSubscription {
   const field = `subscriptions[${index}]`;
   if (typeof options !== 'object' || options === null) throw new ConfigError(field, 'expected an object.');
+  checkSubscriptionOptionKeys(field, options);
   const given = [options.topic, options.topics, options.pattern].filter((v) => v !== undefined).length;
   if (given !== 1) {
     throw new ConfigError(`${field}.topic`, 'give exactly one of topic, topics and pattern.');

@@ -413,7 +413,9 @@ describe('TCC sagas over HTTP and Kafka', () => {
     // The hook and the notification run once the owner's transaction has committed; result()
     // settles on the committed state read back from the log, which can come first.
     await waitFor(
-      () => d.attention.length > 0 && d.notifications.some((n) => n.sagaId === id && n.kind === 'heuristic-mixed'),
+      () =>
+        d.attention.length > 0 &&
+        d.notifications.some((n) => n.sagaId === id && n.kind === 'heuristic-mixed'),
       () => `onNeedsAttention and the heuristic-mixed notification for ${id}`,
     );
     expect(d.attention.map((s) => s.sagaId)).toEqual([id]);

@@ -145,11 +145,16 @@ describe('exactly-once processing on three brokers', () => {
       input: inputs.length,
       output: outputs.length,
       kills: kills.map(({ what, node, backAfterMs }) => ({ what, node, backAfterMs })),
-      abortedTransactions: aborted.map((w) => ({
-        afterKillMs: w.at - (kills[0]?.at ?? 0),
-        partition: w.meta.partition,
-        error: (w.meta.error as Error | undefined)?.message?.slice(0, 160),
-      })),
+      // Each abort with the kill it followed: none may follow the group coordinator's alone.
+      abortedTransactions: aborted.map((w) => {
+        const kill = kills.filter((k) => k.at <= w.at).at(-1);
+        return {
+          after: kill?.what ?? 'no kill',
+          afterMs: w.at - (kill?.at ?? w.at),
+          partition: w.meta.partition,
+          error: String((w.meta.error as { message?: unknown } | undefined)?.message ?? '').slice(0, 160),
+        };
+      }),
     };
     // biome-ignore lint/suspicious/noConsole: the measured figures are this test's report
     console.info('exactly-once failover:', JSON.stringify(figures));

@@ -23,6 +23,24 @@ describe('resolveRetryPolicy', () => {
       expect((error as ConfigError).field).toBe('kafka.retry.maximumIntervalMs');
     }
   });
+
+  it('refuses a misspelt or foreign key wherever a policy is resolved, suggesting the right one', () => {
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ maxAttempts: 3 }, 'steps.retry.maxAttempts', 'maximumAttempts'],
+      [{ initialIntervalMS: 3 }, 'steps.retry.initialIntervalMS', 'initialIntervalMs'],
+      [{ retries: 3 }, 'steps.retry.retries', 'maximumAttempts'],
+    ];
+    for (const [input, field, suggestion] of cases) {
+      try {
+        resolveRetryPolicy('steps.retry', input as never);
+        expect.unreachable();
+      } catch (error) {
+        expect(error, field).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).field).toBe(field);
+        expect((error as ConfigError).message).toContain(suggestion);
+      }
+    }
+  });
 });
 
 describe('backoffDelayMs', () => {

@@ -4,6 +4,7 @@
  */
 
 import { ConfigError } from './errors.js';
+import { rejectUnknownKeys, retryPolicyAliases, retryPolicyKeys } from './option-keys.js';
 import { requireDurationMs, requireInteger } from './options.js';
 
 /**
@@ -60,6 +61,8 @@ export const defaultRetryPolicy: ResolvedRetryPolicy = Object.freeze({
 
 /** Validates a policy and fills in defaults; throws {@link ConfigError} naming `field.<option>`. */
 export function resolveRetryPolicy(field: string, input: RetryPolicy = {}): ResolvedRetryPolicy {
+  // Every retry policy of every package comes through here: a misspelt key fails everywhere.
+  rejectUnknownKeys(field, input, retryPolicyKeys, retryPolicyAliases);
   const policy = { ...defaultRetryPolicy, ...dropUndefined(input) };
   requireDurationMs(`${field}.initialIntervalMs`, policy.initialIntervalMs);
   requireDurationMs(`${field}.maximumIntervalMs`, policy.maximumIntervalMs);

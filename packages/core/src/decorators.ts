@@ -20,12 +20,17 @@ export type AnyMethod = (...args: never[]) => unknown;
 /** Any class. */
 export type AnyClass = abstract new (...args: never[]) => unknown;
 
-/** A method decorator that fits both decorator modes. */
+/**
+ * A method decorator that fits both decorator modes. Generic in the decorated method `T`: under
+ * `experimentalDecorators` TypeScript matches the descriptor's exact method type
+ * (`TypedPropertyDescriptor<T>` is invariant in `T`), so a decorator typed for `M` alone refused
+ * every method narrower than `M` — an `async` one returning `Promise<void>` — with TS1241.
+ */
 export interface DualMethodDecorator<M extends AnyMethod> {
   /** Standard ECMAScript decorators. */
-  (value: M, context: ClassMethodDecoratorContext): void;
+  <T extends M>(value: T, context: ClassMethodDecoratorContext): void;
   /** `experimentalDecorators`. */
-  (target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<M>): void;
+  <T extends M>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): void;
 }
 
 /** A class decorator that fits both decorator modes. */

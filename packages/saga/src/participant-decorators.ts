@@ -23,13 +23,20 @@ import {
   ConfigError,
   classDecorator,
   type DualClassDecorator,
+  type DualMethodDecorator,
   MethodMarks,
 } from '@cascade/core';
 import type { CommandContext, CommandHandlers } from './participant.js';
 import type { Phase } from './state.js';
 
-/** A command handler method. */
-export type CommandMethod = (payload: unknown, context: CommandContext) => unknown;
+/**
+ * A command handler method: any payload type (the method says what it expects; the coordinator's
+ * step decides what is sent), sync or async. Method-style (bivariant in its parameters) so a
+ * method typed `(payload: Reserve, context) => Promise<void>` fits.
+ */
+export type CommandMethod = {
+  bivarianceHack(payload: unknown, context: CommandContext): unknown;
+}['bivarianceHack'];
 
 type SagaPhase = Exclude<Phase, 'confirm'>;
 const marks = new MethodMarks<{ readonly command: string; readonly phase: SagaPhase }>();
@@ -39,12 +46,12 @@ const participants = new WeakMap<
 >();
 
 /** Marks the method that carries out `command`. */
-export function Command(command: string) {
+export function Command(command: string): DualMethodDecorator<CommandMethod> {
   return marks.decorator<CommandMethod>(`@Command(${command})`, { command, phase: 'invoke' });
 }
 
 /** Marks the method that undoes `command`. It must accept an undo of a command it never applied. */
-export function Compensate(command: string) {
+export function Compensate(command: string): DualMethodDecorator<CommandMethod> {
   return marks.decorator<CommandMethod>(`@Compensate(${command})`, { command, phase: 'compensate' });
 }
 

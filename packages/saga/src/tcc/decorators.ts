@@ -23,6 +23,7 @@ import {
   ConfigError,
   classDecorator,
   type DualClassDecorator,
+  type DualMethodDecorator,
   MethodMarks,
   rejectUnknownKeys,
 } from '@cascade/core';
@@ -52,17 +53,17 @@ const participants = new WeakMap<
 >();
 
 /** Marks the method that tries (reserves) `resource`. */
-export function Try(resource: string) {
+export function Try(resource: string): DualMethodDecorator<TccMethod> {
   return marks.decorator<TccMethod>(`@Try(${resource})`, { resource, phase: 'try' });
 }
 
 /** Marks the method that confirms `resource`. */
-export function Confirm(resource: string) {
+export function Confirm(resource: string): DualMethodDecorator<TccMethod> {
   return marks.decorator<TccMethod>(`@Confirm(${resource})`, { resource, phase: 'confirm' });
 }
 
 /** Marks the method that cancels `resource`. */
-export function Cancel(resource: string) {
+export function Cancel(resource: string): DualMethodDecorator<TccMethod> {
   return marks.decorator<TccMethod>(`@Cancel(${resource})`, { resource, phase: 'cancel' });
 }
 

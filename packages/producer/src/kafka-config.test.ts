@@ -1,11 +1,9 @@
 import { createRequire } from 'node:module';
-import { ConfigError, createLogger, type LogMeta } from '@cascade/core';
-import { logLevel } from 'kafkajs';
+import { ConfigError } from '@cascade/core';
 import { describe, expect, it, vi } from 'vitest';
 import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
 import {
   createKafkaClient,
-  kafkajsLogCreator,
   resolveKafkaConfig,
   toKafkajsRetry,
   toTransactionalKafkajsRetry,
@@ -175,45 +173,6 @@ describe('resolveKafkaConfig: unknown and misspelt keys', () => {
       kafkajsLogLevel: 'warn',
     } as never);
     expect(config.clientId).toBe('c');
-  });
-});
-
-describe('kafkajs log bridge', () => {
-  it('forwards kafkajs records to the Cascade logger with redaction, dropping superseded warnings', () => {
-    const lines: Array<{ level: string; message: string; meta: LogMeta }> = [];
-    const logger = createLogger((level, message, meta) => lines.push({ level, message, meta }), {
-      level: 'debug',
-    });
-    const log = kafkajsLogCreator(logger)();
-    log({
-      namespace: 'Connection',
-      level: logLevel.ERROR,
-      label: 'ERROR',
-      log: {
-        message: 'Connection error',
-        timestamp: 'now',
-        logger: 'kafkajs',
-        sasl: { password: 'pw-1' },
-        broker: 'b:1',
-      },
-    });
-    log({
-      namespace: 'Producer',
-      level: logLevel.WARN,
-      label: 'WARN',
-      log: {
-        message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees',
-        timestamp: 'now',
-        logger: 'kafkajs',
-      },
-    });
-    expect(lines).toEqual([
-      {
-        level: 'error',
-        message: 'Connection error',
-        meta: { kafkajs: 'Connection', sasl: '[redacted]', broker: 'b:1' },
-      },
-    ]);
   });
 });
 

@@ -25,8 +25,8 @@ import {
   safeLogger,
 } from '@cascade/core';
 import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import { kafkajsLevelOf } from './internal/kafkajs-log.js';
 import {
-  loadKafkajsModule,
   patchKafkajsAllTopicsMetadata,
   patchKafkajsNegativeTimeout,
   patchKafkajsProduceEncoding,
@@ -165,12 +165,15 @@ export interface KafkaConfig {
    */
   readonly retry?: RetryPolicy;
   /**
-   * Where Cascade and kafkajs log. Records are redacted (SASL passwords never appear).
-   * @default noopLogger
+   * Where Cascade and kafkajs log. Records are redacted (SASL passwords never appear). kafkajs'
+   * records get Cascade levels: its error lines for conditions it retries and recovers from are
+   * debug or warn (see {@link kafkajsLogCreator}). `noopLogger` silences both.
+   * @default warnings and errors to stderr, one line each (core's default logger)
    */
   readonly logger?: Logger;
   /**
-   * The lowest kafkajs level forwarded to `logger`.
+   * The lowest kafkajs level forwarded to `logger`, as kafkajs levels its records (before they
+   * are given Cascade levels).
    * @default 'info'
    */
   readonly kafkajsLogLevel?: LogLevel;
@@ -298,42 +301,25 @@ const toKafkajsLevel: Record<LogLevel, KafkajsLogLevel> = {
   error: KafkajsLogLevel.ERROR,
 };
 
-/** kafkajs messages Cascade makes obsolete and drops (it retries batches itself). */
-const droppedMessages = new Set([
-  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
-]);
-
 /**
- * The broker's text for `CONCURRENT_TRANSACTIONS` (a transaction begun while the previous
- * commit is still completing), from kafkajs' error table.
+ * Bridges kafkajs' `logCreator` to a Cascade {@link Logger} (already redacting). Levels follow
+ * {@link kafkajsLevelOf}: kafkajs' error lines for conditions it retries and recovers from
+ * (a coordinator loading, a leader election, a rebalance, a connection retried) become debug or
+ * warn, and error is kept for failures it gives up on. A record's `kafkajs` meta names its
+ * kafkajs namespace; an `Error` kafkajs logs as the message becomes its text, the error in `error`.
  */
-const concurrentTransactionsText = loadKafkajsModule<{ errorCodes: { type: string; message: string }[] }>(
-  'protocol/error.js',
-)?.errorCodes.find((e) => e.type === 'CONCURRENT_TRANSACTIONS')?.message;
-
-/**
- * Whether a kafkajs error log is a routine retry: `CONCURRENT_TRANSACTIONS` answers the first
- * send of a transaction begun right after a commit (about one in eight back-to-back
- * transactions here) and is retried; the Java client logs it at debug level too.
- */
-function isRoutineRetry(message: string, meta: Record<string, unknown>): boolean {
-  if (concurrentTransactionsText === undefined) return false;
-  return message.includes(concurrentTransactionsText) || meta.error === concurrentTransactionsText;
-}
-
-/** Bridges kafkajs' `logCreator` to a Cascade {@link Logger} (already redacting). */
 export function kafkajsLogCreator(logger: Logger): () => (entry: LogEntry) => void {
   return () =>
     ({ namespace, level, log }) => {
-      const { message, timestamp: _timestamp, logger: _name, ...meta } = log;
-      if (droppedMessages.has(message)) return;
-      const withNamespace = { kafkajs: namespace, ...meta };
-      if (level === KafkajsLogLevel.ERROR && isRoutineRetry(message, meta))
-        logger.debug(message, withNamespace);
-      else if (level === KafkajsLogLevel.ERROR) logger.error(message, withNamespace);
-      else if (level === KafkajsLogLevel.WARN) logger.warn(message, withNamespace);
-      else if (level === KafkajsLogLevel.INFO) logger.info(message, withNamespace);
-      else logger.debug(message, withNamespace);
+      const { message: text, timestamp: _timestamp, logger: _name, ...rest } = log;
+      // kafkajs' broker pool logs some errors as the Error itself.
+      const raw: unknown = text;
+      const message = typeof raw === 'string' ? raw : raw instanceof Error ? raw.message : String(raw);
+      const meta: Record<string, unknown> =
+        raw instanceof Error && rest.error === undefined ? { ...rest, error: raw } : rest;
+      const target = kafkajsLevelOf({ namespace, level, message, meta });
+      if (target === 'drop') return;
+      logger[target](message, { kafkajs: namespace, ...meta });
     };
 }
 

@@ -3,7 +3,9 @@
  *
  *   npx cascade-dev up [--nodes N] [--racks r1,r2,r3] [--kafka-port N] [--registry-port N] [--no-registry]
  *
- * Prints the bootstrap servers and the registry URL, and stops everything on Ctrl-C or SIGTERM.
+ * Prints the bootstrap servers and the registry URL, and stops everything on Ctrl-C, SIGTERM or
+ * SIGHUP, or when the process that started it ends (an `npx` killed with SIGTERM does not pass the
+ * signal on).
  */
 import { parseArgs } from 'node:util';
 import { createLogger, isCascadeError } from '@cascade/core';
@@ -67,14 +69,21 @@ async function main(): Promise<number> {
       (cluster.registryUrl ? `SCHEMA_REGISTRY_URL=${cluster.registryUrl}\n` : '') +
       `# ${cluster.mode} cluster${cluster.nodes.length > 1 ? ` of ${cluster.nodes.length} nodes` : ''} up in ${cluster.startup.totalMs} ms. Ctrl-C stops it.\n`,
   );
-  // Signal listeners alone do not keep Node running, and the JVMs are unref'd: hold the loop open.
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  // Until Ctrl-C, SIGTERM or SIGHUP, or until the process that started this one is gone: `npx`
+  // and shells killed with SIGTERM do not pass the signal on, and the orphan (reparented, so its
+  // parent pid changes) would keep the cluster running. The interval also holds the loop open:
+  // signal listeners alone do not keep Node running, and the JVMs are unref'd.
+  const parent = process.ppid;
+  let watch: NodeJS.Timeout | undefined;
+  const why = await new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.once(signal, () => resolve(signal));
+    watch = setInterval(() => {
+      if (process.ppid !== parent) resolve(`its parent process ${parent} ended`);
+    }, 500);
   });
-  clearInterval(keepAlive);
-  process.stderr.write('[cascade-dev] stopping...\n');
+  clearInterval(watch);
+  process.stderr.write(`[cascade-dev] ${why}: stopping...\n`);
   await cluster.stop();
   return 0;
 }

@@ -303,7 +303,6 @@ export class RecordProcessor {
       return;
     }
     const target = dlt(original.topic);
-    this.#deps.logger.warn('Record dead-lettered.', { ...where, target, error: failure });
     await this.#publishUntilDone(
       {
         topic: target,
@@ -321,24 +320,36 @@ export class RecordProcessor {
       where,
       signals.dispatch,
       sink,
+      // Once the record is in the DLT: acknowledged, or (exactly-once) its transaction committed.
+      () => this.#deps.logger.warn('Record dead-lettered.', { ...where, target, error: failure }),
     );
   }
 
+  /**
+   * Publishes `record` until it is acknowledged (logging each failed attempt), then calls
+   * `onPublished`; in exactly-once mode hands it to `sink`, with `onPublished` to run once the
+   * transaction commits (a failed transaction logs its own warning and the batch is read again).
+   */
   async #publishUntilDone(
     record: RepublishRecord,
     where: { topic: string; partition: number; offset: string },
     signal: AbortSignal,
     sink?: OutputSink,
+    onPublished?: () => void,
   ): Promise<void> {
     if (sink !== undefined) {
       // Exactly-once: the republished record joins the transaction that commits the offset.
-      sink([{ topic: record.topic, key: record.key, value: record.value, headers: record.headers }]);
+      sink(
+        [{ topic: record.topic, key: record.key, value: record.value, headers: record.headers }],
+        onPublished === undefined ? undefined : [onPublished],
+      );
       return;
     }
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#deps.publisher.send(record);
         if (attempt > 1) this.#deps.logger.info('Publish succeeded; the partition advances again.', where);
+        onPublished?.();
         return;
       } catch (cause) {
         const error = new DltPublishError(record.topic, { ...where, cause });

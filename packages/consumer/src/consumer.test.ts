@@ -1,7 +1,7 @@
 import { ConfigError } from '@cascade/core';
 import { string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
-import { createConsumer } from './consumer.js';
+import { createConsumer, isStartupState } from './consumer.js';
 
 // Nothing connects before start(): these need no broker.
 const kafka = { brokers: ['127.0.0.1:1'] };
@@ -58,5 +58,34 @@ describe('Consumer.subscribe', () => {
         batchHandler: () => {},
       }),
     ).not.toThrow();
+  });
+});
+
+describe('crash logging', () => {
+  const protocolError = (type: string) =>
+    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+
+  it('takes a crash on the coordinator loading, no leader yet or a rebalance, directly or as a cause, for a start-up state', () => {
+    expect(isStartupState(protocolError('GROUP_LOAD_IN_PROGRESS'))).toBe(true);
+    expect(isStartupState(protocolError('GROUP_COORDINATOR_NOT_AVAILABLE'))).toBe(true);
+    const retriesExceeded = Object.assign(new Error('Number of retries exceeded'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      cause: protocolError('LEADER_NOT_AVAILABLE'),
+    });
+    expect(isStartupState(retriesExceeded)).toBe(true);
+    const nonRetriable = Object.assign(new Error('wrapped'), {
+      originalError: protocolError('REBALANCE_IN_PROGRESS'),
+    });
+    expect(isStartupState(nonRetriable)).toBe(true);
+  });
+
+  it('takes a lost connection or an authorization failure for more than a start-up state', () => {
+    expect(
+      isStartupState(
+        Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }),
+      ),
+    ).toBe(false);
+    expect(isStartupState(protocolError('GROUP_AUTHORIZATION_FAILED'))).toBe(false);
+    expect(isStartupState('GROUP_LOAD_IN_PROGRESS')).toBe(false);
   });
 });

@@ -213,19 +213,27 @@ export class Consumer {
     if (opts.eos !== undefined) {
       this.#eos = createTransactionalOutputs(this.#kafka, opts.kafka, opts.groupId, opts.eos, this.#logger);
     }
+    // Crashes since the last group join: a first crash on a routine start-up state is expected.
+    let crashes = 0;
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        crashes = 0;
         this.#ready = this.#onJoin(event.payload.memberAssignment);
         void this.#ready.then(resolve, resolve);
       });
       consumer.on(consumer.events.CRASH, (event) => {
+        crashes++;
         if (event.payload.restart) {
-          this.#logger.warn('The kafkajs consumer crashed on a retriable error and restarts.', {
+          // The one log line of a crash (the bridge keeps kafkajs' own at debug).
+          const level = crashes === 1 && isStartupState(event.payload.error) ? 'debug' : 'warn';
+          this.#logger[level]('The kafkajs consumer crashed on a retriable error and restarts.', {
             error: event.payload.error,
+            crashes,
           });
           return;
         }
         const error = new ConsumerCrashedError(opts.groupId, { cause: event.payload.error });
+        this.#logger.error(error.message, { error: event.payload.error });
         this.#report(error);
         reject(error);
         // It will not restart: release everything and end in the `failed` state.
@@ -251,6 +259,10 @@ export class Consumer {
       setInterval(() => void this.commit().catch(() => undefined), opts.commitIntervalMs),
     );
     await joined;
+    this.#logger.info('Consumer started', {
+      topics: [...this.#sources.keys()],
+      assigned: this.#assigned.length,
+    });
   }
 
   async #resolveTopics(): Promise<void> {
@@ -433,6 +445,7 @@ export class Consumer {
     }
     await this.#eos?.close();
     await this.#publisher.close();
+    if (consumer !== undefined) this.#logger.info('Consumer stopped');
   }
 
   async #drained(abandon: AbortSignal): Promise<void> {
@@ -456,6 +469,32 @@ export class Consumer {
       this.#logger.warn('onError threw; ignored.', { error: hookError });
     }
   }
+}
+
+/** Broker answers of a cluster (or group) still starting: the coordinator loading or moving, no leader yet. */
+const startupStates = new Set([
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'LEADER_NOT_AVAILABLE',
+  'REBALANCE_IN_PROGRESS',
+]);
+
+/**
+ * Whether a kafkajs crash comes from a start-up state (its error or a cause of it): the first
+ * such crash since a group join is logged at debug, other crashes at warn. @internal
+ */
+export function isStartupState(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const { type, cause, originalError } = current as {
+      type?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+    };
+    if (typeof type === 'string' && startupStates.has(type)) return true;
+    current = cause ?? originalError;
+  }
+  return false;
 }
 
 /**

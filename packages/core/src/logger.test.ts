@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, TimeoutError } from './errors.js';
 import {
   createLogger,
+  defaultLogger,
+  formatLogLine,
   type LogLevel,
   type LogMeta,
   noopLogger,
@@ -181,6 +183,89 @@ describe('logger', () => {
     };
     safeLogger(user).info('connect', { sasl: { password: 'pw' } });
     expect(seen).toEqual([['connect', { sasl: '[redacted]' }]]);
-    expect(safeLogger(undefined)).toBe(noopLogger);
+  });
+
+  it('gives the default logger when none is passed, and keeps noopLogger and the default as they are', () => {
+    expect(safeLogger(undefined)).toBe(defaultLogger);
+    expect(safeLogger(defaultLogger)).toBe(defaultLogger);
+    expect(safeLogger(noopLogger)).toBe(noopLogger);
+  });
+});
+
+describe('default logger', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  function stderrLines(): string[] {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    return lines;
+  }
+
+  it('writes warnings and errors to stderr, one line each, and nothing for debug and info', () => {
+    const lines = stderrLines();
+    const logger = defaultLogger.child({ groupId: 'billing' });
+    logger.debug('fetching');
+    logger.info('Consumer started');
+    logger.warn('Record dead-lettered.', { topic: 'orders', partition: 0, offset: '42' });
+    logger.error('Could not publish the failed record.\nThe partition does not advance.');
+    expect(lines).toHaveLength(2);
+    expect(lines.every((line) => line.endsWith('\n') && line.indexOf('\n') === line.length - 1)).toBe(true);
+    expect(lines[0]).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN {2}cascade: Record dead-lettered\. \{"groupId":"billing","topic":"orders","partition":0,"offset":"42"\}\n$/,
+    );
+    expect(lines[1]).toMatch(
+      /Z ERROR cascade: Could not publish the failed record\. The partition does not advance\. \{"groupId":"billing"\}\n$/,
+    );
+  });
+
+  it('writes an error in meta in its serialized form, redacted', () => {
+    const lines = stderrLines();
+    defaultLogger.error('Send failed.', {
+      error: new TimeoutError('Fetching metadata', 1_000),
+      registry: 'http://svc:s3cret@registry:8081',
+      sasl: { password: 'hunter2' },
+    });
+    expect(lines).toHaveLength(1);
+    const json = JSON.parse(lines[0]?.slice(lines[0].indexOf('{')) ?? '{}');
+    expect(json.error).toMatchObject({
+      name: 'TimeoutError',
+      code: 'CASCADE_TIMEOUT',
+      message: 'Fetching metadata did not finish within 1000 ms.',
+      retriable: true,
+    });
+    expect(json.error.stack).toContain('TimeoutError');
+    expect(lines[0]).not.toContain('s3cret');
+    expect(lines[0]).not.toContain('hunter2');
+    expect(json.sasl).toBe('[redacted]');
+  });
+
+  it('formats a line without meta, with bigints and buffers, and never throws on odd meta', () => {
+    const at = new Date('2025-05-01T09:30:00.000Z');
+    expect(formatLogLine('warn', 'Producer circuit breaker opened.', {}, at)).toBe(
+      '2025-05-01T09:30:00.000Z WARN  cascade: Producer circuit breaker opened.\n',
+    );
+    expect(formatLogLine('error', 'x', { offset: 42n, key: Buffer.from('abc') }, at)).toBe(
+      '2025-05-01T09:30:00.000Z ERROR cascade: x {"offset":"42","key":"[Buffer: 3 bytes]"}\n',
+    );
+    const throwing = {
+      toJSON: () => {
+        throw new Error('no JSON');
+      },
+    };
+    expect(formatLogLine('warn', 'x', { value: throwing }, at)).toBe(
+      '2025-05-01T09:30:00.000Z WARN  cascade: x {"unserializableMeta":"Error: no JSON"}\n',
+    );
+  });
+
+  it('keeps logging when stderr throws', () => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => {
+      throw new Error('EPIPE');
+    });
+    expect(() => defaultLogger.error('Record failed.')).not.toThrow();
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The logger every Cascade component accepts.
  *
- * Cascade never writes to the console on its own: pass a {@link Logger} (pino, winston and the
- * console all fit with a few lines) or get the no-op default. Every record passes through
+ * Pass a {@link Logger} (pino, winston and the console all fit with a few lines), or get the
+ * default: warnings and errors to stderr, one line each, nothing for debug and info (see
+ * {@link formatLogLine}); `logger: noopLogger` silences a component. Every record passes through
  * {@link redactSecrets} first, so a SASL password or registry credential put into `meta` by
  * mistake is never written, and an `Error` in `meta` reaches the sink as a plain, JSON-ready
  * {@link SerializedError} (a JSON-lines sink writes its name, code, message, cause chain and
@@ -32,7 +33,10 @@ export interface Logger {
 
 const noop = (): void => {};
 
-/** A logger that drops everything. The default of every Cascade component. */
+/**
+ * A logger that drops everything: `logger: noopLogger` silences a component (and, as its
+ * connection's logger, kafkajs' own logging too).
+ */
 export const noopLogger: Logger = {
   debug: noop,
   info: noop,
@@ -131,13 +135,71 @@ export function createLogger(sink: LogSink, options: CreateLoggerOptions = {}): 
   };
 }
 
+const levelLabels: Record<LogLevel, string> = {
+  debug: 'DEBUG',
+  info: 'INFO ',
+  warn: 'WARN ',
+  error: 'ERROR',
+};
+
+/**
+ * `JSON.stringify` of `meta` that never throws and stays short where a value would not: a
+ * `bigint` as its digits, a `Buffer` as its length (not a list of every byte).
+ */
+function metaJson(meta: LogMeta): string {
+  try {
+    return JSON.stringify(meta, function (this: Record<string, unknown>, key, value: unknown) {
+      const raw = this[key];
+      if (Buffer.isBuffer(raw)) return `[Buffer: ${raw.length} bytes]`;
+      return typeof value === 'bigint' ? value.toString() : value;
+    });
+  } catch (error) {
+    return JSON.stringify({ unserializableMeta: String(error) });
+  }
+}
+
+/**
+ * The line the default logger writes for a record (`meta` already redacted, as a
+ * {@link LogSink} receives it): time, level, `cascade:`, the message on one line, then `meta` as
+ * JSON when there is any, errors in it in their {@link SerializedError} form.
+ *
+ * @example
+ * ```text
+ * 2025-05-01T09:30:00.000Z WARN  cascade: Record dead-lettered. {"groupId":"billing","topic":"orders","partition":0,"offset":"42","target":"orders.DLT","error":{"name":"Error","message":"bad card",...}}
+ * ```
+ * @internal
+ */
+export function formatLogLine(level: LogLevel, message: string, meta: LogMeta, now = new Date()): string {
+  const text = message.replace(/[\r\n]+/g, ' ');
+  const context = Object.keys(meta).length === 0 ? '' : ` ${metaJson(meta)}`;
+  return `${now.toISOString()} ${levelLabels[level]} cascade: ${text}${context}\n`;
+}
+
+/** Writes a record to stderr as {@link formatLogLine} gives it; a failing stderr is ignored. */
+const stderrSink: LogSink = (level, message, meta) => {
+  try {
+    process.stderr.write(formatLogLine(level, message, meta));
+  } catch {
+    // Logging never breaks the caller.
+  }
+};
+
+/**
+ * The logger a Cascade component uses when given none: warnings and errors to stderr, one line
+ * each ({@link formatLogLine}), debug and info dropped, redacted like every record. Pass your
+ * own logger to change level or destination, or {@link noopLogger} to silence it.
+ */
+export const defaultLogger: Logger = createLogger(stderrSink, { level: 'warn' });
+
 /**
  * Wraps a user-supplied logger so every record is redacted, whatever the logger does with it,
  * and errors in `meta` arrive as {@link SerializedError}s. Cascade components call this on the
- * logger they are given. Wrapping a {@link createLogger} logger again is harmless: a serialized
- * error passes through unchanged.
+ * logger they are given: no logger gives {@link defaultLogger}, {@link noopLogger} stays itself.
+ * Wrapping a {@link createLogger} logger again is harmless: a serialized error passes through
+ * unchanged.
  */
 export function safeLogger(logger: Logger | undefined): Logger {
-  if (logger === undefined || logger === noopLogger) return noopLogger;
+  if (logger === undefined || logger === defaultLogger) return defaultLogger;
+  if (logger === noopLogger) return noopLogger;
   return createLogger((level, message, meta) => logger[level](message, meta), { level: 'debug' });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, TimeoutError } from './errors.js';
 import {
@@ -267,5 +268,62 @@ describe('default logger', () => {
       throw new Error('EPIPE');
     });
     expect(() => defaultLogger.error('Record failed.')).not.toThrow();
+  });
+});
+
+// The example docs/core.md quotes under "Logging" (after its import line), compiled and run here.
+// example:start
+const quiet = { brokers: ['127.0.0.1:9092'], logger: noopLogger }; // a KafkaConfig that logs nothing
+const everything = createLogger(
+  (level, message, meta) => process.stderr.write(`${level} ${message} ${JSON.stringify(meta)}\n`),
+  { level: 'debug' },
+);
+// example:end
+
+describe('the logging section of docs/core.md', () => {
+  const doc = readFileSync(new URL('../../../docs/core.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Logging'), doc.indexOf('## What a sink receives'));
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('quotes the example as it is compiled here, and it does what it says', () => {
+    const source = readFileSync(new URL(import.meta.url), 'utf8');
+    const example = source.slice(
+      source.indexOf('// example:start\n') + '// example:start\n'.length,
+      source.indexOf('// example:end'),
+    );
+    const start = section.indexOf('```ts\n') + '```ts\n'.length;
+    expect(section.slice(start, section.indexOf('```\n', start))).toBe(
+      `import { createLogger, noopLogger } from '@cascade/core';\n\n${example}`,
+    );
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    safeLogger(quiet.logger).error('dropped');
+    everything.debug('fetching', { topic: 'orders' });
+    expect(lines).toEqual(['debug fetching {"topic":"orders"}\n']);
+  });
+
+  it('shows lines in the format the default logger writes', () => {
+    const start = section.indexOf('```text\n') + '```text\n'.length;
+    const shown = section.slice(start, section.indexOf('```\n', start)).trimEnd().split('\n');
+    const at = new Date('2025-05-01T09:30:00.000Z');
+    expect(shown[0]?.startsWith(formatLogLine('warn', 'Record dead-lettered.', {}, at).trimEnd())).toBe(true);
+    const meta = {
+      groupId: 'billing',
+      topic: 'orders',
+      partition: 0,
+      offset: '42',
+      attempts: 3,
+      target: 'orders.dlt',
+    };
+    expect(shown[0]?.startsWith(formatLogLine('warn', 'Record dead-lettered.', meta, at).slice(0, -2))).toBe(
+      true,
+    );
+    expect(shown[1]).toMatch(/^\S+Z ERROR cascade: The consumer of group billing crashed and stopped\. /);
   });
 });

@@ -100,7 +100,7 @@ export interface ConsumerOptions {
   readonly kafka: KafkaConfig;
   /** The consumer group. Required. */
   readonly groupId: string;
-  /** Where the consumer logs (redacted). @default kafka.logger, else noopLogger */
+  /** Where the consumer logs (redacted). @default kafka.logger, else defaultLogger (warnings and errors to stderr) */
   readonly logger?: Logger;
   /**
    * Where a group with no committed offset starts: the earliest record (`true`) or new records only.

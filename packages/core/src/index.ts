@@ -51,6 +51,7 @@ export { delay, Lifecycle, type LifecycleState, throwIfAborted, withTimeout } fr
 export {
   type CreateLoggerOptions,
   createLogger,
+  defaultLogger,
   type Logger,
   type LogLevel,
   LogLevels,

@@ -98,7 +98,7 @@ export interface SchemaRegistryOptions {
    * @default 1000
    */
   readonly cacheCapacity?: number;
-  /** Where the client logs (at debug: registrations, retries). @default no-op logger */
+  /** Where the client logs (at debug: registrations, retries). @default defaultLogger (warnings and errors to stderr) */
   readonly logger?: Logger;
 }
 

@@ -87,7 +87,7 @@ export interface StartClusterOptions {
   readonly brokerConfig?: Readonly<Record<string, string>>;
   /** The registry's global compatibility rule. @default 'BACKWARD' (Confluent's default) */
   readonly compatibility?: RegistryNodeOptions['compatibility'];
-  /** Where progress (downloads, start-up times) is logged. @default no logging */
+  /** Where progress (downloads, start-up times) is logged. @default defaultLogger (warnings and errors to stderr) */
   readonly logger?: Logger;
   /** The environment to read `KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL`, `CASCADE_*` from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;

@@ -38,23 +38,28 @@ const atLeastOnceBatchContext: HandlerContext = {
   },
 };
 
+/** What a batch handler run needs from its consumer. */
+interface BatchHandlerDeps {
+  readonly logger: Logger;
+  readonly processor: RecordProcessor;
+}
+
 /**
  * Runs the batch handler of `state`'s subscription over `raws` (each due, or due within
  * `pauseThresholdMs`: then it waits for them). Resolves `true` when every record is finished
  * (handled, skipped, forwarded or dead-lettered), `false` when it gave up (stop or rebalance):
- * then nothing of the batch may be committed.
+ * then nothing of the batch may be committed, and its offsets are taken back (`rewind`) so it
+ * is read and begun again.
  */
 export async function runBatchHandler(
-  deps: { readonly logger: Logger; readonly processor: RecordProcessor },
+  deps: BatchHandlerDeps,
   state: PartitionState,
   raws: readonly KafkaMessage[],
   signals: Signals,
   sink?: OutputSink,
 ): Promise<boolean> {
-  const { source } = state;
-  const { subscription, topic, partition, retryStage } = source;
-  const handler = subscription.batchHandler;
-  if (handler === undefined || raws.length === 0) return true;
+  const { subscription, retryStage } = state.source;
+  if (subscription.batchHandler === undefined || raws.length === 0) return true;
   if (retryStage > 0) {
     // Due within pauseThresholdMs: wait for the last of them rather than run a little early.
     const wait = raws.reduce((latest, raw) => Math.max(latest, dueAtOf(raw)), 0) - Date.now();
@@ -68,6 +73,28 @@ export async function runBatchHandler(
   }
   for (const raw of raws) state.tracker.begin(BigInt(raw.offset));
   const finish = (raw: KafkaMessage): void => state.tracker.complete(BigInt(raw.offset));
+  let done = false;
+  try {
+    done = await runBegun(deps, state, raws, signals, sink, finish);
+    return done;
+  } finally {
+    // Given up (stop, rebalance) or failed unexpectedly: the batch is read again from its start.
+    if (!done) state.tracker.rewind(BigInt((raws[0] as KafkaMessage).offset));
+  }
+}
+
+/** Runs a batch whose offsets are begun; `true` once every record is handled, forwarded or dead-lettered. */
+async function runBegun(
+  deps: BatchHandlerDeps,
+  state: PartitionState,
+  raws: readonly KafkaMessage[],
+  signals: Signals,
+  sink: OutputSink | undefined,
+  finish: (raw: KafkaMessage) => void,
+): Promise<boolean> {
+  const { source } = state;
+  const { subscription, topic, partition, retryStage } = source;
+  const handler = subscription.batchHandler as NonNullable<typeof subscription.batchHandler>;
   try {
     const entries: Entry[] = [];
     for (const raw of raws) {

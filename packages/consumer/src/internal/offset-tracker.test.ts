@@ -45,4 +45,21 @@ describe('OffsetTracker', () => {
     tracker.begin(3n);
     expect(tracker.committable()).toBe(3n);
   });
+
+  it('takes back a batch given up half-way: never commits past it, and lets it begin again', () => {
+    const tracker = new OffsetTracker();
+    for (let offset = 0n; offset < 10n; offset++) tracker.begin(offset);
+    for (let offset = 0n; offset < 10n; offset++) tracker.complete(offset);
+    expect(tracker.committable()).toBe(10n);
+    for (let offset = 10n; offset < 50n; offset++) tracker.begin(offset);
+    // Records 10-19 were dead-lettered before the batch was given up.
+    for (let offset = 10n; offset < 20n; offset++) tracker.complete(offset);
+    tracker.rewind(10n);
+    expect(tracker.pendingCount).toBe(0);
+    expect(tracker.committable()).toBe(10n);
+    // Re-delivered from its start: no RangeError, and the commit follows the new run.
+    for (let offset = 10n; offset < 50n; offset++) tracker.begin(offset);
+    tracker.complete(10n);
+    expect(tracker.committable()).toBe(11n);
+  });
 });

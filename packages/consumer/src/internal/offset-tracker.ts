@@ -25,6 +25,17 @@ export class OffsetTracker {
     this.#high = offset + 1n;
   }
 
+  /**
+   * Takes back everything begun from `offset` on, finished or not: the position returns to
+   * `offset`, so those records are read and begun again (at least once). For a batch given up
+   * before it finished (the generation ends, or its processing failed unexpectedly): left
+   * pending, its offsets would refuse their own re-delivery and hold the commit for good.
+   */
+  rewind(offset: bigint): void {
+    for (const pending of this.#pending) if (pending >= offset) this.#pending.delete(pending);
+    if (this.#high !== undefined && offset < this.#high) this.#high = offset;
+  }
+
   /** Records that `offset` is finished (handled, skipped or dead-lettered). */
   complete(offset: bigint): void {
     this.#pending.delete(offset);

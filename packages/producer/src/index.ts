@@ -51,6 +51,8 @@ export {
   patchKafkajsProduceEncoding,
   patchKafkajsStuckRequests,
 } from './internal/kafkajs-patches.js';
+/** @internal For `@cascade/consumer`'s own kafkajs patches; not part of the public API. */
+export { reportDeclinedPatch } from './internal/patch-report.js';
 export {
   createKafkaClient,
   type KafkaConfig,

@@ -32,6 +32,7 @@ import {
   patchKafkajsProduceEncoding,
   patchKafkajsStuckRequests,
 } from './internal/kafkajs-patches.js';
+import { reportDeclinedPatch } from './internal/patch-report.js';
 import { patchKafkajsProduceTracing } from './internal/produce-trace.js';
 
 /** SASL/PLAIN or SASL/SCRAM credentials. */
@@ -343,11 +344,37 @@ function toKafkajsSasl(sasl: SaslConfig): SASLOptions {
  */
 export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Kafka {
   const resolved = isResolved(config) ? config : resolveKafkaConfig(config);
-  patchKafkajsNegativeTimeout();
-  patchKafkajsStuckRequests();
-  patchKafkajsProduceEncoding();
-  patchKafkajsProduceTracing();
-  patchKafkajsAllTopicsMetadata();
+  const log = resolved.logger;
+  reportDeclinedPatch(
+    log,
+    'negative-timeout',
+    patchKafkajsNegativeTimeout(),
+    'Node 24 may print TimeoutNegativeWarning for kafkajs timers.',
+  );
+  reportDeclinedPatch(
+    log,
+    'stuck-requests',
+    patchKafkajsStuckRequests(),
+    'a request in flight on a closing connection may never time out (a send or commit can hang after a broker restart).',
+  );
+  reportDeclinedPatch(
+    log,
+    'produce-encoding',
+    patchKafkajsProduceEncoding(),
+    "produce requests use kafkajs' slower encoder.",
+  );
+  reportDeclinedPatch(
+    log,
+    'produce-tracing',
+    patchKafkajsProduceTracing(),
+    'a batch stored by one broker of a split request may be sent again (a duplicate under idempotence after a leader change).',
+  );
+  reportDeclinedPatch(
+    log,
+    'all-topics-metadata',
+    patchKafkajsAllTopicsMetadata(),
+    'a producer start fails while any partition of the cluster is offline.',
+  );
   const silent = resolved.logger === noopLogger;
   return new Kafka({
     brokers: [...resolved.brokers],

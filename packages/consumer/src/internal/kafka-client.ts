@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createKafkaClient, type ResolvedKafkaConfig } from '@cascade/producer';
+import { createKafkaClient, type ResolvedKafkaConfig, reportDeclinedPatch } from '@cascade/producer';
 import type { Kafka } from 'kafkajs';
 import { patchKafkajsCoordinatorRediscovery, patchKafkajsFetchFailover } from './kafkajs-group-patch.js';
 
@@ -14,7 +14,17 @@ import { patchKafkajsCoordinatorRediscovery, patchKafkajsFetchFailover } from '.
  * fixes applied (see `kafkajs-group-patch.ts`).
  */
 export function createClient(config: ResolvedKafkaConfig): Kafka {
-  patchKafkajsCoordinatorRediscovery();
-  patchKafkajsFetchFailover();
+  reportDeclinedPatch(
+    config.logger,
+    'coordinator-rediscovery',
+    patchKafkajsCoordinatorRediscovery(),
+    "after the group coordinator's broker dies, commits go to the dead node until the member rejoins (consumption nearly stops for a minute or more).",
+  );
+  reportDeclinedPatch(
+    config.logger,
+    'fetch-failover',
+    patchKafkajsFetchFailover(),
+    'one unreachable broker stops the fetches of every broker, and a dead preferred read replica is kept until metadataMaxAgeMs.',
+  );
   return createKafkaClient(config);
 }

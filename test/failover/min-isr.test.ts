@@ -5,30 +5,18 @@
 import { isRetriable } from '@cascade/core';
 import { createProducer, NotEnoughReplicasError } from '@cascade/producer';
 import { string } from '@cascade/schema';
-import { type Cluster, startCluster } from '@cascade/testkit';
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/kafka.js';
-import { createTopics, rawKafka, readToHighWatermark } from './producer-support.js';
+import { createTopics, readToHighWatermark, threeNodeCluster } from './producer-support.js';
 
 describe('min.insync.replicas on three brokers', () => {
-  let cluster: Cluster;
-  let kafka: Kafka;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ mode: 'jvm', nodes: 3, racks: ['r1', 'r2', 'r3'], registry: false });
-    kafka = rawKafka(cluster.brokers);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const three = threeNodeCluster();
 
   it('fails acks=all sends with a retriable NotEnoughReplicasError while two brokers are down, and stores them once after recovery', async () => {
     const topic = uniqueName('min-isr');
-    await createTopics(kafka, [{ topic, numPartitions: 1, replicationFactor: 3 }]);
+    await createTopics(three.kafka, [{ topic, numPartitions: 1, replicationFactor: 3 }]);
     const options = {
-      brokers: cluster.brokers,
+      brokers: three.cluster.brokers,
       value: string(),
       requestTimeoutMs: 3_000,
       retry: { initialIntervalMs: 100, maximumIntervalMs: 1_000 },
@@ -39,14 +27,14 @@ describe('min.insync.replicas on three brokers', () => {
       clientId: uniqueName('waiting'),
       deliveryTimeoutMs: 120_000,
     });
-    const leader = await cluster.leaderOf(topic, 0);
-    const others = cluster.nodes.map((n) => n.index).filter((i) => i !== leader);
+    const leader = await three.cluster.leaderOf(topic, 0);
+    const others = three.cluster.nodes.map((n) => n.index).filter((i) => i !== leader);
     try {
       await Promise.all([failing, waiting].map((p) => p.send({ topic, value: 'before' })));
       // One by one, gracefully: each leaves the ISR while the quorum still has a majority.
-      for (const node of others) await cluster.stopNode(node);
+      for (const node of others) await three.cluster.stopNode(node);
       await waitFor(
-        async () => (await cluster.describePartition(topic, 0)).isr.length === 1,
+        async () => (await three.cluster.describePartition(topic, 0)).isr.length === 1,
         () => `the ISR of ${topic} shrunk to its leader`,
         30_000,
         250,
@@ -78,11 +66,11 @@ describe('min.insync.replicas on three brokers', () => {
         30_000,
       );
       expect(waited).toBeUndefined();
-      await Promise.all(others.map((node) => cluster.startNode(node)));
+      await Promise.all(others.map((node) => three.cluster.startNode(node)));
       await waits;
       const after = await failing.send({ topic, value: 'after' });
 
-      const log = (await readToHighWatermark(kafka, topic))[0] ?? [];
+      const log = (await readToHighWatermark(three.kafka, topic))[0] ?? [];
       expect(log.map((r) => r.value).sort()).toEqual(['after', 'before', 'before', 'waited']);
       expect(log.find((r) => r.value === 'waited')?.offset).toBe(waited?.offset);
       expect(log.find((r) => r.value === 'after')?.offset).toBe(after.offset);
@@ -90,7 +78,7 @@ describe('min.insync.replicas on three brokers', () => {
       console.info('min ISR:', JSON.stringify({ failedAfterMs, retries: waiting.stats.retries }));
     } finally {
       await Promise.allSettled([failing.close(), waiting.close()]);
-      await Promise.all(cluster.nodes.map((n) => cluster.startNode(n.index)));
+      await Promise.all(three.cluster.nodes.map((n) => three.cluster.startNode(n.index)));
     }
   }, 240_000);
 });

@@ -5,33 +5,21 @@
 // are printed and kept in docs/producer.md.
 import { createProducer, type Producer, RecordTooLargeError } from '@cascade/producer';
 import { json, string } from '@cascade/schema';
-import { type Cluster, startCluster } from '@cascade/testkit';
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/kafka.js';
-import { createTopics, rawKafka, readToHighWatermark } from './producer-support.js';
+import { createTopics, readToHighWatermark, threeNodeCluster } from './producer-support.js';
 
 const quickRetry = { initialIntervalMs: 100, maximumIntervalMs: 1_000 };
 
 describe('the idempotent producer on three brokers', () => {
-  let cluster: Cluster;
-  let kafka: Kafka;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ mode: 'jvm', nodes: 3, racks: ['r1', 'r2', 'r3'], registry: false });
-    kafka = rawKafka(cluster.brokers);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const three = threeNodeCluster();
 
   /** Waits until every partition of `topic` has all three replicas in sync. */
   async function fullyInSync(topic: string, partitions: number): Promise<void> {
     await waitFor(
       async () => {
         for (let p = 0; p < partitions; p++) {
-          if ((await cluster.describePartition(topic, p)).isr.length < 3) return false;
+          if ((await three.cluster.describePartition(topic, p)).isr.length < 3) return false;
         }
         return true;
       },
@@ -45,9 +33,9 @@ describe('the idempotent producer on three brokers', () => {
     const healthy = uniqueName('split-healthy');
     const small = uniqueName('split-small');
     const strict = uniqueName('split-strict');
-    const [a, b, c] = cluster.nodes.map((n) => n.nodeId) as [number, number, number];
+    const [a, b, c] = three.cluster.nodes.map((n) => n.nodeId) as [number, number, number];
     // Node 0 leads all three; without it, `healthy` is led by node 1 and the two others by node 2.
-    await createTopics(kafka, [
+    await createTopics(three.kafka, [
       { topic: healthy, replicaAssignment: [{ partition: 0, replicas: [a, b, c] }] },
       {
         topic: small,
@@ -62,7 +50,7 @@ describe('the idempotent producer on three brokers', () => {
     ]);
     const producers = [0, 1].map(() =>
       createProducer({
-        brokers: cluster.brokers,
+        brokers: three.cluster.brokers,
         clientId: uniqueName('split'),
         retry: quickRetry,
         value: string(),
@@ -78,12 +66,12 @@ describe('the idempotent producer on three brokers', () => {
           [healthy, small, strict].map((topic) => producer.send({ topic, value: 'warm-up' })),
         );
       }
-      await cluster.stopNode(0);
+      await three.cluster.stopNode(0);
       await waitFor(
         async () =>
-          (await cluster.leaderOf(healthy, 0)) === 1 &&
-          (await cluster.leaderOf(small, 0)) === 2 &&
-          (await cluster.leaderOf(strict, 0)) === 2,
+          (await three.cluster.leaderOf(healthy, 0)) === 1 &&
+          (await three.cluster.leaderOf(small, 0)) === 2 &&
+          (await three.cluster.leaderOf(strict, 0)) === 2,
         () => 'the leaders moved off node 0',
         30_000,
         200,
@@ -109,22 +97,22 @@ describe('the idempotent producer on three brokers', () => {
         () => 'the producer retrying the not-enough-replicas batch',
         60_000,
       );
-      await cluster.startNode(0);
+      await three.cluster.startNode(0);
       await fullyInSync(strict, 1);
       const [x2Meta, y2Meta] = await Promise.all([x2, y2]);
 
-      const healthyLog = (await readToHighWatermark(kafka, healthy))[0] ?? [];
+      const healthyLog = (await readToHighWatermark(three.kafka, healthy))[0] ?? [];
       expect(healthyLog.map((r) => r.value)).toEqual(['warm-up', 'warm-up', 'x-1', 'x-2']);
       expect((x1 as PromiseFulfilledResult<{ offset: string }>).value.offset).toBe(healthyLog[2]?.offset);
       expect(x2Meta.offset).toBe(healthyLog[3]?.offset);
-      const strictLog = (await readToHighWatermark(kafka, strict))[0] ?? [];
+      const strictLog = (await readToHighWatermark(three.kafka, strict))[0] ?? [];
       expect(strictLog.map((r) => r.value)).toEqual(['warm-up', 'warm-up', 'y-2']);
       expect(y2Meta.offset).toBe(strictLog[2]?.offset);
-      const smallLog = (await readToHighWatermark(kafka, small))[0] ?? [];
+      const smallLog = (await readToHighWatermark(three.kafka, small))[0] ?? [];
       expect(smallLog.map((r) => r.value)).toEqual(['warm-up', 'warm-up']);
     } finally {
       await Promise.allSettled(producers.map((p) => p.close()));
-      await cluster.startNode(0);
+      await three.cluster.startNode(0);
     }
   }, 240_000);
 
@@ -134,9 +122,9 @@ describe('the idempotent producer on three brokers', () => {
     const keys = 1_000;
     const total = 100_000;
     const phases = 5;
-    await createTopics(kafka, [{ topic, numPartitions: partitions, replicationFactor: 3 }]);
+    await createTopics(three.kafka, [{ topic, numPartitions: partitions, replicationFactor: 3 }]);
     const producer = createProducer({
-      brokers: cluster.brokers,
+      brokers: three.cluster.brokers,
       clientId: uniqueName('kills'),
       retry: quickRetry,
       key: string(),
@@ -172,7 +160,7 @@ describe('the idempotent producer on three brokers', () => {
     const busiestLeader = async (): Promise<number> => {
       const count = new Map<number, number>();
       for (let p = 0; p < partitions; p++) {
-        const leader = await cluster.leaderOf(topic, p);
+        const leader = await three.cluster.leaderOf(topic, p);
         count.set(leader, (count.get(leader) ?? 0) + 1);
       }
       return [...count].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 0;
@@ -186,11 +174,12 @@ describe('the idempotent producer on three brokers', () => {
         60_000,
       );
       const killedAt = Date.now();
-      await cluster.killNode(node);
+      await three.cluster.killNode(node);
       sendNext(total / phases);
       await waitFor(
         async () => {
-          for (let p = 0; p < partitions; p++) if ((await cluster.leaderOf(topic, p)) === node) return false;
+          for (let p = 0; p < partitions; p++)
+            if ((await three.cluster.leaderOf(topic, p)) === node) return false;
           return true;
         },
         () => `partitions of ${topic} moved off node ${node}`,
@@ -198,7 +187,7 @@ describe('the idempotent producer on three brokers', () => {
         200,
       );
       const moveMs = Date.now() - killedAt;
-      await cluster.startNode(node);
+      await three.cluster.startNode(node);
       sendNext(total / phases);
       await fullyInSync(topic, partitions);
       return { node, moveMs, backMs: Date.now() - killedAt };
@@ -214,7 +203,7 @@ describe('the idempotent producer on three brokers', () => {
       expect(failures).toEqual([]);
       expect(latencies).toHaveLength(total);
 
-      const logs = await readToHighWatermark(kafka, topic);
+      const logs = await readToHighWatermark(three.kafka, topic);
       expect(logs.flat()).toHaveLength(total);
       const lastSeq = new Map<string, number>();
       const seen = new Set<string>();
@@ -250,7 +239,7 @@ describe('the idempotent producer on three brokers', () => {
       expect(figures.p99Ms).toBeLessThan(30_000);
     } finally {
       await producer.close();
-      for (const node of cluster.nodes) await cluster.startNode(node.index);
+      for (const node of three.cluster.nodes) await three.cluster.startNode(node.index);
     }
   }, 240_000);
 });

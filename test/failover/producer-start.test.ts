@@ -4,48 +4,36 @@
 import { createConsumer } from '@cascade/consumer';
 import { createProducer, KafkaConnectionError } from '@cascade/producer';
 import { string } from '@cascade/schema';
-import { type Cluster, startCluster } from '@cascade/testkit';
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/kafka.js';
-import { createTopics, rawKafka, readToHighWatermark } from './producer-support.js';
+import { createTopics, readToHighWatermark, threeNodeCluster } from './producer-support.js';
 
 const quickRetry = { initialIntervalMs: 100, maximumIntervalMs: 500, maximumAttempts: 3 };
 
 describe('starting a producer or a consumer on three brokers', () => {
-  let cluster: Cluster;
-  let kafka: Kafka;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ mode: 'jvm', nodes: 3, racks: ['r1', 'r2', 'r3'], registry: false });
-    kafka = rawKafka(cluster.brokers);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const three = threeNodeCluster();
 
   it('starts, sends to and consumes its topics while a partition elsewhere in the cluster is offline', async () => {
     const offline = uniqueName('offline');
     const healthy = uniqueName('healthy');
     const transactions = uniqueName('healthy-tx');
-    const lonely = cluster.nodes[2]?.nodeId ?? 3;
-    await createTopics(kafka, [
+    const lonely = three.cluster.nodes[2]?.nodeId ?? 3;
+    await createTopics(three.kafka, [
       { topic: offline, replicaAssignment: [{ partition: 0, replicas: [lonely] }] },
       { topic: healthy, numPartitions: 2, replicationFactor: 3 },
       { topic: transactions, numPartitions: 1, replicationFactor: 3 },
     ]);
-    await cluster.stopNode(2);
+    await three.cluster.stopNode(2);
     try {
       await waitFor(
-        async () => (await cluster.describePartition(offline, 0)).leader === undefined,
+        async () => (await three.cluster.describePartition(offline, 0)).leader === undefined,
         () => `${offline} offline`,
         30_000,
         250,
       );
       for (const transactional of [false, true]) {
         const producer = createProducer({
-          brokers: cluster.brokers,
+          brokers: three.cluster.brokers,
           clientId: uniqueName('start'),
           value: string(),
           retry: quickRetry,
@@ -66,14 +54,18 @@ describe('starting a producer or a consumer on three brokers', () => {
           await producer.close();
         }
       }
-      const values = (await readToHighWatermark(kafka, healthy)).flat().map((r) => r.value);
+      const values = (await readToHighWatermark(three.kafka, healthy)).flat().map((r) => r.value);
       expect(values).toEqual(['plain']);
       // A consumer of the healthy topic starts too (its start lists the cluster's topics), at
       // least once and exactly once, and reads what was stored.
       for (const eos of [false, true]) {
         const seen: string[] = [];
         const consumer = createConsumer({
-          kafka: { brokers: cluster.brokers, clientId: uniqueName('start-consumer'), retry: quickRetry },
+          kafka: {
+            brokers: three.cluster.brokers,
+            clientId: uniqueName('start-consumer'),
+            retry: quickRetry,
+          },
           groupId: uniqueName('start-group'),
           fromBeginning: true,
           ...(eos ? { eos: { transactionalIdPrefix: uniqueName('start-eos') } } : {}),
@@ -91,20 +83,20 @@ describe('starting a producer or a consumer on three brokers', () => {
         }
       }
     } finally {
-      await cluster.startNode(2);
+      await three.cluster.startNode(2);
     }
   }, 180_000);
 
   it('starts again after a start that found no broker, by connect() or by a send', async () => {
     const topic = uniqueName('restart');
-    await createTopics(kafka, [{ topic, numPartitions: 1, replicationFactor: 3 }]);
-    const bootstrap = cluster.nodes[1]?.bootstrap as string;
+    await createTopics(three.kafka, [{ topic, numPartitions: 1, replicationFactor: 3 }]);
+    const bootstrap = three.cluster.nodes[1]?.bootstrap as string;
     const producers = ['connect', 'send'].map((how) =>
       createProducer({ brokers: [bootstrap], clientId: uniqueName(how), value: string(), retry: quickRetry }),
     );
     const [byConnect, bySend] = producers as [(typeof producers)[0], (typeof producers)[0]];
     try {
-      await cluster.stopNode(1);
+      await three.cluster.stopNode(1);
       for (const producer of producers) {
         const error = await producer.connect().then(
           () => undefined,
@@ -115,13 +107,13 @@ describe('starting a producer or a consumer on three brokers', () => {
         expect((error as KafkaConnectionError).retriable).toBe(true);
         expect(producer.state).toBe('failed');
       }
-      await cluster.startNode(1);
+      await three.cluster.startNode(1);
       await byConnect.connect();
       expect(byConnect.state).toBe('running');
       await byConnect.send({ topic, value: 'after connect()' });
       await bySend.send({ topic, value: 'after send()' });
       expect(bySend.state).toBe('running');
-      const values = ((await readToHighWatermark(kafka, topic))[0] ?? []).map((r) => r.value);
+      const values = ((await readToHighWatermark(three.kafka, topic))[0] ?? []).map((r) => r.value);
       expect(values.sort()).toEqual(['after connect()', 'after send()']);
       await byConnect.close();
       await expect(byConnect.send({ topic, value: 'closed' })).rejects.toMatchObject({
@@ -129,7 +121,7 @@ describe('starting a producer or a consumer on three brokers', () => {
       });
     } finally {
       await Promise.allSettled(producers.map((p) => p.close()));
-      await cluster.startNode(1);
+      await three.cluster.startNode(1);
     }
   }, 180_000);
 });

@@ -1,8 +1,32 @@
 // Helpers of the producer's failover tests: a raw kafkajs client on a three-node cluster, topics
 // with chosen replicas and configs, and reading a topic back to its high watermark.
 import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { type Cluster, startCluster } from '@cascade/testkit';
 import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { createTopicsAndWait, uniqueName } from '../support/kafka.js';
+
+/** A file's three-node cluster and a raw kafkajs client on it; set once its `beforeAll` ran. */
+export interface ThreeNodes {
+  readonly cluster: Cluster;
+  readonly kafka: Kafka;
+}
+
+/**
+ * Starts a three-node cluster (RF 3, min ISR 2, racks r1-r3) before the tests of the file that
+ * calls it (at its top level or in a `describe`) and stops it after them.
+ */
+export function threeNodeCluster(): ThreeNodes {
+  const three = {} as { cluster: Cluster; kafka: Kafka };
+  beforeAll(async () => {
+    three.cluster = await startCluster({ mode: 'jvm', nodes: 3, racks: ['r1', 'r2', 'r3'], registry: false });
+    three.kafka = rawKafka(three.cluster.brokers);
+  }, 240_000);
+  afterAll(async () => {
+    await three.cluster?.stop();
+  });
+  return three;
+}
 
 /** A raw kafkajs client on `brokers`, logging off. */
 export function rawKafka(brokers: readonly string[], clientId = uniqueName('failover')): Kafka {

@@ -5,28 +5,17 @@ import { ensureRetryTopics } from '@cascade/consumer';
 import { ConfigError } from '@cascade/core';
 import { ensureTopics } from '@cascade/producer';
 import { ensureSagaTopics, sagaTopics } from '@cascade/saga';
-import { type Cluster, startCluster } from '@cascade/testkit';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigResourceTypes } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kafka.js';
-import { createTopics, rawKafka } from './producer-support.js';
+import { createTopics, threeNodeCluster } from './producer-support.js';
 
 describe('topics Cascade creates on three brokers', () => {
-  let cluster: Cluster;
-  let kafka: Kafka;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ mode: 'jvm', nodes: 3, racks: ['r1', 'r2', 'r3'], registry: false });
-    kafka = rawKafka(cluster.brokers);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const three = threeNodeCluster();
 
   /** Each topic's replication factor (of partition 0), min.insync.replicas and partitions. */
   async function replication(topics: string[]): Promise<Record<string, [number, string, number]>> {
-    const admin = kafka.admin();
+    const admin = three.kafka.admin();
     await admin.connect();
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
@@ -53,11 +42,11 @@ describe('topics Cascade creates on three brokers', () => {
   }
 
   it('creates saga, retry, dead-letter and application topics at RF 3 and min ISR 2, leaving existing ones alone', async () => {
-    const connection = { brokers: cluster.brokers, clientId: uniqueName('topics') };
+    const connection = { brokers: three.cluster.brokers, clientId: uniqueName('topics') };
     const saga = sagaTopics(uniqueName('topics'));
     await ensureSagaTopics(connection, saga, { partitions: 2, participants: ['inventory'] });
     const orders = uniqueName('orders');
-    await createTopics(kafka, [{ topic: orders, numPartitions: 4, replicationFactor: 1 }]);
+    await createTopics(three.kafka, [{ topic: orders, numPartitions: 4, replicationFactor: 1 }]);
     const retries = await ensureRetryTopics(connection, {
       topics: [orders],
       retryTopics: { delaysMs: [1_000] },
@@ -91,7 +80,7 @@ describe('topics Cascade creates on three brokers', () => {
   });
 
   it('takes overrides, and refuses a replication the cluster cannot hold before creating anything', async () => {
-    const connection = { brokers: cluster.brokers, clientId: uniqueName('topics') };
+    const connection = { brokers: three.cluster.brokers, clientId: uniqueName('topics') };
     const two = uniqueName('two');
     await ensureTopics(connection, [{ topic: two }], { replicationFactor: 2 });
     const strict = uniqueName('strict');
@@ -102,7 +91,7 @@ describe('topics Cascade creates on three brokers', () => {
     await expect(
       ensureTopics(connection, [{ topic: refused }], { replicationFactor: 4 }),
     ).rejects.toBeInstanceOf(ConfigError);
-    const admin = kafka.admin();
+    const admin = three.kafka.admin();
     await admin.connect();
     try {
       expect(await admin.listTopics()).not.toContain(refused);

@@ -210,11 +210,10 @@ export function failoverLogger(name: string): Logger | undefined {
     (message: string, meta: Record<string, unknown> = {}) => {
       // kafkajs' per-request debug lines would drown the rest.
       if (message.startsWith('Request ') || message.startsWith('Response ')) return;
-      const error = meta.error instanceof Error ? `${meta.error.name}: ${meta.error.message}` : meta.error;
       appendFileSync(
         file,
         `${JSON.stringify(
-          { t: new Date().toISOString().slice(11, 23), name, level, message, ...base, ...meta, error },
+          { t: new Date().toISOString().slice(11, 23), name, level, message, ...base, ...meta },
           (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
         )}\n`,
       );

@@ -12,6 +12,7 @@ import { string } from '@cascade/schema';
 import { type Cluster, startCluster } from '@cascade/testkit';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { produce as produceRecords } from '../consumer/helpers.js';
 import { uniqueName, waitFor } from '../support/kafka.js';
 import { createTopics, rawKafka } from './producer-support.js';
 
@@ -76,26 +77,15 @@ describe('rack awareness on three racks', () => {
     await cluster?.stop();
   });
 
-  /** Sends `values` to `topic` (value i to partition `partitions[i]` when given), acks from all in-sync replicas. */
-  async function produce(
-    topic: string,
-    values: readonly string[],
-    partitions?: readonly number[],
-  ): Promise<void> {
-    const producer = kafka.producer();
-    await producer.connect();
-    try {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: values.map((value, i) =>
-          partitions === undefined ? { value } : { value, partition: partitions[i] as number },
-        ),
-      });
-    } finally {
-      await producer.disconnect();
-    }
-  }
+  /** Stores `values` (the i-th in `partitions[i]` when given) with the shared idempotent helper. */
+  const produce = (topic: string, values: readonly string[], partitions?: readonly number[]) =>
+    produceRecords(
+      kafka,
+      topic,
+      values.map((value, i) =>
+        partitions === undefined ? { value } : { value, partition: partitions[i] as number },
+      ),
+    );
 
   /** The high watermark of each partition of `topic`. */
   async function highWatermarks(topic: string): Promise<number[]> {

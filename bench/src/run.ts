@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import { startCluster } from '@cascade/testkit';
 import { type Benchmark, markdownTable } from './harness.js';
 

@@ -1,6 +1,6 @@
 // Helpers for the consumer's integration tests: producing raw records, reading a topic back,
 // and reading a group's committed offsets.
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import { waitFor } from '../support/kafka.js';
 

@@ -24,7 +24,7 @@ import {
 const lagMs = 2_000;
 const partitions = 6;
 const withLogger = (logger: Logger | undefined) =>
-  logger === undefined ? {} : { logger, kafkajsLogLevel: 'debug' as const };
+  logger === undefined ? {} : { logger, clientLogLevel: 'debug' as const };
 
 describe('an at-least-once consumer group when a broker dies', () => {
   let cluster: Cluster;

@@ -3,7 +3,8 @@
 // it, so a test can tell lost records, duplicates and how long each member lagged behind.
 import { appendFileSync } from 'node:fs';
 import type { Logger } from '@cascade/core';
-import { createProducer, patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
+import { createProducer } from '@cascade/producer';
 import { json, string } from '@cascade/schema';
 import { Kafka, logLevel } from 'kafkajs';
 

@@ -58,7 +58,7 @@ describe('exactly-once processing on three brokers', () => {
           },
           { level: trace === undefined ? 'warn' : 'debug' },
         ),
-        ...(trace === undefined ? {} : { kafkajsLogLevel: 'debug' as const }),
+        ...(trace === undefined ? {} : { clientLogLevel: 'debug' as const }),
       },
       groupId,
       fromBeginning: true,

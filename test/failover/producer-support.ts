@@ -1,6 +1,6 @@
 // Helpers of the producer's failover tests: a raw kafkajs client on a three-node cluster, topics
 // with chosen replicas and configs, and reading a topic back to its high watermark.
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import { type Cluster, startCluster } from '@cascade/testkit';
 import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';

@@ -295,7 +295,7 @@ describe('rack awareness on three racks', () => {
           brokers: cluster.brokers,
           clientId: uniqueName('rack-fetch'),
           logger: log.logger(),
-          kafkajsLogLevel: 'debug',
+          clientLogLevel: 'debug',
         },
         groupId: uniqueName('rack-fetch-group'),
         fromBeginning: true,

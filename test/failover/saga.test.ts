@@ -2,7 +2,8 @@
 // killed and restarted: every saga ends, no participant applies an effect twice, the inbox
 // partitions the dead broker did not serve never stop, and those it served go on within 20 s.
 import { createLogger, type LogMeta } from '@cascade/core';
-import { murmur2Partition, patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
+import { murmur2Partition } from '@cascade/producer';
 import {
   BusinessFailure,
   createSagaCoordinator,

@@ -171,7 +171,7 @@ describe('producer errors', () => {
       value: string(),
       sasl: { mechanism: 'plain', username: 'alice', password },
       logger,
-      kafkajsLogLevel: 'debug',
+      clientLogLevel: 'debug',
       authenticationTimeoutMs: 2_000,
       retry: { maximumAttempts: 1 },
     });

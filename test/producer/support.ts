@@ -1,5 +1,5 @@
 // Helpers for the producer's integration tests: reading back exactly what the broker stored.
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import type { Kafka } from 'kafkajs';
 import { uniqueName, waitFor } from '../support/kafka.js';
 

@@ -1,5 +1,6 @@
 // Run by warnings.test.ts in a child process: a producer's whole life, using only Cascade.
-import { createKafkaClient, createProducer } from '@cascade/producer';
+import { createKafkaClient } from '@cascade/kafkajs/internal';
+import { createProducer } from '@cascade/producer';
 import { string } from '@cascade/schema';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');

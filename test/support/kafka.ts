@@ -1,7 +1,7 @@
 // Helpers shared by integration tests: unique names, kafkajs clients on the run's cluster, and
 // waiting on conditions (never on fixed sleeps).
 import { randomUUID } from 'node:crypto';
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 

@@ -1,7 +1,7 @@
 // A three-node cluster in three racks: replicated topics survive the loss of a partition's leader,
 // the restarted node comes back into the ISR, and the testkit names leaders and coordinators right.
 import { ConfigError } from '@cascade/core';
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import { type Cluster, fetchMetadata, startCluster, UnsupportedOperationError } from '@cascade/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

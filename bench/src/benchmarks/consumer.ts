@@ -10,7 +10,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createConsumer } from '@cascade/consumer';
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
+import { patchKafkajsNegativeTimeout } from '@cascade/kafkajs/internal';
 import { bytes, string } from '@cascade/schema';
 import { type Kafka, Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { type Benchmark, type BenchResult, result } from '../harness.js';

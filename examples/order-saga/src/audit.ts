@@ -4,8 +4,10 @@
  * @module
  */
 
-import { patchKafkajsNegativeTimeout } from '@cascade/producer';
-import { Kafka, logLevel } from 'kafkajs';
+import { createConsumer } from '@cascade/consumer';
+import { noopLogger } from '@cascade/core';
+import { createAdmin } from '@cascade/producer';
+import { bytes, string } from '@cascade/schema';
 import type pg from 'pg';
 import type { ServiceConfig, Topics } from './config.js';
 
@@ -233,49 +235,55 @@ export async function readBooks(
 
 /** Reads a dead-letter topic from the beginning to its end. */
 export async function readDeadLetters(brokers: readonly string[], topic: string): Promise<DeadLetters> {
-  patchKafkajsNegativeTimeout();
-  const kafka = new Kafka({
-    brokers: [...brokers],
-    clientId: 'order-saga-audit',
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high)]));
+  const kafka = { brokers: [...brokers], clientId: 'order-saga-audit', logger: noopLogger };
+  const admin = createAdmin(kafka);
+  const ends = await admin.topicOffsets(topic).finally(() => admin.close());
+  const remaining = new Map(
+    ends.filter((p) => BigInt(p.high) > 0n).map((p) => [p.partition, BigInt(p.high)]),
+  );
   const reasons: Record<string, number> = {};
   const keys = new Set<string>();
   let records = 0;
   if (remaining.size === 0) return { topic, records, reasons, keys };
-  const consumer = kafka.consumer({ groupId: `audit-${topic}-${Date.now()}` });
-  await consumer.connect();
+  let resolve = (): void => {};
+  const readToEnd = new Promise<void>((done) => {
+    resolve = done;
+  });
+  await using consumer = createConsumer({
+    kafka,
+    groupId: `audit-${topic}-${Date.now()}`,
+    fromBeginning: true,
+  });
+  consumer.subscribe({
+    topic,
+    key: string(),
+    value: bytes(),
+    dlt: false,
+    handler: (message) => {
+      records++;
+      keys.add(message.key ?? '');
+      const header = (name: string) => message.headers[name]?.toString() ?? '?';
+      // The reason without the record's coordinates, cut at its first sentence.
+      const reason = header('kafka_dlt-exception-message')
+        .replace(/\s*\(topic [^)]*\)/, '')
+        .split(/(?<=[.?])\s/)[0];
+      const why = `${header('kafka_dlt-exception-fqcn')}: ${reason?.slice(0, 160)}`;
+      reasons[why] = (reasons[why] ?? 0) + 1;
+      if (BigInt(message.offset) + 1n >= (remaining.get(message.partition) ?? 0n)) {
+        remaining.delete(message.partition);
+      }
+      if (remaining.size === 0) resolve();
+    },
+  });
+  await consumer.start();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`could not read ${topic} to its end`)), 30_000);
+  });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`could not read ${topic} to its end`)), 30_000);
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            records++;
-            keys.add(message.key?.toString() ?? '');
-            const header = (name: string) => message.headers?.[name]?.toString() ?? '?';
-            // The reason without the record's coordinates, cut at its first sentence.
-            const reason = header('kafka_dlt-exception-message')
-              .replace(/\s*\(topic [^)]*\)/, '')
-              .split(/(?<=[.?])\s/)[0];
-            const why = `${header('kafka_dlt-exception-fqcn')}: ${reason?.slice(0, 160)}`;
-            reasons[why] = (reasons[why] ?? 0) + 1;
-            if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-            if (remaining.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
+    await Promise.race([readToEnd, timeout]);
   } finally {
-    await consumer.disconnect();
+    clearTimeout(timer);
   }
   return { topic, records, reasons, keys };
 }

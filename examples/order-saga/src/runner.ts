@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKafkaClient, createProducer } from '@cascade/producer';
+import { createAdmin, createProducer } from '@cascade/producer';
 import { ensureSagaTopics } from '@cascade/saga';
 import { bytes, SchemaRegistry, string } from '@cascade/schema';
 import pg from 'pg';
@@ -194,23 +194,15 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
   try {
     for (const schema of Object.values(config.schemas))
       await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    // A broker that has just started may answer a new topic's metadata with
-    // UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' waitForLeaders does not retry: retry it here.
     await retrying(async () => {
-      const admin = createKafkaClient(kafka).admin();
-      await admin.connect();
-      await admin
-        .createTopics({
-          topics: [
-            { topic: topics.requests, numPartitions: 3 },
-            { topic: topics.requestsDlt, numPartitions: 1 },
-            { topic: topics.events, numPartitions: 3 },
-            { topic: topics.notificationsDlt, numPartitions: 1 },
-            { topic: topics.ledgerDlt, numPartitions: 1 },
-          ],
-          waitForLeaders: true,
-        })
-        .finally(() => admin.disconnect());
+      await using admin = createAdmin(kafka);
+      await admin.ensureTopics([
+        { topic: topics.requests, partitions: 3 },
+        { topic: topics.requestsDlt, partitions: 1 },
+        { topic: topics.events, partitions: 3 },
+        { topic: topics.notificationsDlt, partitions: 1 },
+        { topic: topics.ledgerDlt, partitions: 1 },
+      ]);
       await ensureSagaTopics(kafka, topics.saga, { partitions: 3, participants: [participants.inventory] });
     });
     await Promise.all(Object.values(services).map((service) => service.start()));

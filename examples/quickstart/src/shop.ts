@@ -8,7 +8,7 @@
 
 import { createConsumer } from '@cascade/consumer';
 import { type Logger, noopLogger } from '@cascade/core';
-import { createKafkaClient, createProducer } from '@cascade/producer';
+import { createAdmin, createProducer } from '@cascade/producer';
 import {
   BusinessFailure,
   createSagaCoordinator,
@@ -85,10 +85,9 @@ export async function runShop(
   const ordersTopic = `${prefix}.orders`;
   const topics = sagaTopics(prefix);
 
-  const admin = createKafkaClient(kafka).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: ordersTopic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
+  const admin = createAdmin(kafka);
+  await admin.ensureTopics([{ topic: ordersTopic, partitions: 3 }]);
+  await admin.close();
   await ensureSagaTopics(kafka, topics, { partitions: 3, participants: ['inventory', 'payment'] });
 
   // The inventory service: SKU-1 and SKU-2 are plentiful, SKU-3 is scarce.

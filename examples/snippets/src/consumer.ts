@@ -1,7 +1,7 @@
 // docs/consumer.md quotes this file. Run it: npm run build && node examples/snippets/dist/consumer.js
 import { randomUUID } from 'node:crypto';
 import { createConsumer, type Message, SendToDlt } from '@cascade/consumer';
-import { createKafkaClient, createProducer } from '@cascade/producer';
+import { createAdmin, createProducer } from '@cascade/producer';
 import { json, string } from '@cascade/schema';
 
 interface Order {
@@ -19,13 +19,8 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
   deadLetters: Array<{ key: string; reason: string; originalOffset: string }>;
 }> {
   const topic = `orders-${randomUUID().slice(0, 8)}`;
-  const admin = createKafkaClient({ brokers: cluster.brokers }).admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic }, { topic: `${topic}.dlt` }],
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
+  await using admin = createAdmin({ brokers: cluster.brokers });
+  await admin.ensureTopics([{ topic }, { topic: `${topic}.dlt` }]);
 
   await using producer = createProducer({ brokers: cluster.brokers, key: string(), value: json<Order>() });
   for (const order of [

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { isRetriable } from '@cascade/core';
 import {
-  createKafkaClient,
+  createAdmin,
   createProducer,
   metricsInterceptor,
   Partitioners,
@@ -25,10 +25,8 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
   acknowledged: number;
 }> {
   const topic = `orders-${randomUUID().slice(0, 8)}`;
-  const admin = createKafkaClient({ brokers: cluster.brokers }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
+  await using admin = createAdmin({ brokers: cluster.brokers });
+  await admin.ensureTopics([{ topic, partitions: 3 }]);
 
   // Types come from the serdes: Producer<string, Order>.
   const metrics = metricsInterceptor<string, Order>();

@@ -1,4 +1,5 @@
-import { noopLogger, resolveRetryPolicy } from '@cascade/core';
+import { isCascadeError, noopLogger, resolveRetryPolicy } from '@cascade/core';
+import { toTransportError } from '@cascade/kafkajs/internal';
 import { describe, expect, it } from 'vitest';
 import {
   Accumulator,
@@ -16,7 +17,11 @@ import {
   type ProducerError,
   RecordTooLargeError,
 } from './errors.js';
-import { toProducerError } from './internal/error-mapping.js';
+import { toProducerError as mapTransportError } from './internal/error-mapping.js';
+
+/** What the producer gets from the kafkajs transport: its errors classified, then mapped. */
+const toProducerError: typeof mapTransportError = (error, site) =>
+  mapTransportError(isCascadeError(error) ? error : toTransportError(error), site);
 
 const wire = (value: string, sizeBytes = 100): WireRecord => ({
   key: null,

@@ -1,8 +1,8 @@
 /**
- * `@cascade/producer`: a typed Kafka producer on kafkajs with batching (linger, batch size,
+ * `@cascade/producer`: a typed Kafka producer with batching (linger, batch size,
  * back-pressure), Java-compatible partitioners, interceptors, idempotent and transactional
- * sends, typed errors and an optional circuit breaker. It also owns the connection config
- * ({@link KafkaConfig}) the other Cascade packages reuse.
+ * sends, typed errors and an optional circuit breaker. It runs on the transport of its
+ * connection config (`@cascade/transport`; kafkajs by default).
  *
  * @example
  * ```ts
@@ -17,7 +17,25 @@
  * @module
  */
 
+export {
+  type KafkaConfig,
+  type ResolvedKafkaConfig,
+  resolveKafkaConfig,
+  type SaslConfig,
+  type SaslOAuthBearerConfig,
+  type SaslPasswordConfig,
+  type Transport,
+} from '@cascade/transport';
 export type { AccumulatorStats } from './accumulator.js';
+export {
+  type Admin,
+  createAdmin,
+  type GroupDescription,
+  type GroupListing,
+  type PartitionLag,
+  type PartitionOffsets,
+  type TopicDescription,
+} from './admin.js';
 export { type CircuitBreakerOptions, type CircuitState, isConnectivityError } from './circuit-breaker.js';
 export {
   AuthenticationError,
@@ -45,25 +63,10 @@ export {
   runOnAcknowledgement,
   runOnSend,
 } from './interceptors.js';
-export { type ErrorSite, toProducerError } from './internal/error-mapping.js';
-export {
-  patchKafkajsNegativeTimeout,
-  patchKafkajsProduceEncoding,
-  patchKafkajsStuckRequests,
-} from './internal/kafkajs-patches.js';
-/** @internal For `@cascade/consumer`'s own kafkajs patches; not part of the public API. */
-export { reportDeclinedPatch } from './internal/patch-report.js';
-export {
-  createKafkaClient,
-  type KafkaConfig,
-  kafkajsLogCreator,
-  type ResolvedKafkaConfig,
-  resolveKafkaConfig,
-  type SaslConfig,
-  type SaslOAuthBearerConfig,
-  type SaslPasswordConfig,
-  toKafkajsRetry,
-} from './kafka-config.js';
+/** @internal For `@cascade/consumer` and `@cascade/saga`: transport errors as Cascade errors. */
+export { type ErrorSite, toProducerError, toProducerFailure } from './internal/error-mapping.js';
+/** @internal For `@cascade/consumer` and `@cascade/saga`: the transport of a connection config. */
+export { transportClientOf } from './internal/transport-client.js';
 export { type MetricsInterceptor, type MetricsSnapshot, metricsInterceptor } from './metrics-interceptor.js';
 export { murmur2, murmur2Partition, toPositive } from './murmur2.js';
 export {

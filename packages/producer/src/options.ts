@@ -15,15 +15,15 @@ import {
   requireOneOf,
 } from '@cascade/core';
 import type { Serde } from '@cascade/schema';
-import type { CircuitBreakerOptions } from './circuit-breaker.js';
-import type { ProducerInterceptor } from './interceptors.js';
 import {
   type KafkaConfig,
   kafkaConfigAliases,
   kafkaConfigKeys,
   type ResolvedKafkaConfig,
   resolveConnection,
-} from './kafka-config.js';
+} from '@cascade/transport';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import type { ProducerInterceptor } from './interceptors.js';
 import { type Partitioner, Partitioners } from './partitioners.js';
 
 /** A key given without a key serde: sent as is (strings as UTF-8). */

@@ -8,16 +8,16 @@ import {
   AbortedError,
   cascadeChannel,
   DiagnosticChannels,
-  isCascadeError,
   Lifecycle,
   type LifecycleState,
   type Logger,
 } from '@cascade/core';
 import {
-  CompressionTypes,
-  type Producer as KafkajsProducer,
-  type Transaction as KafkajsTransaction,
-} from 'kafkajs';
+  type ProduceOptions,
+  TransportError,
+  type TransportProducer,
+  type TransportTransaction,
+} from '@cascade/transport';
 import { Accumulator, type AccumulatorStats, type Sink } from './accumulator.js';
 import { type CircuitState, isConnectivityError, SinkCircuitBreaker } from './circuit-breaker.js';
 import {
@@ -27,10 +27,9 @@ import {
   TransactionStateError,
 } from './errors.js';
 import { toProducerError } from './internal/error-mapping.js';
-import { explicitPartitioner, type KafkajsSinkOptions, kafkajsSink } from './internal/kafkajs-sink.js';
 import { TopicMetadata } from './internal/metadata.js';
 import { RecordPipeline } from './internal/pipeline.js';
-import { createKafkaClient, toKafkajsRetry, toTransactionalKafkajsRetry } from './kafka-config.js';
+import { transportClientOf } from './internal/transport-client.js';
 import {
   type ProducerOptions,
   type RawKey,
@@ -102,7 +101,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   #lifecycle = new Lifecycle('producer');
   /** The last start failed (and nothing closed the producer since): the next start tries again. */
   #startFailed = false;
-  readonly #producer: KafkajsProducer;
+  readonly #producer: TransportProducer;
   readonly #metadata: TopicMetadata;
   readonly #pipeline: RecordPipeline<K, V>;
   readonly #accumulator: Accumulator;
@@ -115,30 +114,29 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   constructor(options: ResolvedProducerOptions<K, V>) {
     this.#options = options;
     this.#logger = options.kafka.logger.child({ component: 'producer', clientId: options.kafka.clientId });
-    const kafka = createKafkaClient(options.kafka);
-    const kafkajsRetry =
-      options.transactionalId === undefined
-        ? toKafkajsRetry(options.kafka.retry)
-        : toTransactionalKafkajsRetry(options.kafka.retry);
-    this.#producer = kafka.producer({
-      createPartitioner: explicitPartitioner,
+    const client = transportClientOf(options.kafka);
+    this.#producer = client.producer({
       idempotent: options.idempotent,
       ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
-      transactionTimeout: options.transactionTimeoutMs,
-      allowAutoTopicCreation: false,
-      metadataMaxAge: options.metadataMaxAgeMs,
-      // kafkajs refuses an idempotent producer without retries; the accumulator retries on top.
-      retry: {
-        ...kafkajsRetry,
-        retries: Math.max(1, kafkajsRetry.retries),
+      transactionTimeoutMs: options.transactionTimeoutMs,
+      metadataMaxAgeMs: options.metadataMaxAgeMs,
+      // The client found a leader elsewhere than the producer's map says: refresh it now rather
+      // than after metadataMaxAgeMs, so the next requests are grouped by the right broker.
+      onLeadersMoved: (topics) => {
+        for (const topic of topics) this.#metadata.refresh(topic);
       },
     });
-    const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
+    // The metadata admin retries once: the producer's own loop waits and tries again.
+    const admin = client.admin({
+      retry: { ...options.kafka.retry, initialIntervalMs: 100, maximumIntervalMs: 1_000, maximumAttempts: 2 },
+    });
     this.#connectAdmin = () => admin.connect();
     this.#disconnectAdmin = () => admin.disconnect();
     this.#metadata = new TopicMetadata(admin, options.metadataMaxAgeMs, options.maxBlockMs, this.#logger);
     this.#pipeline = new RecordPipeline(options, this.#metadata, this.#logger);
-    let sink = kafkajsSink(() => this.#producer, this.#sinkOptions(options.acks));
+    const produce = this.#producer.produce;
+    const produceOptions = this.#produceOptions(options.acks);
+    let sink: Sink = (batches) => produce(batches, produceOptions);
     if (options.circuitBreaker !== undefined) {
       this.#breaker = new SinkCircuitBreaker(sink, this.#toError, options.circuitBreaker, this.#logger);
       sink = this.#breaker.sink;
@@ -146,21 +144,8 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     this.#accumulator = this.#newAccumulator(sink, options.maxInFlight);
   }
 
-  #sinkOptions(acks: -1 | 0 | 1): KafkajsSinkOptions {
-    return {
-      acks,
-      timeoutMs: this.#options.ackTimeoutMs,
-      compression: this.#compression(),
-      // kafkajs found a leader elsewhere than the producer's map says: refresh it now rather
-      // than after metadataMaxAgeMs, so the next requests are grouped by the right broker.
-      onLeadersMoved: (topics) => {
-        for (const topic of topics) this.#metadata.refresh(topic);
-      },
-    };
-  }
-
-  #compression(): CompressionTypes {
-    return this.#options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  #produceOptions(acks: -1 | 0 | 1): ProduceOptions {
+    return { acks, timeoutMs: this.#options.ackTimeoutMs, compression: this.#options.compression };
   }
 
   readonly #toError = (error: unknown, batch: { topic: string; partition: number }): ProducerError =>
@@ -357,13 +342,15 @@ class CascadeProducer<K, V> implements Producer<K, V> {
 
   async #runTransaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T> {
     await this.connect();
-    let kafkajsTx: KafkajsTransaction;
+    let tx: TransportTransaction;
     try {
-      kafkajsTx = await this.#producer.transaction();
+      tx = await this.#producer.transaction();
     } catch (error) {
       throw this.#txError(error, 'Beginning a transaction');
     }
-    const sink = kafkajsSink(() => kafkajsTx, this.#sinkOptions(-1));
+    const txProduce = tx.produce;
+    const txOptions = this.#produceOptions(-1);
+    const sink: Sink = (batches) => txProduce(batches, txOptions);
     const accumulator = this.#newAccumulator(sink, 1);
     // The coordinator aborts a transaction open longer than transactionTimeoutMs: retries inside
     // it (sendOffsets) stop at three quarters of that, leaving time to commit.
@@ -371,7 +358,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     const handle = new TransactionHandle(
       this.#pipeline,
       accumulator,
-      kafkajsTx,
+      tx,
       (e, op) => this.#txError(e, op),
       deadline,
     );
@@ -385,16 +372,14 @@ class CascadeProducer<K, V> implements Producer<K, V> {
       } catch (error) {
         handle.end();
         await accumulator.flush();
-        await this.#abort(kafkajsTx);
-        throw isCascadeError(error) || !isKafkajsError(error)
-          ? error
-          : this.#txError(error, 'The transaction');
+        await this.#abort(tx);
+        throw error instanceof TransportError ? this.#txError(error, 'The transaction') : error;
       }
       try {
-        await kafkajsTx.commit();
+        await tx.commit();
       } catch (error) {
         const mapped = this.#txError(error, 'Committing a transaction');
-        if (!(mapped instanceof ProducerFencedError)) await this.#abort(kafkajsTx);
+        if (!(mapped instanceof ProducerFencedError)) await this.#abort(tx);
         throw mapped;
       }
       return result;
@@ -403,7 +388,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     }
   }
 
-  async #abort(tx: KafkajsTransaction): Promise<void> {
+  async #abort(tx: TransportTransaction): Promise<void> {
     if (this.#fenced !== undefined || !tx.isActive()) return;
     try {
       await tx.abort();
@@ -436,7 +421,3 @@ class CascadeProducer<K, V> implements Producer<K, V> {
 }
 
 function noop(): void {}
-
-function isKafkajsError(error: unknown): boolean {
-  return error instanceof Error && error.name.startsWith('KafkaJS');
-}

@@ -9,7 +9,9 @@
  */
 
 import { ConfigError, delay, requireInteger, requireNonEmptyString, TimeoutError } from '@cascade/core';
-import { createKafkaClient, type KafkaConfig } from './kafka-config.js';
+import type { KafkaConfig, TransportAdmin } from '@cascade/transport';
+import { toProducerFailure } from './internal/error-mapping.js';
+import { transportClientOf } from './internal/transport-client.js';
 
 /** One topic to create when it is missing. */
 export interface TopicSpec {
@@ -87,14 +89,29 @@ export async function ensureTopics(
   topics: readonly TopicSpec[],
   options: TopicReplicationOptions & { readonly timeoutMs?: number } = {},
 ): Promise<EnsureTopicsResult> {
+  const admin = transportClientOf(kafka).admin();
+  try {
+    await admin.connect();
+    return await ensureTopicsOn(admin, topics, options);
+  } catch (error) {
+    throw toProducerFailure(error, { operation: 'Ensuring topics' });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** {@link ensureTopics} on a connected admin client. @internal */
+export async function ensureTopicsOn(
+  admin: TransportAdmin,
+  topics: readonly TopicSpec[],
+  options: TopicReplicationOptions & { readonly timeoutMs?: number } = {},
+): Promise<EnsureTopicsResult> {
   const specs = topics.map((spec, i) => ({
     topic: requireNonEmptyString(`topics[${i}].topic`, spec.topic),
     numPartitions: requireInteger(`topics[${i}].partitions`, spec.partitions ?? 1, 1),
     configs: spec.configs ?? {},
   }));
   const timeoutMs = requireInteger('timeoutMs', options.timeoutMs ?? 30_000, 1);
-  const admin = createKafkaClient(kafka).admin();
-  await admin.connect();
   try {
     const { brokers } = await admin.describeCluster();
     const replication = topicReplication(brokers.length, options);
@@ -106,27 +123,20 @@ export async function ensureTopics(
       const wanted = specs.filter(({ topic }) => !existing.has(topic));
       try {
         if (wanted.length > 0) {
-          await admin.createTopics({
-            waitForLeaders: false,
-            topics: wanted.map(({ topic, numPartitions, configs }) => ({
+          await admin.createTopics(
+            wanted.map(({ topic, numPartitions, configs }) => ({
               topic,
-              numPartitions,
+              partitions: numPartitions,
               replicationFactor: replication.replicationFactor,
-              configEntries: Object.entries({
-                'min.insync.replicas': String(replication.minInsyncReplicas),
-                ...configs,
-              }).map(([name, value]) => ({ name, value })),
+              configs: { 'min.insync.replicas': String(replication.minInsyncReplicas), ...configs },
             })),
-          });
+            { timeoutMs },
+          );
           created.push(...wanted.map(({ topic }) => topic));
         }
         break;
       } catch (error) {
-        const { retriable, originalError } = error as {
-          retriable?: unknown;
-          originalError?: { retriable?: unknown };
-        };
-        if (!(retriable === true || originalError?.retriable === true) || attempt >= 5) throw error;
+        if (!(error as { retriable?: unknown }).retriable || attempt >= 5) throw error;
         await delay(200 * attempt);
       }
     }
@@ -136,20 +146,22 @@ export async function ensureTopics(
       timeoutMs,
     );
     return { created, replication };
-  } finally {
-    await admin.disconnect();
+  } catch (error) {
+    throw toProducerFailure(error, { operation: `Ensuring topics ${specs.map((s) => s.topic).join(', ')}` });
   }
 }
 
-type Admin = ReturnType<ReturnType<typeof createKafkaClient>['admin']>;
-
 /** Polls the metadata until every partition of `names` has a leader. */
-async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs: number): Promise<void> {
+async function waitForLeaders(
+  admin: TransportAdmin,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no metadata yet';
   for (;;) {
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+      const topics = await admin.describeTopics(names);
       if (
         topics.length === names.length &&
         topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))

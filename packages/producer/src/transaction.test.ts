@@ -1,7 +1,14 @@
+import { isCascadeError } from '@cascade/core';
+import { toTransportError } from '@cascade/kafkajs/internal';
 import { describe, expect, it } from 'vitest';
 import type { Accumulator } from './accumulator.js';
 import { KafkaFatalError, KafkaRetriableError, ProducerFencedError } from './errors.js';
-import { toProducerError } from './internal/error-mapping.js';
+import { toProducerError as mapTransportError } from './internal/error-mapping.js';
+
+/** What the producer gets from the kafkajs transport: its errors classified, then mapped. */
+const toProducerError: typeof mapTransportError = (error, site) =>
+  mapTransportError(isCascadeError(error) ? error : toTransportError(error), site);
+
 import type { RecordPipeline } from './internal/pipeline.js';
 import { isRetriableSendOffsetsError, sendOffsetsBackoffMs, TransactionHandle } from './transaction.js';
 

@@ -4,6 +4,7 @@
  */
 
 import { delay } from '@cascade/core';
+import type { TransportTransaction } from '@cascade/transport';
 import type { Accumulator } from './accumulator.js';
 import { type ProducerError, TransactionStateError } from './errors.js';
 import type { RecordPipeline } from './internal/pipeline.js';
@@ -79,7 +80,17 @@ const sendOffsetsRetriableNames: ReadonlySet<string> = new Set([
 export function isRetriableSendOffsetsError(error: unknown): boolean {
   let current = error;
   for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
-    const like = current as { type?: unknown; name?: unknown; originalError?: unknown; cause?: unknown };
+    const like = current as {
+      type?: unknown;
+      kafkaType?: unknown;
+      kind?: unknown;
+      name?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+    };
+    if (like.kind === 'connection') return true;
+    if (typeof like.kafkaType === 'string' && sendOffsetsRetriableTypes.has(like.kafkaType)) return true;
+    if (typeof like.kafkaType === 'string' && sendOffsetsRetriableNames.has(like.kafkaType)) return true;
     if (typeof like.type === 'string' && sendOffsetsRetriableTypes.has(like.type)) return true;
     if (typeof like.name === 'string' && sendOffsetsRetriableNames.has(like.name)) return true;
     current = like.originalError ?? like.cause;
@@ -92,18 +103,11 @@ export function sendOffsetsBackoffMs(attempt: number): number {
   return Math.min(20 * 2 ** (attempt - 1), 1_000);
 }
 
-interface KafkajsTransactionLike {
-  sendOffsets(offsets: {
-    consumerGroupId: string;
-    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
-  }): Promise<void>;
-}
-
 /** @internal The implementation of {@link Transaction}. */
 export class TransactionHandle<K, V> implements Transaction<K, V> {
   readonly #pipeline: RecordPipeline<K, V>;
   readonly #accumulator: Accumulator;
-  readonly #kafkajs: KafkajsTransactionLike;
+  readonly #transport: Pick<TransportTransaction, 'sendOffsets'>;
   readonly #toError: (error: unknown, operation: string) => ProducerError;
   readonly #deadline: number;
   #active = true;
@@ -112,13 +116,13 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
   constructor(
     pipeline: RecordPipeline<K, V>,
     accumulator: Accumulator,
-    kafkajs: KafkajsTransactionLike,
+    transport: Pick<TransportTransaction, 'sendOffsets'>,
     toError: (error: unknown, operation: string) => ProducerError,
     deadline = Number.POSITIVE_INFINITY,
   ) {
     this.#pipeline = pipeline;
     this.#accumulator = accumulator;
-    this.#kafkajs = kafkajs;
+    this.#transport = transport;
     this.#toError = toError;
     this.#deadline = deadline;
   }
@@ -174,7 +178,7 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
   async sendOffsets(offsets: TransactionOffsets): Promise<void> {
     this.#assertActive('sendOffsets');
     const request = {
-      consumerGroupId: offsets.consumerGroupId,
+      groupId: offsets.consumerGroupId,
       topics: offsets.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
@@ -182,8 +186,8 @@ export class TransactionHandle<K, V> implements Transaction<K, V> {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        // Each attempt asks kafkajs for the transaction and group coordinators afresh.
-        await this.#kafkajs.sendOffsets(request);
+        // Each attempt asks the client for the transaction and group coordinators afresh.
+        await this.#transport.sendOffsets(request);
         return;
       } catch (error) {
         // kafkajs 2.2.4 does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS, and its

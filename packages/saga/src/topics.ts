@@ -6,10 +6,11 @@
 
 import { ConfigError, requireInteger, requireNonEmptyString } from '@cascade/core';
 import {
-  createKafkaClient,
   ensureTopics,
   type KafkaConfig,
   type TopicReplicationOptions,
+  toProducerFailure,
+  transportClientOf,
 } from '@cascade/producer';
 
 /** Names of a saga deployment's topics. */
@@ -69,19 +70,21 @@ export async function ensureSagaTopics(
       ...(options.minInsyncReplicas === undefined ? {} : { minInsyncReplicas: options.minInsyncReplicas }),
     },
   );
-  const admin = createKafkaClient(kafka).admin();
-  await admin.connect();
+  const admin = transportClientOf(kafka).admin();
   try {
-    const metadata = await admin.fetchTopicMetadata({ topics: [topics.inbox, topics.log] });
-    const counts = metadata.topics.map((topic) => topic.partitions.length);
+    await admin.connect();
+    const described = await admin.describeTopics([topics.inbox, topics.log]);
+    const counts = described.map((topic) => topic.partitions.length);
     if (counts[0] !== counts[1]) {
       throw new ConfigError(
         'topics',
         `${topics.inbox} has ${counts[0]} partitions and ${topics.log} has ${counts[1]}; they must be equal.`,
       );
     }
+  } catch (error) {
+    throw toProducerFailure(error, { operation: 'Checking the saga topics' });
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
@@ -160,21 +163,17 @@ export class TopicCatalog {
 
   async #look(topics: readonly string[]): Promise<void> {
     if (topics.length === 0) return;
-    const admin = createKafkaClient(this.#kafka).admin();
+    const admin = transportClientOf(this.#kafka).admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
       const present = topics.filter((topic) => existing.has(topic));
       const limits = new Map<string, number>();
       if (present.length > 0) {
-        const described = await admin.describeConfigs({
-          resources: present.map((name) => ({ type: 2, name, configNames: ['max.message.bytes'] })),
-          includeSynonyms: false,
-        });
-        for (const resource of described.resources) {
-          const value = resource.configEntries.find((entry) => entry.configName === 'max.message.bytes');
-          const limit = Number(value?.configValue);
-          if (Number.isFinite(limit) && limit > 0) limits.set(resource.resourceName, limit);
+        const described = await admin.describeTopicConfigs(present, ['max.message.bytes']);
+        for (const [name, configs] of described) {
+          const limit = Number(configs['max.message.bytes']);
+          if (Number.isFinite(limit) && limit > 0) limits.set(name, limit);
         }
       }
       const checkedAt = Date.now();

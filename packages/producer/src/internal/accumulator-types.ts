@@ -4,40 +4,17 @@
  */
 
 import type { Logger, ResolvedRetryPolicy } from '@cascade/core';
+import type { ProduceBatch, ProduceResult, WireRecord } from '@cascade/transport';
 import type { ProducerError } from '../errors.js';
 import type { RecordMetadata } from '../types.js';
 
-/** A record ready for the wire. */
-export interface WireRecord {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: Record<string, Buffer | string | (Buffer | string)[]>;
-  /** Epoch ms. */
-  readonly timestamp: number;
-  readonly sizeBytes: number;
-  /**
-   * Set by the accumulator when the record is placed. The record then is a kafkajs message
-   * as it stands (kafkajs' partitioner reads this field), so the sink copies nothing.
-   */
-  partition?: number;
-}
-
+export type { WireRecord } from '@cascade/transport';
 /** One batch handed to the sink. */
-export interface SinkBatch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly records: readonly WireRecord[];
-}
-
+export type SinkBatch = ProduceBatch;
 /** The broker's answer for one batch. */
-export interface SinkResult {
-  readonly topic: string;
-  readonly partition: number;
-  /** The offset of the batch's first record; `'-1'` when acks = 0. */
-  readonly baseOffset: string;
-  /** `'-1'` unless the topic uses LogAppendTime. */
-  readonly logAppendTime: string;
-}
+export type SinkResult = ProduceResult;
+/** A sink call in which the brokers stored some batches and failed the others (see the seam). */
+export { PartialProduceFailure as PartialSinkFailure } from '@cascade/transport';
 
 /**
  * Sends batches (all led by one broker, as far as the producer knows) in one request. Resolves
@@ -46,28 +23,6 @@ export interface SinkResult {
  * request the client split across brokers after a leader moved): those must never be sent again.
  */
 export type Sink = (batches: readonly SinkBatch[]) => Promise<readonly SinkResult[]>;
-
-/**
- * A sink call in which the brokers stored some batches (`acknowledged`) and failed the others
- * with `error`. Internal: the accumulator settles the stored batches and retries or fails only
- * the others, so a batch the broker acknowledged never goes out again (with idempotence it
- * would get the next sequence number and be stored twice).
- */
-export class PartialSinkFailure extends Error {
-  override readonly name = 'PartialSinkFailure';
-  /** The batches the brokers stored, with their results. */
-  readonly acknowledged: readonly SinkResult[];
-  /** Why the other batches were not stored. */
-  readonly error: unknown;
-
-  constructor(acknowledged: readonly SinkResult[], error: unknown) {
-    super(
-      `${acknowledged.length} batch(es) stored, the others failed: ${(error as Error)?.message ?? String(error)}`,
-    );
-    this.acknowledged = acknowledged;
-    this.error = error;
-  }
-}
 
 /** Settings of an `Accumulator`. */
 export interface AccumulatorOptions {

@@ -1,4 +1,5 @@
-import { isRetriable } from '@cascade/core';
+import { isCascadeError, isRetriable } from '@cascade/core';
+import { toTransportError } from '@cascade/kafkajs/internal';
 import {
   KafkaJSConnectionError,
   KafkaJSError,
@@ -26,7 +27,11 @@ import {
   TransactionStateError,
   UnknownTopicError,
 } from '../errors.js';
-import { toProducerError } from './error-mapping.js';
+import { toProducerError as mapTransportError } from './error-mapping.js';
+
+/** What the producer gets from the kafkajs transport: its errors classified, then mapped. */
+const toProducerError: typeof mapTransportError = (error, site) =>
+  mapTransportError(isCascadeError(error) ? error : toTransportError(error), site);
 
 const protocol = (type: string, code: number, retriable: boolean) =>
   new KafkaJSProtocolError({ message: `broker says ${type}`, type, code, retriable } as never);

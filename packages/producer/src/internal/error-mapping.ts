@@ -1,10 +1,11 @@
 /**
- * The one table that turns kafkajs errors into Cascade producer errors. Everything the
+ * The one table that turns transport errors into Cascade producer errors. Everything the
  * producer throws passes through {@link toProducerError}; unknown errors are not retriable.
  * @module
  */
 
 import { isCascadeError, redactUrl } from '@cascade/core';
+import { TransportError, type TransportErrorKind } from '@cascade/transport';
 import {
   AuthenticationError,
   AuthorizationError,
@@ -89,76 +90,19 @@ const byProtocolType: Readonly<Record<string, Rule>> = {
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: notEnoughReplicas,
 };
 
-/** Protocol error codes kafkajs 2.2.4 does not know by name (it reports `KAFKAJS_UNKNOWN_ERROR_CODE`). */
-const byProtocolCode: Readonly<Record<number, Rule>> = {
-  90: fenced, // PRODUCER_FENCED (KIP-588)
+/** What a transport error of each kind becomes when its Kafka error name is not in the table. */
+const byKind: Readonly<Record<TransportErrorKind, Rule | undefined>> = {
+  protocol: undefined,
+  connection,
+  timeout,
+  authentication,
+  metadata: retriable,
+  unknown: undefined,
 };
 
-/** kafkajs error class names and their Cascade error. */
-const byKafkajsName: Readonly<Record<string, Rule>> = {
-  KafkaJSSASLAuthenticationError: authentication,
-  KafkaJSRequestTimeoutError: timeout,
-  KafkaJSTimeout: timeout,
-  KafkaJSLockTimeout: timeout,
-  KafkaJSConnectionError: connection,
-  KafkaJSConnectionClosedError: connection,
-  KafkaJSNoBrokerAvailableError: connection,
-  KafkaJSBrokerNotFound: connection,
-  KafkaJSMetadataNotLoaded: retriable,
-  KafkaJSTopicMetadataNotLoaded: retriable,
-  KafkaJSStaleTopicMetadataAssignment: retriable,
-};
-
-interface KafkajsLike {
-  readonly name?: unknown;
-  readonly message?: unknown;
-  readonly retriable?: unknown;
-  readonly type?: unknown;
-  readonly code?: unknown;
-  readonly cause?: unknown;
-  readonly originalError?: unknown;
-}
-
-const wrapperNames = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJSNonRetriableError']);
-
-/** The innermost error a kafkajs retry wrapper holds (`KafkaJSNumberOfRetriesExceeded`, ...). */
-function unwrap(error: unknown): unknown {
-  let current = error;
-  for (let depth = 0; depth < 8; depth++) {
-    if (typeof current !== 'object' || current === null) return current;
-    const like = current as KafkajsLike;
-    if (typeof like.name !== 'string' || !wrapperNames.has(like.name)) return current;
-    const inner = like.originalError ?? like.cause;
-    if (inner === undefined || inner === current) return current;
-    current = inner;
-  }
-  return current;
-}
-
-function ruleFor(error: unknown): Rule {
-  if (typeof error !== 'object' || error === null) return fatal;
-  const like = error as KafkajsLike;
-  if (typeof like.type === 'string' && like.type in byProtocolType) return byProtocolType[like.type] ?? fatal;
-  if (typeof like.code === 'number' && like.code in byProtocolCode) return byProtocolCode[like.code] ?? fatal;
-  if (typeof like.name === 'string' && like.name in byKafkajsName) return byKafkajsName[like.name] ?? fatal;
-  const isKafkajs = typeof like.name === 'string' && like.name.startsWith('KafkaJS');
-  // kafkajs treats anything not flagged `retriable: false` as retriable; we only trust an explicit true.
-  return isKafkajs && like.retriable === true ? retriable : fatal;
-}
-
-function describe(error: unknown): { kafkaType: string | undefined; text: string } {
-  if (typeof error !== 'object' || error === null) return { kafkaType: undefined, text: String(error) };
-  const like = error as KafkajsLike;
-  const kafkaType =
-    typeof like.type === 'string' && like.type !== 'KAFKAJS_UNKNOWN_ERROR_CODE'
-      ? like.type
-      : typeof like.code === 'number' && like.code in byProtocolCode
-        ? 'PRODUCER_FENCED'
-        : typeof like.name === 'string'
-          ? like.name
-          : undefined;
-  const text = typeof like.message === 'string' ? like.message : String(error);
-  return { kafkaType, text };
+function ruleFor(error: TransportError): Rule {
+  const byType = error.kafkaType === undefined ? undefined : byProtocolType[error.kafkaType];
+  return byType ?? byKind[error.kind] ?? (error.retriable ? retriable : fatal);
 }
 
 /** What was being done when the error happened, for the message: `send to orders`, `connect`. */
@@ -168,28 +112,48 @@ export interface ErrorSite {
   readonly partition?: number;
 }
 
+/** Whether `error` is one of the producer's own (it carries `kafkaType` and is no transport error). */
+function isProducerError(error: unknown): error is ProducerError {
+  return isCascadeError(error) && 'kafkaType' in error && !(error instanceof TransportError);
+}
+
 /**
- * Turns any error thrown by kafkajs (or by our own code under it) into a Cascade producer
- * error, from the table above. Cascade errors pass through unchanged.
+ * Turns an error of the transport (or any other error from under the producer) into a Cascade
+ * producer error, from the table above. Producer errors pass through unchanged.
  */
 export function toProducerError(error: unknown, site: ErrorSite): ProducerError {
-  if (isCascadeError(error) && 'kafkaType' in error) return error as ProducerError;
-  const inner = unwrap(error);
-  if (isCascadeError(inner) && 'kafkaType' in inner) return inner as ProducerError;
-  const rule = ruleFor(inner);
-  const { kafkaType, text } = describe(inner);
+  if (isProducerError(error)) return error;
+  const transportError =
+    error instanceof TransportError
+      ? error
+      : new TransportError(error instanceof Error ? error.message : String(error), {
+          kind: 'unknown',
+          retriable: false,
+          transport: 'unknown',
+          cause: error,
+        });
+  const rule = ruleFor(transportError);
+  const kafkaType = transportError.kafkaType;
   const where =
     site.topic === undefined
       ? ''
       : site.partition === undefined
         ? ` (topic ${site.topic})`
         : ` (topic ${site.topic}, partition ${site.partition})`;
-  const message = redactUrl(`${site.operation} failed${where}: ${text}. ${rule.hint}`);
+  const message = redactUrl(`${site.operation} failed${where}: ${transportError.message}. ${rule.hint}`);
   const context: ProducerErrorContext = {
-    cause: error,
+    cause: error instanceof TransportError ? (error.cause ?? error) : error,
     ...(site.topic === undefined ? {} : { topic: site.topic }),
     ...(site.partition === undefined ? {} : { partition: site.partition }),
     ...(kafkaType === undefined ? {} : { kafkaType }),
   };
   return rule.create(message, context);
+}
+
+/**
+ * Rethrows what an admin or connection step failed with: Cascade errors of the caller's own
+ * (config, timeout, producer errors) as they are, anything else as a producer error.
+ */
+export function toProducerFailure(error: unknown, site: ErrorSite): unknown {
+  return isCascadeError(error) && !(error instanceof TransportError) ? error : toProducerError(error, site);
 }

@@ -5,7 +5,7 @@
  */
 
 import { AbortedError, delay, type Logger } from '@cascade/core';
-import type { Admin } from 'kafkajs';
+import type { TransportAdmin } from '@cascade/transport';
 import { type ProducerError, UnknownTopicError } from '../errors.js';
 import { toProducerError } from './error-mapping.js';
 
@@ -18,14 +18,14 @@ export interface TopicInfo {
 }
 
 export class TopicMetadata {
-  readonly #admin: Admin;
+  readonly #admin: TransportAdmin;
   readonly #maxAgeMs: number;
   readonly #maxBlockMs: number;
   readonly #logger: Logger;
   readonly #topics = new Map<string, TopicInfo>();
   readonly #loading = new Map<string, Promise<TopicInfo>>();
 
-  constructor(admin: Admin, maxAgeMs: number, maxBlockMs: number, logger: Logger) {
+  constructor(admin: TransportAdmin, maxAgeMs: number, maxBlockMs: number, logger: Logger) {
     this.#admin = admin;
     this.#maxAgeMs = maxAgeMs;
     this.#maxBlockMs = maxBlockMs;
@@ -87,7 +87,7 @@ export class TopicMetadata {
     if (loading === undefined) {
       loading = (async () => {
         try {
-          const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+          const topics = await this.#admin.describeTopics([topic]);
           const found = topics.find((t) => t.name === topic);
           if (found === undefined || found.partitions.length === 0) {
             throw new UnknownTopicError(`Topic ${topic} has no partitions in the cluster metadata.`, {
@@ -95,7 +95,7 @@ export class TopicMetadata {
             });
           }
           const leaders: number[] = [];
-          for (const p of found.partitions) leaders[p.partitionId] = p.leader;
+          for (const p of found.partitions) leaders[p.partition] = p.leader;
           const info: TopicInfo = { partitionCount: found.partitions.length, leaders, fetchedAt: Date.now() };
           this.#topics.set(topic, info);
           return info;

@@ -7,6 +7,7 @@
 
 import { ConfigError, isCascadeError, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
+import { OutboundRecord } from '@cascade/transport';
 import type { Accumulator, Receiver, WireRecord } from '../accumulator.js';
 import { type ProducerError, ProducerSerializationError } from '../errors.js';
 import {
@@ -21,7 +22,6 @@ import type { PartitionerContext } from '../partitioners.js';
 import type { OutgoingRecord, ProducerRecord, RecordMetadata } from '../types.js';
 import type { Placement } from './accumulator-types.js';
 import type { TopicInfo, TopicMetadata } from './metadata.js';
-import { OutboundRecord } from './record-batch.js';
 
 interface Prepared<K, V> {
   readonly record: OutgoingRecord<K, V>;

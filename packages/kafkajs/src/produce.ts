@@ -1,31 +1,33 @@
 /**
- * The accumulator's sink on kafkajs: one `sendBatch()` per request, with every record's
- * partition decided by Cascade (kafkajs' partitioner only echoes it).
+ * The seam's `Produce` on kafkajs: one `sendBatch()` per request, with every record's partition
+ * decided by Cascade (kafkajs' partitioner only echoes it).
  * @module
  */
 
-import type {
-  CompressionTypes,
-  RecordMetadata as KafkajsRecordMetadata,
-  Message,
-  ProducerBatch,
-} from 'kafkajs';
 import {
-  PartialSinkFailure,
-  type Sink,
-  type SinkBatch,
-  type SinkResult,
+  OutboundRecord,
+  PartialProduceFailure,
+  type Produce,
+  type ProduceBatch,
+  type ProduceOptions,
+  type ProduceResult,
+  TransportError,
   type WireRecord,
-} from '../accumulator.js';
-import { KafkaRetriableError } from '../errors.js';
-import { cascadeEncodesProduceRequests } from './kafkajs-patches.js';
+} from '@cascade/transport';
+import {
+  CompressionTypes,
+  type RecordMetadata as KafkajsRecordMetadata,
+  type Message,
+  type ProducerBatch,
+} from 'kafkajs';
+import { toTransportError, transportName } from './errors.js';
+import { cascadeEncodesProduceRequests } from './patches.js';
 import {
   BatchAlreadyStoredError,
   forgetProduceTrace,
   type ProduceTrace,
   produceTraceOf,
 } from './produce-trace.js';
-import { OutboundRecord } from './record-batch.js';
 
 /** What the sink needs of a kafkajs producer or transaction. */
 export interface BatchSender {
@@ -50,19 +52,6 @@ function asMessages(records: readonly WireRecord[]): Message[] {
   return records as unknown as Message[];
 }
 
-/** Options of {@link kafkajsSink}. */
-export interface KafkajsSinkOptions {
-  readonly acks: -1 | 0 | 1;
-  readonly timeoutMs: number;
-  readonly compression: CompressionTypes;
-  /**
-   * Told the topics of a call whose batches kafkajs sent in more than one broker request (it
-   * split the call across brokers, or retried it after a leader moved): the producer's own
-   * leader map is stale, refresh it.
-   */
-  readonly onLeadersMoved?: (topics: readonly string[]) => void;
-}
-
 /** Whether `error` (or an error it wraps, as kafkajs' retrier does) is {@link BatchAlreadyStoredError}. */
 function isAlreadyStored(error: unknown): boolean {
   let current = error;
@@ -74,31 +63,39 @@ function isAlreadyStored(error: unknown): boolean {
   return false;
 }
 
-function missingError(batch: SinkBatch, cause?: unknown): KafkaRetriableError {
-  return new KafkaRetriableError(
-    `Producing failed (topic ${batch.topic}, partition ${batch.partition}): the partition's leader moved while kafkajs sent the request, and no broker stored this batch. It is sent again.`,
+function missingError(batch: ProduceBatch, cause?: unknown): TransportError {
+  return new TransportError(
+    `the leader of partition ${batch.partition} of ${batch.topic} moved while kafkajs sent the request, and no broker stored this batch. It is sent again`,
     {
-      topic: batch.topic,
-      partition: batch.partition,
+      kind: 'protocol',
       kafkaType: 'NOT_LEADER_OR_FOLLOWER',
+      retriable: true,
+      transport: transportName,
       ...(cause === undefined ? {} : { cause }),
     },
   );
 }
 
+const compressionOf = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+} as const;
+
 /**
  * The sink on a kafkajs producer or transaction: one `sendBatch()` per call. It reports per
  * batch: when kafkajs splits a call across brokers (its metadata knows a leader moved) and one
- * part fails, the batches a broker stored are reported stored ({@link PartialSinkFailure}), as
+ * part fails, the batches a broker stored are reported stored ({@link PartialProduceFailure}), as
  * the broker requests' tracing saw them (`produce-trace.ts`), so the accumulator never sends them again;
  * kafkajs rolled back the sequence numbers of the failed part, so resending that part keeps
  * its sequence numbers and the broker drops a copy it already has.
  */
-export function kafkajsSink(target: () => BatchSender, options: KafkajsSinkOptions): Sink {
-  const { acks, timeoutMs, compression, onLeadersMoved } = options;
+export function kafkajsProduce(
+  target: () => BatchSender,
+  onLeadersMoved?: (topics: readonly string[]) => void,
+): Produce {
   /** The stored batches of a call, and whether kafkajs needed more than one broker request for it. */
-  const inspect = (batches: readonly SinkBatch[]): { stored: SinkResult[]; moved: boolean } => {
-    const stored: SinkResult[] = [];
+  const inspect = (batches: readonly ProduceBatch[]): { stored: ProduceResult[]; moved: boolean } => {
+    const stored: ProduceResult[] = [];
     let request: number | undefined;
     let moved = false;
     for (const batch of batches) {
@@ -114,7 +111,12 @@ export function kafkajsSink(target: () => BatchSender, options: KafkajsSinkOptio
     if (moved && onLeadersMoved !== undefined) onLeadersMoved([...new Set(batches.map((b) => b.topic))]);
     return { stored, moved };
   };
-  return async (batches: readonly SinkBatch[]): Promise<readonly SinkResult[]> => {
+  return async (
+    batches: readonly ProduceBatch[],
+    options: ProduceOptions,
+  ): Promise<readonly ProduceResult[]> => {
+    const { acks, timeoutMs } = options;
+    const compression = compressionOf[options.compression];
     // A wire record is a kafkajs message already (key, value, headers, timestamp in epoch ms,
     // which kafkajs takes as a number too, and the partition the accumulator placed it in).
     const byTopic = new Map<string, Message[]>();
@@ -142,9 +144,11 @@ export function kafkajsSink(target: () => BatchSender, options: KafkajsSinkOptio
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const { stored } = inspect(batches);
-      const failed = isAlreadyStored(error) ? missingError(batches[0] as SinkBatch, error) : error;
+      const failed = isAlreadyStored(error)
+        ? missingError(batches[0] as ProduceBatch, error)
+        : toTransportError(error);
       if (stored.length === 0) throw failed;
-      throw new PartialSinkFailure(stored, failed);
+      throw new PartialProduceFailure(stored, failed);
     }
     inspect(batches);
     if (acks === 0) {
@@ -155,7 +159,7 @@ export function kafkajsSink(target: () => BatchSender, options: KafkajsSinkOptio
         logAppendTime: '-1',
       }));
     }
-    const out: SinkResult[] = results.map((r) => ({
+    const out: ProduceResult[] = results.map((r) => ({
       topic: r.topicName,
       partition: r.partition,
       baseOffset: r.baseOffset ?? r.offset ?? '-1',
@@ -164,7 +168,7 @@ export function kafkajsSink(target: () => BatchSender, options: KafkajsSinkOptio
     // kafkajs answers without a partition whose leader moved to a broker that had answered
     // already in the same call: that batch was never stored.
     const missing = batches.find((b) => !out.some((r) => r.topic === b.topic && r.partition === b.partition));
-    if (missing !== undefined) throw new PartialSinkFailure(out, missingError(missing));
+    if (missing !== undefined) throw new PartialProduceFailure(out, missingError(missing));
     return out;
   };
 }

@@ -1,13 +1,9 @@
 import { createRequire } from 'node:module';
 import { ConfigError } from '@cascade/core';
+import { resolveKafkaConfig } from '@cascade/transport';
 import { describe, expect, it, vi } from 'vitest';
-import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './internal/kafkajs-patches.js';
-import {
-  createKafkaClient,
-  resolveKafkaConfig,
-  toKafkajsRetry,
-  toTransactionalKafkajsRetry,
-} from './kafka-config.js';
+import { createKafkaClient, toKafkajsRetry, toTransactionalKafkajsRetry } from './client.js';
+import { patchKafkajsNegativeTimeout, patchKafkajsStuckRequests } from './patches.js';
 
 interface RequestQueueLike {
   scheduleCheckPendingRequests(): void;
@@ -25,7 +21,7 @@ describe('resolveKafkaConfig', () => {
       connectionTimeoutMs: 3_000,
       authenticationTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
-      kafkajsLogLevel: 'info',
+      clientLogLevel: 'info',
     });
     expect(toKafkajsRetry(config.retry)).toEqual({
       initialRetryTime: 300,
@@ -135,7 +131,7 @@ describe('resolveKafkaConfig: unknown and misspelt keys', () => {
     const retry = fail({ brokers, retry: { retries: 3 } });
     expect(retry.field).toBe('kafka.retry.retries');
     expect(retry.message).toContain('Did you mean maximumAttempts?'); // kafkajs' name of it
-    expect(fail({ brokers, logLevel: 4 }).message).toContain('Did you mean kafkajsLogLevel?');
+    expect(fail({ brokers, logLevel: 4 }).message).toContain('Did you mean clientLogLevel?');
     expect(fail({ brokers, retry: { maximumAttemps: 3 } }).message).toContain(
       'Did you mean maximumAttempts?',
     );
@@ -170,7 +166,7 @@ describe('resolveKafkaConfig: unknown and misspelt keys', () => {
       requestTimeoutMs: 1,
       retry: { maximumAttempts: 2, nonRetryableErrorTypes: [], jitter: 0 },
       logger: undefined,
-      kafkajsLogLevel: 'warn',
+      clientLogLevel: 'warn',
     } as never);
     expect(config.clientId).toBe('c');
   });

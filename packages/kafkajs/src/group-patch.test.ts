@@ -5,7 +5,7 @@ import {
   patchKafkajsCoordinatorRediscovery,
   patchKafkajsFetchFailover,
   readReplicaForPartitions,
-} from './kafkajs-group-patch.js';
+} from './group-patch.js';
 
 /** A consumer group as `readReplicaForPartitions` sees it: nodes 1-3, partitions 0-2 led by 1. */
 function group(options: { nodes?: number[]; offline?: number[]; preferred?: Record<number, number> }) {

@@ -1,6 +1,6 @@
 /**
- * The connection config every Cascade package shares (producer, consumer, saga), and
- * {@link createKafkaClient}, which builds the kafkajs client from it.
+ * The connection config every Cascade package shares (producer, consumer, saga coordinator,
+ * participant, admin), and the transport it runs on.
  * @module
  */
 
@@ -9,7 +9,6 @@ import {
   ConfigError,
   type Logger,
   type LogLevel,
-  noopLogger,
   type OptionAliases,
   optionKeys,
   type ResolvedRetryPolicy,
@@ -24,16 +23,7 @@ import {
   retryPolicyKeys,
   safeLogger,
 } from '@cascade/core';
-import { Kafka, logLevel as KafkajsLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
-import { kafkajsLevelOf } from './internal/kafkajs-log.js';
-import {
-  patchKafkajsAllTopicsMetadata,
-  patchKafkajsNegativeTimeout,
-  patchKafkajsProduceEncoding,
-  patchKafkajsStuckRequests,
-} from './internal/kafkajs-patches.js';
-import { reportDeclinedPatch } from './internal/patch-report.js';
-import { patchKafkajsProduceTracing } from './internal/produce-trace.js';
+import type { Transport } from './transport.js';
 
 /** SASL/PLAIN or SASL/SCRAM credentials. */
 export interface SaslPasswordConfig {
@@ -166,18 +156,23 @@ export interface KafkaConfig {
    */
   readonly retry?: RetryPolicy;
   /**
-   * Where Cascade and kafkajs log. Records are redacted (SASL passwords never appear). kafkajs'
-   * records get Cascade levels: its error lines for conditions it retries and recovers from are
-   * debug or warn (see {@link kafkajsLogCreator}). `noopLogger` silences both.
+   * Where Cascade and its Kafka client log. Records are redacted (SASL passwords never appear).
+   * The client's records get Cascade levels: its error lines for conditions it retries and
+   * recovers from are debug or warn. `noopLogger` silences both.
    * @default warnings and errors to stderr, one line each (core's default logger)
    */
   readonly logger?: Logger;
   /**
-   * The lowest kafkajs level forwarded to `logger`, as kafkajs levels its records (before they
-   * are given Cascade levels).
+   * The lowest level of the Kafka client's own records forwarded to `logger`, as the client
+   * levels them (before they are given Cascade levels).
    * @default 'info'
    */
-  readonly kafkajsLogLevel?: LogLevel;
+  readonly clientLogLevel?: LogLevel;
+  /**
+   * The Kafka client Cascade runs on.
+   * @default the kafkajs transport (`@cascade/kafkajs`)
+   */
+  readonly transport?: Transport | undefined;
 }
 
 /** The keys of {@link KafkaConfig}. */
@@ -191,12 +186,14 @@ export const kafkaConfigKeys = optionKeys<KafkaConfig>({
   requestTimeoutMs: true,
   retry: true,
   logger: true,
-  kafkajsLogLevel: true,
+  clientLogLevel: true,
+  transport: true,
 });
 
-/** kafkajs' names of {@link KafkaConfig} options whose spelling is not close to Cascade's. */
+/** kafkajs' (and earlier Cascade) names of {@link KafkaConfig} options whose spelling is not close to Cascade's. */
 export const kafkaConfigAliases: OptionAliases = Object.freeze({
-  logLevel: 'kafkajsLogLevel',
+  logLevel: 'clientLogLevel',
+  kafkajsLogLevel: 'clientLogLevel',
   logCreator: 'logger',
 });
 
@@ -211,7 +208,9 @@ export interface ResolvedKafkaConfig {
   readonly requestTimeoutMs: number;
   readonly retry: ResolvedRetryPolicy;
   readonly logger: Logger;
-  readonly kafkajsLogLevel: LogLevel;
+  readonly clientLogLevel: LogLevel;
+  /** `undefined`: the default transport (kafkajs), chosen by the package that connects. */
+  readonly transport: Transport | undefined;
 }
 
 const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
@@ -286,158 +285,39 @@ export function resolveConnection(input: KafkaConfig, prefix: string): ResolvedK
     requestTimeoutMs: requireDurationMs(`${prefix}.requestTimeoutMs`, input.requestTimeoutMs ?? 30_000, 1),
     retry: resolveRetryPolicy(`${prefix}.retry`, input.retry),
     logger: safeLogger(input.logger),
-    kafkajsLogLevel: requireOneOf(`${prefix}.kafkajsLogLevel`, input.kafkajsLogLevel ?? 'info', [
+    clientLogLevel: requireOneOf(`${prefix}.clientLogLevel`, input.clientLogLevel ?? 'info', [
       'debug',
       'info',
       'warn',
       'error',
     ]),
+    transport: requireTransport(`${prefix}.transport`, input.transport),
   });
 }
 
-const toKafkajsLevel: Record<LogLevel, KafkajsLogLevel> = {
-  debug: KafkajsLogLevel.DEBUG,
-  info: KafkajsLogLevel.INFO,
-  warn: KafkajsLogLevel.WARN,
-  error: KafkajsLogLevel.ERROR,
-};
-
-/**
- * Bridges kafkajs' `logCreator` to a Cascade {@link Logger} (already redacting). Levels follow
- * {@link kafkajsLevelOf}: kafkajs' error lines for conditions it retries and recovers from
- * (a coordinator loading, a leader election, a rebalance, a connection retried) become debug or
- * warn, and error is kept for failures it gives up on. A record's `kafkajs` meta names its
- * kafkajs namespace; an `Error` kafkajs logs as the message becomes its text, the error in `error`.
- */
-export function kafkajsLogCreator(logger: Logger): () => (entry: LogEntry) => void {
-  return () =>
-    ({ namespace, level, log }) => {
-      const { message: text, timestamp: _timestamp, logger: _name, ...rest } = log;
-      // kafkajs' broker pool logs some errors as the Error itself.
-      const raw: unknown = text;
-      const message = typeof raw === 'string' ? raw : raw instanceof Error ? raw.message : String(raw);
-      const meta: Record<string, unknown> =
-        raw instanceof Error && rest.error === undefined ? { ...rest, error: raw } : rest;
-      const target = kafkajsLevelOf({ namespace, level, message, meta });
-      if (target === 'drop') return;
-      logger[target](message, { kafkajs: namespace, ...meta });
-    };
-}
-
-function toKafkajsSasl(sasl: SaslConfig): SASLOptions {
-  if (sasl.mechanism === 'oauthbearer') {
-    return { mechanism: 'oauthbearer', oauthBearerProvider: sasl.oauthBearerProvider };
+function requireTransport(field: string, transport: unknown): Transport | undefined {
+  if (transport === undefined) return undefined;
+  const like = transport as Partial<Transport> | null;
+  if (
+    typeof like !== 'object' ||
+    like === null ||
+    typeof like.client !== 'function' ||
+    typeof like.name !== 'string'
+  ) {
+    throw new ConfigError(
+      field,
+      'expected a Cascade transport (an object with `name` and `client(config)`).',
+    );
   }
-  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
-}
-
-/**
- * Builds the kafkajs client for a config: logging bridged to the config's logger, retries from
- * its {@link RetryPolicy}, and the `TimeoutNegativeWarning` fix applied (see
- * `internal/kafkajs-patches.ts`). `@cascade/consumer` builds its consumers on this client.
- *
- * @example
- * ```ts
- * const kafka = createKafkaClient({ brokers: ['127.0.0.1:9092'], clientId: 'billing' });
- * const admin = kafka.admin();
- * ```
- */
-export function createKafkaClient(config: KafkaConfig | ResolvedKafkaConfig): Kafka {
-  const resolved = isResolved(config) ? config : resolveKafkaConfig(config);
-  const log = resolved.logger;
-  reportDeclinedPatch(
-    log,
-    'negative-timeout',
-    patchKafkajsNegativeTimeout(),
-    'Node 24 may print TimeoutNegativeWarning for kafkajs timers.',
-  );
-  reportDeclinedPatch(
-    log,
-    'stuck-requests',
-    patchKafkajsStuckRequests(),
-    'a request in flight on a closing connection may never time out (a send or commit can hang after a broker restart).',
-  );
-  reportDeclinedPatch(
-    log,
-    'produce-encoding',
-    patchKafkajsProduceEncoding(),
-    "produce requests use kafkajs' slower encoder.",
-  );
-  reportDeclinedPatch(
-    log,
-    'produce-tracing',
-    patchKafkajsProduceTracing(),
-    'a batch stored by one broker of a split request may be sent again (a duplicate under idempotence after a leader change).',
-  );
-  reportDeclinedPatch(
-    log,
-    'all-topics-metadata',
-    patchKafkajsAllTopicsMetadata(),
-    'a producer start fails while any partition of the cluster is offline.',
-  );
-  const silent = resolved.logger === noopLogger;
-  return new Kafka({
-    brokers: [...resolved.brokers],
-    clientId: resolved.clientId,
-    ssl: resolved.ssl,
-    ...(resolved.sasl === undefined ? {} : { sasl: toKafkajsSasl(resolved.sasl) }),
-    connectionTimeout: resolved.connectionTimeoutMs,
-    authenticationTimeout: resolved.authenticationTimeoutMs,
-    requestTimeout: resolved.requestTimeoutMs,
-    enforceRequestTimeout: true,
-    retry: toKafkajsRetry(resolved.retry),
-    logLevel: silent ? KafkajsLogLevel.NOTHING : toKafkajsLevel[resolved.kafkajsLogLevel],
-    logCreator: kafkajsLogCreator(resolved.logger),
-  });
-}
-
-/** kafkajs' retry options for a resolved policy. */
-export function toKafkajsRetry(policy: ResolvedRetryPolicy): {
-  initialRetryTime: number;
-  maxRetryTime: number;
-  multiplier: number;
-  factor: number;
-  retries: number;
-} {
-  return {
-    initialRetryTime: policy.initialIntervalMs,
-    maxRetryTime: policy.maximumIntervalMs,
-    multiplier: policy.backoffCoefficient,
-    factor: policy.jitter,
-    retries: policy.maximumAttempts === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, policy.maximumAttempts - 1),
-  };
-}
-
-/**
- * A transactional producer's first kafkajs send retry, in ms. The send retried most is the first
- * of a transaction begun while the previous commit is still completing (`CONCURRENT_TRANSACTIONS`),
- * which clears within milliseconds: with the default 300 ms first interval about one back-to-back
- * transaction in eight waited 300 ms. The Java client retries that case after 20 ms as well.
- */
-export const transactionRetryStartMs = 20;
-
-/**
- * kafkajs retry settings for a transactional producer's sends: the first retry after
- * {@link transactionRetryStartMs}, and as many more retries as it takes for the backoffs to add
- * up to at least what the policy's own schedule waits, so a broker outage is ridden out as long
- * as before (the retries only start sooner).
- */
-export function toTransactionalKafkajsRetry(policy: ResolvedRetryPolicy): ReturnType<typeof toKafkajsRetry> {
-  const retry = toKafkajsRetry(policy);
-  if (retry.initialRetryTime <= transactionRetryStartMs || retry.retries === Number.MAX_SAFE_INTEGER) {
-    return { ...retry, initialRetryTime: Math.min(retry.initialRetryTime, transactionRetryStartMs) };
-  }
-  const backoff = (first: number, i: number) => Math.min(first * retry.multiplier ** i, retry.maxRetryTime);
-  let budget = 0;
-  for (let i = 0; i < retry.retries; i++) budget += backoff(retry.initialRetryTime, i);
-  let retries = 0;
-  for (let waited = 0; waited < budget; retries++) waited += backoff(transactionRetryStartMs, retries);
-  return { ...retry, initialRetryTime: transactionRetryStartMs, retries };
+  return transport as Transport;
 }
 
 const resolvedMarker = new WeakSet<object>();
 
-function isResolved(config: KafkaConfig | ResolvedKafkaConfig): config is ResolvedKafkaConfig {
+/** Whether `config` came from {@link resolveKafkaConfig} (or {@link resolveConnection}). */
+export function isResolvedKafkaConfig(
+  config: KafkaConfig | ResolvedKafkaConfig,
+): config is ResolvedKafkaConfig {
   return resolvedMarker.has(config);
 }
 

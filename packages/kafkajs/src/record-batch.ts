@@ -13,8 +13,6 @@
  * @module
  */
 
-import type { WireRecord } from './accumulator-types.js';
-
 /** A header value as kafkajs takes it. */
 type HeaderValue = Buffer | string | null | undefined;
 
@@ -41,35 +39,6 @@ export interface ProduceArgs {
       readonly messages: readonly ProduceMessage[];
     }[];
   }[];
-}
-
-/**
- * A record built by Cascade's producer: what the sink hands kafkajs, and what tells the
- * Produce encoder patch that a request is Cascade's to encode (raw kafkajs sends keep kafkajs'
- * own encoder).
- */
-export class OutboundRecord implements WireRecord {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: WireRecord['headers'];
-  readonly timestamp: number;
-  readonly sizeBytes: number;
-  partition: number;
-
-  constructor(
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: WireRecord['headers'],
-    timestamp: number,
-    sizeBytes: number,
-  ) {
-    this.key = key;
-    this.value = value;
-    this.headers = headers;
-    this.timestamp = timestamp;
-    this.sizeBytes = sizeBytes;
-    this.partition = -1;
-  }
 }
 
 // ---- CRC32C (Castagnoli), slice-by-8 -------------------------------------------------------

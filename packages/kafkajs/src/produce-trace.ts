@@ -21,8 +21,9 @@
  * @module
  */
 
-import { loadKafkajsModule } from './kafkajs-patches.js';
-import { OutboundRecord, type ProduceArgs } from './record-batch.js';
+import { OutboundRecord } from '@cascade/transport';
+import { loadKafkajsModule } from './patches.js';
+import type { ProduceArgs } from './record-batch.js';
 
 /** What the broker requests of one `sendBatch()` did with one batch. */
 export interface ProduceTrace {

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { createLogger, type LogLevel, type LogMeta } from '@cascade/core';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkajsLogCreator } from '../kafka-config.js';
-import { kafkajsLevelOf } from './kafkajs-log.js';
+import { kafkajsLogCreator } from './client.js';
+import { kafkajsLevelOf } from './log.js';
 
 type From = 'error' | 'warn' | 'info';
 const levels: Record<From, logLevel> = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO };

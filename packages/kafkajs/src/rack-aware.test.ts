@@ -13,7 +13,7 @@ import {
   rackAwareAssigner,
   rackAwareProtocolName,
   rackOf,
-} from './rack-aware-assigner.js';
+} from './rack-aware.js';
 
 function partitions(topic: string, racksPerPartition: string[][]): AssignPartition[] {
   return racksPerPartition.map((replicaRacks, partition) => ({ topic, partition, replicaRacks }));

@@ -11,7 +11,7 @@
 
 import type { LogLevel } from '@cascade/core';
 import { logLevel as KafkajsLogLevel } from 'kafkajs';
-import { loadKafkajsModule } from './kafkajs-patches.js';
+import { loadKafkajsModule } from './patches.js';
 
 /** A kafkajs log record as its `logCreator` receives it. */
 export interface KafkajsRecord {

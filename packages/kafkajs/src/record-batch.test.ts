@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { OutboundRecord } from '@cascade/transport';
 import { describe, expect, it } from 'vitest';
-import { patchKafkajsProduceEncoding } from './kafkajs-patches.js';
-import { crc32c, encodeProduceRequest, OutboundRecord, type ProduceArgs } from './record-batch.js';
+import { patchKafkajsProduceEncoding } from './patches.js';
+import { crc32c, encodeProduceRequest, type ProduceArgs } from './record-batch.js';
 
 const require = createRequire(import.meta.url);
 const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;

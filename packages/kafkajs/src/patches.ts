@@ -18,7 +18,8 @@
  */
 
 import { createRequire } from 'node:module';
-import { encodeProduceRequest, OutboundRecord, type ProduceArgs } from './record-batch.js';
+import { OutboundRecord } from '@cascade/transport';
+import { encodeProduceRequest, type ProduceArgs } from './record-batch.js';
 
 /** A module of kafkajs' own (`kafkajs/src/...`), or undefined if kafkajs' layout changed. */
 export function loadKafkajsModule<T>(path: string): T | undefined {

@@ -16,7 +16,7 @@ import { cluster, uniqueName } from '../support/kafka.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixture', import.meta.url));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const packageDirs = ['core', 'schema', 'producer', 'consumer', 'saga', 'testkit'] as const;
+const packageDirs = ['core', 'transport', 'kafkajs', 'schema', 'producer', 'consumer', 'saga', 'testkit'] as const;
 
 interface Run {
   readonly code: number | null;
@@ -432,6 +432,8 @@ describe('the published packages', () => {
     expect(required.code, described(required)).toBe(0);
     expect(JSON.parse(required.stdout)).toEqual({
       core: 'function',
+      transport: 'function',
+      kafkajs: 'object',
       schema: 'function',
       producer: 'function',
       consumer: 'function',

@@ -47,7 +47,12 @@ describe('Cascade errors', () => {
       readonly code = 'CASCADE_CONFIG';
     }
     Object.defineProperty(ConfigErrorCopy, 'name', { value: 'ConfigError' });
-    brandErrorClass(ConfigErrorCopy as unknown as abstract new (...args: never[]) => CascadeError);
+    brandErrorClass(
+      ConfigErrorCopy as unknown as abstract new (
+        ...args: never[]
+      ) => CascadeError,
+      '@cascade/core',
+    );
     const copy = new ConfigErrorCopy('from the other copy');
 
     expect(copy instanceof ConfigError).toBe(true);
@@ -56,6 +61,33 @@ describe('Cascade errors', () => {
     expect(isCascadeError(copy)).toBe(true);
     expect(new Error('plain') instanceof CascadeError).toBe(false);
     expect(new ConfigError('a', 'b') instanceof ClosedError).toBe(false);
+  });
+
+  it('keep two classes of one name in different packages apart', () => {
+    class SameName extends CascadeError {
+      readonly code = 'CASCADE_A';
+      constructor() {
+        super('a', false);
+      }
+    }
+    const First = SameName;
+    brandErrorClass(First, '@cascade/first');
+    const second = (() => {
+      class SameName extends CascadeError {
+        readonly code = 'CASCADE_B';
+        constructor() {
+          super('b', false);
+        }
+      }
+      brandErrorClass(SameName, '@cascade/second');
+      return SameName;
+    })();
+    expect(new First() instanceof second).toBe(false);
+    expect(new second() instanceof First).toBe(false);
+    expect(new First() instanceof First).toBe(true);
+    // A subclass nobody branded does not inherit its parent's brand.
+    class Unbranded extends First {}
+    expect(new First() instanceof Unbranded).toBe(false);
   });
 
   it('find the first Cascade error through causes and aggregate errors', () => {

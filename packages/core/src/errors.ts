@@ -23,6 +23,8 @@ import { type SerializedError, serializeError } from './error-serialization.js';
 
 const brand: unique symbol = Symbol.for('cascade.error');
 const classBrandPrefix = 'cascade.error.class:';
+/** The static field of a branded class that holds its brand's key. */
+const classBrandKey: unique symbol = Symbol.for('cascade.error.classBrand');
 
 /** A Cascade error code: a string with the `CASCADE_` prefix, declared `as const` by each package. */
 export type CascadeErrorCode = `CASCADE_${string}`;
@@ -89,20 +91,29 @@ export abstract class CascadeError extends Error {
         if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
         if (!(brand in value)) return false;
         if ((this as unknown) === CascadeError) return true;
-        return Symbol.for(classBrandPrefix + this.name) in value;
+        // Only a class branded itself has a brand; a subclass does not inherit its parent's.
+        const key = Object.hasOwn(this, classBrandKey)
+          ? (this as unknown as Record<symbol, string>)[classBrandKey]
+          : undefined;
+        return key !== undefined && Symbol.for(key) in value;
       },
     });
   }
 }
 
 /**
- * Brands a Cascade error class so `instanceof` works across duplicate installs.
- * Call it once after each concrete class declaration: `brandErrorClass(ConfigError)`.
+ * Brands a Cascade error class so `instanceof` works across duplicate installs of its package.
+ * The brand is the package and the class name (`@cascade/producer/UnknownTopicError`): two
+ * classes of one name in different packages stay different. Call it once after each class
+ * declaration: `brandErrorClass(ConfigError, '@cascade/core')`.
  */
-export function brandErrorClass(errorClass: abstract new (...args: never[]) => CascadeError): void {
-  Object.defineProperty(errorClass.prototype, Symbol.for(classBrandPrefix + errorClass.name), {
-    value: true,
-  });
+export function brandErrorClass(
+  errorClass: abstract new (...args: never[]) => CascadeError,
+  packageName: `@cascade/${string}`,
+): void {
+  const key = `${classBrandPrefix}${packageName}/${errorClass.name}`;
+  Object.defineProperty(errorClass, classBrandKey, { value: key });
+  Object.defineProperty(errorClass.prototype, Symbol.for(key), { value: true });
 }
 
 /** Whether `value` is a Cascade error (from any installed copy of Cascade). */
@@ -160,7 +171,7 @@ export class ConfigError extends CascadeError {
     this.field = field;
   }
 }
-brandErrorClass(ConfigError);
+brandErrorClass(ConfigError, '@cascade/core');
 
 /** A call on a component that has been closed (or is closing). Never retriable. */
 export class ClosedError extends CascadeError {
@@ -173,7 +184,7 @@ export class ClosedError extends CascadeError {
     this.component = component;
   }
 }
-brandErrorClass(ClosedError);
+brandErrorClass(ClosedError, '@cascade/core');
 
 /** An operation that did not finish within its deadline. Retriable. */
 export class TimeoutError extends CascadeError {
@@ -186,7 +197,7 @@ export class TimeoutError extends CascadeError {
     this.timeoutMs = timeoutMs;
   }
 }
-brandErrorClass(TimeoutError);
+brandErrorClass(TimeoutError, '@cascade/core');
 
 /** An operation cancelled by its `AbortSignal`. Not retriable: the caller asked to stop. */
 export class AbortedError extends CascadeError {
@@ -196,4 +207,4 @@ export class AbortedError extends CascadeError {
     super(`${operation} was aborted.`, false, options);
   }
 }
-brandErrorClass(AbortedError);
+brandErrorClass(AbortedError, '@cascade/core');

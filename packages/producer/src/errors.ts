@@ -63,7 +63,7 @@ export class KafkaRetriableError extends ProducerError {
     super(message, true, context);
   }
 }
-brandErrorClass(KafkaRetriableError);
+brandErrorClass(KafkaRetriableError, '@cascade/producer');
 
 /** A broker or client error nobody classified, or one that retrying cannot fix. Not retriable. */
 export class KafkaFatalError extends ProducerError {
@@ -72,7 +72,7 @@ export class KafkaFatalError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(KafkaFatalError);
+brandErrorClass(KafkaFatalError, '@cascade/producer');
 
 /** The brokers could not be reached (refused, closed, no broker available). Retriable. */
 export class KafkaConnectionError extends ProducerError {
@@ -81,7 +81,7 @@ export class KafkaConnectionError extends ProducerError {
     super(message, true, context);
   }
 }
-brandErrorClass(KafkaConnectionError);
+brandErrorClass(KafkaConnectionError, '@cascade/producer');
 
 /** SASL authentication failed. The message never holds the credentials. Not retriable. */
 export class AuthenticationError extends ProducerError {
@@ -90,7 +90,7 @@ export class AuthenticationError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(AuthenticationError);
+brandErrorClass(AuthenticationError, '@cascade/producer');
 
 /** The principal may not write to the topic (or use the transactional id / cluster). Not retriable. */
 export class AuthorizationError extends ProducerError {
@@ -99,7 +99,7 @@ export class AuthorizationError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(AuthorizationError);
+brandErrorClass(AuthorizationError, '@cascade/producer');
 
 /** The record (or its batch) is larger than the broker or `maxRequestBytes` allows. Not retriable. */
 export class RecordTooLargeError extends ProducerError {
@@ -108,7 +108,7 @@ export class RecordTooLargeError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(RecordTooLargeError);
+brandErrorClass(RecordTooLargeError, '@cascade/producer');
 
 /** The topic does not exist (and the broker does not create topics on use). Not retriable. */
 export class UnknownTopicError extends ProducerError {
@@ -117,7 +117,7 @@ export class UnknownTopicError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(UnknownTopicError);
+brandErrorClass(UnknownTopicError, '@cascade/producer');
 
 /**
  * A record was not acknowledged within `deliveryTimeoutMs` (or a request timed out). Retriable.
@@ -129,7 +129,7 @@ export class DeliveryTimeoutError extends ProducerError {
     super(message, true, context);
   }
 }
-brandErrorClass(DeliveryTimeoutError);
+brandErrorClass(DeliveryTimeoutError, '@cascade/producer');
 
 /**
  * The partition has fewer in-sync replicas than its `min.insync.replicas`, so the broker refuses
@@ -145,7 +145,7 @@ export class NotEnoughReplicasError extends ProducerError {
     super(message, true, context);
   }
 }
-brandErrorClass(NotEnoughReplicasError);
+brandErrorClass(NotEnoughReplicasError, '@cascade/producer');
 
 /**
  * Another producer with the same `transactionalId` started: this one is fenced and refuses
@@ -157,7 +157,7 @@ export class ProducerFencedError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(ProducerFencedError);
+brandErrorClass(ProducerFencedError, '@cascade/producer');
 
 /** `bufferMemoryBytes` stayed full for `maxBlockMs`: the brokers do not keep up. Retriable. */
 export class BufferFullError extends ProducerError {
@@ -169,7 +169,7 @@ export class BufferFullError extends ProducerError {
     this.waitedMs = waitedMs;
   }
 }
-brandErrorClass(BufferFullError);
+brandErrorClass(BufferFullError, '@cascade/producer');
 
 /** The circuit breaker is open: the cluster failed recently, so the send failed fast. Retriable. */
 export class CircuitOpenError extends ProducerError {
@@ -178,7 +178,7 @@ export class CircuitOpenError extends ProducerError {
     super(message, true, context);
   }
 }
-brandErrorClass(CircuitOpenError);
+brandErrorClass(CircuitOpenError, '@cascade/producer');
 
 /** The key or value serde (or an interceptor's output) failed to produce bytes. Not retriable. */
 export class ProducerSerializationError extends ProducerError {
@@ -187,7 +187,7 @@ export class ProducerSerializationError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(ProducerSerializationError);
+brandErrorClass(ProducerSerializationError, '@cascade/producer');
 
 /**
  * A call that the transaction state forbids: `send()` outside `transaction()` on a
@@ -200,4 +200,4 @@ export class TransactionStateError extends ProducerError {
     super(message, false, context);
   }
 }
-brandErrorClass(TransactionStateError);
+brandErrorClass(TransactionStateError, '@cascade/producer');

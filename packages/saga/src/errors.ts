@@ -51,7 +51,7 @@ export class UnknownSagaError extends CascadeError {
     this.registeredVersions = registered;
   }
 }
-brandErrorClass(UnknownSagaError);
+brandErrorClass(UnknownSagaError, '@cascade/saga');
 
 /** A saga record (an event, a command, a reply, a state) that cannot be read. A poison pill. */
 export class MalformedSagaRecordError extends CascadeError {
@@ -71,7 +71,7 @@ export class MalformedSagaRecordError extends CascadeError {
     this.field = field;
   }
 }
-brandErrorClass(MalformedSagaRecordError);
+brandErrorClass(MalformedSagaRecordError, '@cascade/saga');
 
 /** Two definitions were registered under one name and version. */
 export class DuplicateSagaDefinitionError extends CascadeError {
@@ -85,7 +85,7 @@ export class DuplicateSagaDefinitionError extends CascadeError {
     );
   }
 }
-brandErrorClass(DuplicateSagaDefinitionError);
+brandErrorClass(DuplicateSagaDefinitionError, '@cascade/saga');
 
 /**
  * The coordinator's `start()` found registered participants whose command topic does not exist:
@@ -111,7 +111,7 @@ export class MissingCommandTopicsError extends CascadeError {
     this.topics = sorted.map(({ topic }) => topic);
   }
 }
-brandErrorClass(MissingCommandTopicsError);
+brandErrorClass(MissingCommandTopicsError, '@cascade/saga');
 
 /**
  * An operation (an operator's `resolve()`) named a saga id the coordinator does not know: no state
@@ -131,7 +131,7 @@ export class SagaNotFoundError extends CascadeError {
     this.sagaId = sagaId;
   }
 }
-brandErrorClass(SagaNotFoundError);
+brandErrorClass(SagaNotFoundError, '@cascade/saga');
 
 /**
  * A `begin()` named a saga id that has begun already, as another saga or with another input: the
@@ -163,7 +163,7 @@ export class SagaConflictError extends CascadeError {
     this.conflict = conflict;
   }
 }
-brandErrorClass(SagaConflictError);
+brandErrorClass(SagaConflictError, '@cascade/saga');
 
 /**
  * The coordinator's view of the saga log did not read up to the end of a log partition within the
@@ -190,4 +190,4 @@ export class SagaRestoreTimeoutError extends CascadeError {
     this.timeoutMs = timeoutMs;
   }
 }
-brandErrorClass(SagaRestoreTimeoutError);
+brandErrorClass(SagaRestoreTimeoutError, '@cascade/saga');

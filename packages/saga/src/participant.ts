@@ -41,7 +41,7 @@ export class BusinessFailure extends CascadeError {
     this.details = details;
   }
 }
-brandErrorClass(BusinessFailure);
+brandErrorClass(BusinessFailure, '@cascade/saga');
 
 /** What a command handler sees besides the payload. */
 export interface CommandContext {

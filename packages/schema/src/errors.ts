@@ -95,7 +95,7 @@ export class SerializationError extends CascadeError {
     this.schemaId = options.schemaId;
   }
 }
-brandErrorClass(SerializationError);
+brandErrorClass(SerializationError, '@cascade/schema');
 
 /** Why bytes could not be deserialized: see {@link DeserializationError.reason}. */
 export const DeserializationFailures = {
@@ -167,7 +167,7 @@ export class DeserializationError extends CascadeError {
     this.fieldPath = options.fieldPath;
   }
 }
-brandErrorClass(DeserializationError);
+brandErrorClass(DeserializationError, '@cascade/schema');
 
 /**
  * The registry refused a schema as incompatible with the subject's existing versions under the
@@ -195,7 +195,7 @@ export class SchemaIncompatibleError extends CascadeError {
     this.reasons = redacted;
   }
 }
-brandErrorClass(SchemaIncompatibleError);
+brandErrorClass(SchemaIncompatibleError, '@cascade/schema');
 
 /**
  * A schema the serde needs is not in the registry: a fixed schema id that does not exist, a
@@ -217,7 +217,7 @@ export class SchemaNotFoundError extends CascadeError {
     this.schemaId = context.schemaId;
   }
 }
-brandErrorClass(SchemaNotFoundError);
+brandErrorClass(SchemaNotFoundError, '@cascade/schema');
 
 /** A schema that is not valid Avro (or that the registry rejects as invalid). Not retriable. */
 export class InvalidSchemaError extends CascadeError {
@@ -235,7 +235,7 @@ export class InvalidSchemaError extends CascadeError {
     this.schemaId = context.schemaId;
   }
 }
-brandErrorClass(InvalidSchemaError);
+brandErrorClass(InvalidSchemaError, '@cascade/schema');
 
 /**
  * The schema registry could not be reached, timed out or answered 5xx/429, on every attempt.
@@ -264,7 +264,7 @@ export class RegistryUnavailableError extends CascadeError {
     this.attempts = attempts;
   }
 }
-brandErrorClass(RegistryUnavailableError);
+brandErrorClass(RegistryUnavailableError, '@cascade/schema');
 
 /**
  * The registry refused the credentials (HTTP 401) or the permission (HTTP 403). Not retriable:
@@ -285,7 +285,7 @@ export class RegistryAuthError extends CascadeError {
     this.status = status;
   }
 }
-brandErrorClass(RegistryAuthError);
+brandErrorClass(RegistryAuthError, '@cascade/schema');
 
 /**
  * The registry answered an error Cascade does not map to a more specific class (e.g. HTTP 422
@@ -319,4 +319,4 @@ export class RegistryRequestError extends CascadeError {
     this.registryErrorCode = registryErrorCode;
   }
 }
-brandErrorClass(RegistryRequestError);
+brandErrorClass(RegistryRequestError, '@cascade/schema');

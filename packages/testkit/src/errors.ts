@@ -39,7 +39,7 @@ export class JavaNotFoundError extends CascadeError {
     this.requiredVersion = requiredVersion;
   }
 }
-brandErrorClass(JavaNotFoundError);
+brandErrorClass(JavaNotFoundError, '@cascade/testkit');
 
 /** The `mvn` command is not installed (or not where it was said to be). */
 export class MavenNotFoundError extends CascadeError {
@@ -54,7 +54,7 @@ export class MavenNotFoundError extends CascadeError {
     );
   }
 }
-brandErrorClass(MavenNotFoundError);
+brandErrorClass(MavenNotFoundError, '@cascade/testkit');
 
 /** Maven could not reach its repository (Maven Central or the configured mirror). Retriable. */
 export class MavenCentralUnreachableError extends CascadeError {
@@ -75,7 +75,7 @@ export class MavenCentralUnreachableError extends CascadeError {
     this.outputTail = outputTail;
   }
 }
-brandErrorClass(MavenCentralUnreachableError);
+brandErrorClass(MavenCentralUnreachableError, '@cascade/testkit');
 
 /** Maven ran but could not resolve an artifact (a wrong version, a broken download). */
 export class ArtifactResolutionError extends CascadeError {
@@ -93,7 +93,7 @@ export class ArtifactResolutionError extends CascadeError {
     this.outputTail = outputTail;
   }
 }
-brandErrorClass(ArtifactResolutionError);
+brandErrorClass(ArtifactResolutionError, '@cascade/testkit');
 
 /** A port the testkit was told to use is already taken. */
 export class PortInUseError extends CascadeError {
@@ -109,7 +109,7 @@ export class PortInUseError extends CascadeError {
     this.port = port;
   }
 }
-brandErrorClass(PortInUseError);
+brandErrorClass(PortInUseError, '@cascade/testkit');
 
 /** A server the testkit started exited or did not become ready in time. Carries the tail of its log. */
 export abstract class ServerStartError extends CascadeError {
@@ -139,7 +139,7 @@ export class BrokerStartError extends ServerStartError {
     super('The Kafka broker', reason, logFile, logTail, options);
   }
 }
-brandErrorClass(BrokerStartError);
+brandErrorClass(BrokerStartError, '@cascade/testkit');
 
 /** Apicurio Registry exited or did not become ready in time. */
 export class RegistryStartError extends ServerStartError {
@@ -149,7 +149,7 @@ export class RegistryStartError extends ServerStartError {
     super('The schema registry', reason, logFile, logTail, options);
   }
 }
-brandErrorClass(RegistryStartError);
+brandErrorClass(RegistryStartError, '@cascade/testkit');
 
 /** An operation the cluster's mode does not offer (restarting a broker you did not start). */
 export class UnsupportedOperationError extends CascadeError {
@@ -159,7 +159,7 @@ export class UnsupportedOperationError extends CascadeError {
     super(`${operation} is only offered for a local JVM cluster; this cluster is '${mode}'.`, false, options);
   }
 }
-brandErrorClass(UnsupportedOperationError);
+brandErrorClass(UnsupportedOperationError, '@cascade/testkit');
 
 /**
  * The Docker path was chosen (`mode: 'docker'`) and `testcontainers`, an optional peer dependency
@@ -180,4 +180,4 @@ export class TestcontainersMissingError extends CascadeError {
     );
   }
 }
-brandErrorClass(TestcontainersMissingError);
+brandErrorClass(TestcontainersMissingError, '@cascade/testkit');

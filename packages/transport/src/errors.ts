@@ -60,7 +60,7 @@ export class TransportError extends CascadeError {
     this.transport = options.transport;
   }
 }
-brandErrorClass(TransportError);
+brandErrorClass(TransportError, '@cascade/transport');
 
 /** Whether `value` is a {@link TransportError} (from any installed copy). */
 export function isTransportError(value: unknown): value is TransportError {

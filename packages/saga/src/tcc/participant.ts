@@ -290,4 +290,4 @@ export class TccPhaseError extends CascadeError {
     this.name = type;
   }
 }
-brandErrorClass(TccPhaseError);
+brandErrorClass(TccPhaseError, '@cascade/saga');

@@ -4,9 +4,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createConsumer, SendToDlt, transactionalIdFor } from '@cascade/consumer';
+import { createConsumer, SendToDlt } from '@cascade/consumer';
 import { string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
+import { transactionalIdFor } from '../../packages/consumer/src/internal/eos-runner.js';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 import { committed, produce, readTopic, text } from './helpers.js';
 

@@ -3,7 +3,7 @@
 // transaction (output and offsets) then fails and never becomes visible.
 
 import { noopLogger } from '@cascade/core';
-import { createKafkaClient, ProducerFencedError, resolveKafkaConfig } from '@cascade/producer';
+import { ProducerFencedError, resolveKafkaConfig, transportClientOf } from '@cascade/producer';
 import { describe, expect, it } from 'vitest';
 // The registry of per-partition producers is internal; the scheme is what this test pins.
 import { createTransactionalOutputs } from '../../packages/consumer/src/internal/eos-runner.js';
@@ -21,13 +21,13 @@ describe('exactly-once fencing', () => {
     const config = resolveKafkaConfig({ brokers: cluster().brokers });
     const options = { transactionalIdPrefix: groupId, transactionTimeoutMs: 30_000, producer: {} };
     const zombie = createTransactionalOutputs(
-      createKafkaClient(config),
+      transportClientOf(config),
       config,
       groupId,
       options,
       noopLogger,
     );
-    const owner = createTransactionalOutputs(createKafkaClient(config), config, groupId, options, noopLogger);
+    const owner = createTransactionalOutputs(transportClientOf(config), config, groupId, options, noopLogger);
     try {
       const { producer: zombieProducer } = await zombie.producerFor(input, 0);
       // The partition moves: the new owner initialises the same transactional id.

@@ -2,7 +2,7 @@
 // sets broker.rack), so the assignment must follow the racks the broker reports, not only balance.
 // Member ids start with the client id, and the assigner breaks ties by member id: the member in the
 // broker's rack sorts last, so a merely balanced assignment would give it the smaller share.
-import { type Consumer, createConsumer, rackAwareAssigner } from '@cascade/consumer';
+import { type Consumer, createConsumer } from '@cascade/consumer';
 import { json } from '@cascade/schema';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
@@ -29,7 +29,7 @@ async function group(topic: string, members: ReadonlyArray<{ clientId: string; r
       kafka: { brokers: cluster().brokers, clientId: `${clientId}-${uniqueName('c')}` },
       groupId,
       rackId: rack,
-      partitionAssigners: [rackAwareAssigner({ rack })],
+      assignors: ['rack-aware'],
     });
     consumer.subscribe({ topic, value: json(), handler: () => {} });
     cleanups.push(() => consumer.stop());

@@ -48,7 +48,7 @@ export interface SteadyStream {
  * Not a raw kafkajs producer: kafkajs 2.2.4 can resolve a `send()` whose records for one
  * partition no broker stored (its retry skips a broker that answered the first attempt, and a
  * partition whose leader moved to that broker is never sent; kafkajs#1303). Cascade's sink
- * sends such a partition again (`kafkajs-sink.ts`), so "acknowledged" here means stored.
+ * sends such a partition again (`packages/kafkajs/src/produce.ts`), so "acknowledged" here means stored.
  */
 export async function steadyStream(
   brokers: readonly string[],

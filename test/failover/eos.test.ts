@@ -2,12 +2,13 @@
 // while brokers die: first the one hosting the group coordinator, then (once it is back) the one
 // hosting the transaction coordinator of a transactional id in use. 20,000 records stream into
 // the input; the output, read read_committed, must hold each input record exactly once.
-import { createConsumer, transactionalIdFor } from '@cascade/consumer';
+import { createConsumer } from '@cascade/consumer';
 import { createLogger, type LogMeta } from '@cascade/core';
 import { json } from '@cascade/schema';
 import { type Cluster, startCluster } from '@cascade/testkit';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transactionalIdFor } from '../../packages/consumer/src/internal/eos-runner.js';
 import { uniqueName, waitFor } from '../support/kafka.js';
 import { failoverLogger, rawClient, type StreamValue, steadyStream } from './consumer-stream.js';
 import { createTopics, readCommitted, readToHighWatermark } from './producer-support.js';

@@ -1,12 +1,12 @@
 // Rack awareness on a three-node cluster whose node i + 1 is in rack r(i + 1) and whose brokers
 // serve fetches from followers in the client's rack (RackAwareReplicaSelector, set by the
-// testkit): rackAwareAssigner gives each member the partitions with a replica in its rack, and the
+// testkit): the `rack-aware` assignor gives each member the partitions with a replica in its rack, and the
 // assignment follows members that move to other racks (KIP-881); and a consumer with a rackId is
 // pointed by the leader at the follower in its rack and fetches from it, while a consumer without
 // one fetches from the leader (KIP-392). Which broker served the fetches comes from kafkajs'
 // "Request Fetch" / "Response Fetch" debug lines; the figures are printed and kept in
 // docs/rack-awareness-notes.md.
-import { type Consumer, createConsumer, rackAwareAssigner } from '@cascade/consumer';
+import { type Consumer, createConsumer } from '@cascade/consumer';
 import type { Logger, LogMeta } from '@cascade/core';
 import { string } from '@cascade/schema';
 import { type Cluster, startCluster } from '@cascade/testkit';
@@ -99,7 +99,7 @@ describe('rack awareness on three racks', () => {
     }
   }
 
-  describe('rackAwareAssigner', () => {
+  describe("the 'rack-aware' assignor", () => {
     interface Handled {
       readonly member: string;
       readonly partition: number;
@@ -129,7 +129,7 @@ describe('rack awareness on three racks', () => {
           groupId,
           fromBeginning: true,
           rackId: rack,
-          partitionAssigners: [rackAwareAssigner({ rack })],
+          assignors: ['rack-aware'],
         });
         consumer.subscribe({
           topic,

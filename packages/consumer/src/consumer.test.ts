@@ -1,5 +1,6 @@
 import { ConfigError } from '@cascade/core';
 import { string } from '@cascade/schema';
+import { TransportError, type TransportErrorKind } from '@cascade/transport';
 import { describe, expect, it } from 'vitest';
 import { createConsumer, isStartupState } from './consumer.js';
 
@@ -62,30 +63,36 @@ describe('Consumer.subscribe', () => {
 });
 
 describe('crash logging', () => {
-  const protocolError = (type: string) =>
-    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+  const transportError = (kind: TransportErrorKind, kafkaType?: string, cause?: unknown) =>
+    new TransportError(kafkaType ?? kind, {
+      kind,
+      retriable: kind !== 'protocol',
+      transport: 'test',
+      ...(kafkaType === undefined ? {} : { kafkaType }),
+      ...(cause === undefined ? {} : { cause }),
+    });
+  const protocolError = (type: string) => transportError('protocol', type);
 
   it('takes a crash on the coordinator loading, no leader yet or a rebalance, directly or as a cause, for a start-up state', () => {
     expect(isStartupState(protocolError('GROUP_LOAD_IN_PROGRESS'))).toBe(true);
     expect(isStartupState(protocolError('GROUP_COORDINATOR_NOT_AVAILABLE'))).toBe(true);
-    const retriesExceeded = Object.assign(new Error('Number of retries exceeded'), {
-      name: 'KafkaJSNumberOfRetriesExceeded',
-      cause: protocolError('LEADER_NOT_AVAILABLE'),
-    });
-    expect(isStartupState(retriesExceeded)).toBe(true);
-    const nonRetriable = Object.assign(new Error('wrapped'), {
-      originalError: protocolError('REBALANCE_IN_PROGRESS'),
-    });
-    expect(isStartupState(nonRetriable)).toBe(true);
+    expect(isStartupState(protocolError('NOT_COORDINATOR_FOR_GROUP'))).toBe(true);
+    expect(isStartupState(transportError('unknown', undefined, protocolError('LEADER_NOT_AVAILABLE')))).toBe(
+      true,
+    );
+    const wrapped = new Error('wrapped', { cause: protocolError('REBALANCE_IN_PROGRESS') });
+    expect(isStartupState(wrapped)).toBe(true);
   });
 
-  it('takes a lost connection or an authorization failure for more than a start-up state', () => {
+  it('takes a lost connection, an authorization failure or an error of no transport for more than a start-up state', () => {
+    expect(isStartupState(transportError('connection'))).toBe(false);
+    expect(isStartupState(protocolError('GROUP_AUTHORIZATION_FAILED'))).toBe(false);
+    // The Kafka error name counts only on a transport's error, not on any object that has a `type`.
     expect(
       isStartupState(
-        Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }),
+        Object.assign(new Error('x'), { name: 'KafkaJSProtocolError', type: 'GROUP_LOAD_IN_PROGRESS' }),
       ),
     ).toBe(false);
-    expect(isStartupState(protocolError('GROUP_AUTHORIZATION_FAILED'))).toBe(false);
     expect(isStartupState('GROUP_LOAD_IN_PROGRESS')).toBe(false);
   });
 });

@@ -1,18 +1,26 @@
 /**
  * `createConsumer()`: a typed Kafka consumer with manual commits after processing, partition and
- * key concurrency, back-pressure, retries, retry topics and dead letters, over kafkajs.
+ * key concurrency, back-pressure, retries, retry topics and dead letters, over the transport of
+ * its connection config (`@cascade/transport`; kafkajs by default).
  * @module
  */
 
 import { Lifecycle, type LifecycleState, type Logger } from '@cascade/core';
-import type { EachBatchPayload, Kafka, Consumer as KafkajsConsumer } from 'kafkajs';
+import { transportClientOf } from '@cascade/producer';
+import {
+  type FetchedBatchPayload,
+  isTransportError,
+  type TopicAssignment,
+  type TransportClient,
+  type TransportConsumer,
+  type TransportError,
+} from '@cascade/transport';
 import { subscriptionsOf } from './decorators.js';
-import { ConsumerCrashedError } from './errors.js';
+import { ConsumerCrashedError, toConsumerError } from './errors.js';
 import { runBatch, waitOrAbandon } from './internal/batch-runner.js';
 import { Committer } from './internal/committer.js';
 import { createTransactionalOutputs, runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
 import { InFlightLimit } from './internal/in-flight.js';
-import { createClient } from './internal/kafka-client.js';
 import { newPartitionState, type PartitionState, partitionKey } from './internal/partition-state.js';
 import { createPublisher, type Publisher } from './internal/publisher.js';
 import { RecordProcessor, type Signals, type Source } from './internal/record-processor.js';
@@ -56,8 +64,8 @@ export class Consumer {
   readonly #sources = new Map<string, Source>();
   #states = new Map<string, PartitionState>();
   #assigned: TopicPartition[] = [];
-  readonly #kafka: Kafka;
-  #consumer: KafkajsConsumer | undefined;
+  readonly #client: TransportClient;
+  #consumer: TransportConsumer | undefined;
   readonly #publisher: Publisher;
   readonly #processor: RecordProcessor;
   readonly #inFlight: InFlightLimit;
@@ -77,7 +85,7 @@ export class Consumer {
   constructor(options: ConsumerOptions) {
     this.#options = resolveConsumerOptions(options);
     this.#logger = this.#options.logger.child({ groupId: this.#options.groupId });
-    this.#kafka = createClient(this.#options.kafka);
+    this.#client = transportClientOf(this.#options.kafka);
     this.#publisher = createPublisher(this.#options.kafka);
     this.#inFlight = new InFlightLimit(this.#options.maxInFlight, (paused) =>
       this.#logger.debug(paused ? 'In-flight bound reached: fetching paused.' : 'Drained: fetching resumed.'),
@@ -100,6 +108,7 @@ export class Consumer {
       interceptors: this.#options.interceptors,
       publisher: this.#publisher,
       onError: (error) => this.#report(error),
+      timestampTypeOf: (record) => this.#consumer?.timestampTypeOf(record) ?? 'CreateTime',
     });
   }
 
@@ -150,9 +159,20 @@ export class Consumer {
   /**
    * Joins the group and starts consuming. Resolves once this member has its first assignment.
    * @throws UnknownTopicError when a subscribed topic or retry topic does not exist.
+   * @throws ConsumerKafkaError when the cluster cannot be reached, refuses the member (SASL,
+   * authorization) or the client fails otherwise; its `retriable` says whether a new attempt may
+   * succeed.
+   * @throws ConsumerCrashedError when the client crashes before the first assignment and does
+   * not restart.
    */
   start(): Promise<void> {
-    return this.#lifecycle.start(() => this.#start());
+    return this.#lifecycle.start(async () => {
+      try {
+        await this.#start();
+      } catch (error) {
+        throw isTransportError(error) ? toConsumerError(error, 'start', { groupId: this.groupId }) : error;
+      }
+    });
   }
 
   /**
@@ -160,7 +180,13 @@ export class Consumer {
    * their records stay uncommitted), commits, and leaves the group. Idempotent.
    */
   stop(): Promise<void> {
-    return this.#lifecycle.close(() => this.#stop());
+    return this.#lifecycle.close(async () => {
+      try {
+        await this.#stop();
+      } catch (error) {
+        throw isTransportError(error) ? toConsumerError(error, 'stop', { groupId: this.groupId }) : error;
+      }
+    });
   }
 
   /** Same as {@link stop}: `await using consumer = createConsumer(...)`. */
@@ -171,23 +197,28 @@ export class Consumer {
   /**
    * Moves the position of an assigned partition: the next record handled is at `offset`. Pass
    * `{ timestamp }` to replay from the first record at or after that time (epoch ms).
+   * @throws ConsumerKafkaError when the offsets cannot be read or the client refuses the seek.
    */
   async seek(target: TopicPartition & ({ offset: string } | { timestamp: number })): Promise<void> {
     const consumer = this.#consumer;
     if (consumer === undefined) throw new TypeError('seek() needs a started consumer.');
-    let offset: string;
-    if ('offset' in target) offset = target.offset;
-    else {
-      const admin = this.#kafka.admin();
-      await admin.connect();
-      try {
-        const found = await admin.fetchTopicOffsetsByTimestamp(target.topic, target.timestamp);
-        offset = found.find((p) => p.partition === target.partition)?.offset ?? '-1';
-      } finally {
-        await admin.disconnect();
+    try {
+      let offset: string;
+      if ('offset' in target) offset = target.offset;
+      else {
+        const admin = this.#client.admin();
+        await admin.connect();
+        try {
+          const found = await admin.fetchTopicOffsetsByTimestamp(target.topic, target.timestamp);
+          offset = found.find((p) => p.partition === target.partition)?.offset ?? '-1';
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
       }
+      consumer.seek({ topic: target.topic, partition: target.partition, offset });
+    } catch (error) {
+      throw toConsumerError(error, 'seek', { groupId: this.groupId, topic: target.topic });
     }
-    consumer.seek({ topic: target.topic, partition: target.partition, offset });
   }
 
   async #start(): Promise<void> {
@@ -195,64 +226,67 @@ export class Consumer {
       throw new TypeError('start() needs at least one subscribe() first.');
     await this.#resolveTopics();
     const opts = this.#options;
-    const consumer = this.#kafka.consumer({
+    const consumer = this.#client.consumer({
       groupId: opts.groupId,
-      sessionTimeout: opts.sessionTimeoutMs,
-      heartbeatInterval: opts.heartbeatIntervalMs,
-      rebalanceTimeout: opts.rebalanceTimeoutMs,
-      maxWaitTimeInMs: opts.fetchMaxWaitMs,
+      sessionTimeoutMs: opts.sessionTimeoutMs,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs,
+      rebalanceTimeoutMs: opts.rebalanceTimeoutMs,
+      fetchMaxWaitMs: opts.fetchMaxWaitMs,
       maxBytesPerPartition: opts.maxBytesPerPartition,
       maxBytes: opts.maxBytes,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      metadataMaxAge: opts.metadataMaxAgeMs,
+      metadataMaxAgeMs: opts.metadataMaxAgeMs,
+      readCommitted: true,
       ...(opts.rackId === undefined ? {} : { rackId: opts.rackId }),
-      ...(opts.partitionAssigners === undefined ? {} : { partitionAssigners: [...opts.partitionAssigners] }),
+      ...(opts.assignors === undefined ? {} : { assignors: opts.assignors }),
     });
     this.#consumer = consumer;
     if (opts.eos !== undefined) {
-      this.#eos = createTransactionalOutputs(this.#kafka, opts.kafka, opts.groupId, opts.eos, this.#logger);
+      this.#eos = createTransactionalOutputs(this.#client, opts.kafka, opts.groupId, opts.eos, this.#logger);
     }
     // Crashes since the last group join: a first crash on a routine start-up state is expected.
     let crashes = 0;
+    let resolveJoined: () => void = () => undefined;
+    let rejectJoined: (error: Error) => void = () => undefined;
     const joined = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        crashes = 0;
-        this.#ready = this.#onJoin(event.payload.memberAssignment);
-        void this.#ready.then(resolve, resolve);
-      });
-      consumer.on(consumer.events.CRASH, (event) => {
-        crashes++;
-        if (event.payload.restart) {
-          // The one log line of a crash (the bridge keeps kafkajs' own at debug).
-          const level = crashes === 1 && isStartupState(event.payload.error) ? 'debug' : 'warn';
-          this.#logger[level]('The kafkajs consumer crashed on a retriable error and restarts.', {
-            error: event.payload.error,
-            crashes,
-          });
-          return;
-        }
-        const error = new ConsumerCrashedError(opts.groupId, { cause: event.payload.error });
-        this.#logger.error(error.message, { error: event.payload.error });
-        this.#report(error);
-        reject(error);
-        // It will not restart: release everything and end in the `failed` state.
-        void this.#lifecycle
-          .close(async () => {
-            await this.#stop().catch(() => undefined);
-            throw error;
-          })
-          .catch(() => undefined);
-      });
+      resolveJoined = resolve;
+      rejectJoined = reject;
     });
-    consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
+    // Awaited below; a crash before then must not count as an unhandled rejection meanwhile.
+    joined.catch(() => undefined);
+    const onJoin = (assignment: TopicAssignment): void => {
+      crashes = 0;
+      this.#ready = this.#onJoin(assignment);
+      void this.#ready.then(resolveJoined, resolveJoined);
+    };
+    const onCrash = (cause: TransportError, restart: boolean): void => {
+      crashes++;
+      if (restart) {
+        // The one log line of a crash (the transport keeps the client's own at debug).
+        const level = crashes === 1 && isStartupState(cause) ? 'debug' : 'warn';
+        this.#logger[level]('The Kafka consumer crashed on a retriable error and restarts.', {
+          error: cause,
+          crashes,
+        });
+        return;
+      }
+      const error = new ConsumerCrashedError(opts.groupId, { cause });
+      this.#logger.error(error.message, { error: cause });
+      this.#report(error);
+      rejectJoined(error);
+      // It will not restart: release everything and end in the `failed` state.
+      void this.#lifecycle
+        .close(async () => {
+          await this.#stop().catch(() => undefined);
+          throw error;
+        })
+        .catch(() => undefined);
+    };
     await consumer.connect();
-    await consumer.subscribe({ topics: [...this.#sources.keys()], fromBeginning: opts.fromBeginning });
+    await consumer.subscribe([...this.#sources.keys()], opts.fromBeginning);
     await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
+      partitionsConcurrently: opts.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.#eachBatch(payload),
+      events: { onJoin, onRebalancing: () => this.#onRebalancing(), onCrash },
     });
     this.#timers.push(
       setInterval(() => void this.#beat(), opts.heartbeatIntervalMs),
@@ -266,20 +300,20 @@ export class Consumer {
   }
 
   async #resolveTopics(): Promise<void> {
-    const admin = this.#kafka.admin();
+    const admin = this.#client.admin();
     await admin.connect();
     let existing: Set<string>;
     try {
       existing = new Set(await admin.listTopics());
     } finally {
-      await admin.disconnect();
+      await admin.disconnect().catch(() => undefined);
     }
     for (const [topic, source] of resolveSources(this.#subscriptions, existing, this.#logger)) {
       this.#sources.set(topic, source);
     }
   }
 
-  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+  async #eachBatch(payload: FetchedBatchPayload): Promise<void> {
     this.#heartbeat = payload.heartbeat;
     // Records of a new assignment wait for its hooks (onPartitionsAssigned may rebuild state).
     if (this.#readyPending) await this.#ready;
@@ -335,12 +369,7 @@ export class Consumer {
     try {
       await heartbeat();
     } catch (error) {
-      const type = (error as { type?: unknown }).type;
-      if (
-        type === 'REBALANCE_IN_PROGRESS' ||
-        type === 'NOT_COORDINATOR_FOR_GROUP' ||
-        type === 'ILLEGAL_GENERATION'
-      ) {
+      if (isTransportError(error) && error.kafkaType !== undefined && rebalanceSignals.has(error.kafkaType)) {
         this.#onRebalancing();
       } else {
         this.#logger.debug('Heartbeat failed.', { error });
@@ -360,7 +389,7 @@ export class Consumer {
     );
     timer.unref();
     // Once in-flight records finished (or were abandoned): commit, then tell the application its
-    // partitions are revoked. Batches wait for this before returning, so kafkajs rejoins after it.
+    // partitions are revoked. Batches wait for this before returning, so the client rejoins after it.
     const revoking = [...this.#assigned];
     this.#revoking = (async () => {
       await this.#drained(generation.abandon.signal);
@@ -378,7 +407,7 @@ export class Consumer {
     })();
   }
 
-  async #onJoin(memberAssignment: Record<string, number[]>): Promise<void> {
+  async #onJoin(memberAssignment: TopicAssignment): Promise<void> {
     const next: TopicPartition[] = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
       partitions.map((partition) => ({ topic, partition })),
     );
@@ -471,8 +500,15 @@ export class Consumer {
   }
 }
 
+/** Heartbeat answers that mean the group is rebalancing (or moved on without this member's generation). */
+const rebalanceSignals: ReadonlySet<string> = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'ILLEGAL_GENERATION',
+]);
+
 /** Broker answers of a cluster (or group) still starting: the coordinator loading or moving, no leader yet. */
-const startupStates = new Set([
+const startupStates: ReadonlySet<string> = new Set([
   'GROUP_LOAD_IN_PROGRESS',
   'GROUP_COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR_FOR_GROUP',
@@ -481,18 +517,20 @@ const startupStates = new Set([
 ]);
 
 /**
- * Whether a kafkajs crash comes from a start-up state (its error or a cause of it): the first
- * such crash since a group join is logged at debug, other crashes at warn. @internal
+ * Whether a crash of the transport's consumer comes from a start-up state (the Kafka error name
+ * of its {@link TransportError}, or of one in its `cause` chain): the first such crash since a
+ * group join is logged at debug, other crashes at warn. @internal
  */
 export function isStartupState(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const { type, cause, originalError } = current as {
-      type?: unknown;
-      cause?: unknown;
-      originalError?: unknown;
-    };
-    if (typeof type === 'string' && startupStates.has(type)) return true;
-    current = cause ?? originalError;
+    if (
+      isTransportError(current) &&
+      current.kafkaType !== undefined &&
+      startupStates.has(current.kafkaType)
+    ) {
+      return true;
+    }
+    current = current.cause;
   }
   return false;
 }

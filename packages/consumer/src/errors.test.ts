@@ -1,14 +1,17 @@
 import { type CascadeError, ConfigError, isCascadeError, isRetriable } from '@cascade/core';
+import { TransportError } from '@cascade/transport';
 import { describe, expect, it } from 'vitest';
 import {
   CommitError,
   ConsumerCrashedError,
   ConsumerErrorCodes,
+  ConsumerKafkaError,
   DecoratorError,
   DltPublishError,
   HandlerTimeoutError,
   SendToDlt,
   SkipRecord,
+  toConsumerError,
   UnknownTopicError,
 } from './errors.js';
 import { resolveConsumerOptions } from './options.js';
@@ -27,6 +30,11 @@ describe('consumer errors', () => {
     [new CommitError('g'), ConsumerErrorCodes.Commit, true],
     [new ConsumerCrashedError('g'), ConsumerErrorCodes.Crashed, false],
     [new DecoratorError('x'), ConsumerErrorCodes.Decorator, false],
+    [
+      new ConsumerKafkaError('x', { operation: 'start', kind: 'connection', retriable: true }),
+      ConsumerErrorCodes.Kafka,
+      true,
+    ],
   ];
 
   it.each(cases)('%s has its declared code and retriable flag', (error, code, retriable) => {
@@ -45,6 +53,50 @@ describe('consumer errors', () => {
     expect(new HandlerTimeoutError(5, { topic: 'orders', partition: 1, offset: '2' }).message).toContain(
       '(topic orders, partition 1, offset 2)',
     );
+  });
+});
+
+describe('toConsumerError', () => {
+  const transportError = (options: ConstructorParameters<typeof TransportError>[1]) =>
+    new TransportError('Connection error: connect ECONNREFUSED 127.0.0.1:1', options);
+
+  it('turns a transport error into a ConsumerKafkaError that keeps its kind, Kafka error name and retriable', () => {
+    const cause = transportError({ kind: 'connection', retriable: true, transport: 'kafkajs' });
+    const error = toConsumerError(cause, 'start', { groupId: 'billing' });
+    expect(error).toBeInstanceOf(ConsumerKafkaError);
+    expect(error.code).toBe('CASCADE_CONSUMER_KAFKA');
+    expect(error.retriable).toBe(true);
+    expect(error.cause).toBe(cause);
+    expect(error).toMatchObject({ operation: 'start', kind: 'connection', groupId: 'billing' });
+    expect(error.message).toBe(
+      'Consumer start failed (group billing): Connection error: connect ECONNREFUSED 127.0.0.1:1. No broker could be reached: check `kafka.brokers` and that the cluster is up.',
+    );
+    const refused = toConsumerError(
+      new TransportError('Not authorized', {
+        kind: 'protocol',
+        kafkaType: 'GROUP_AUTHORIZATION_FAILED',
+        retriable: false,
+        transport: 'kafkajs',
+      }),
+      'seek',
+      { groupId: 'billing', topic: 'orders' },
+    );
+    expect(refused).toMatchObject({
+      retriable: false,
+      kafkaType: 'GROUP_AUTHORIZATION_FAILED',
+      topic: 'orders',
+    });
+    expect(refused.message).toContain(
+      '(group billing, topic orders): Not authorized [GROUP_AUTHORIZATION_FAILED]',
+    );
+  });
+
+  it("passes the consumer's own errors through and makes anything else a non-retriable ConsumerKafkaError", () => {
+    const unknownTopic = new UnknownTopicError(['orders']);
+    expect(toConsumerError(unknownTopic, 'start')).toBe(unknownTopic);
+    const other = toConsumerError(new Error('boom'), 'seek');
+    expect(other).toBeInstanceOf(ConsumerKafkaError);
+    expect(other).toMatchObject({ kind: 'unknown', retriable: false });
   });
 });
 

@@ -1,10 +1,19 @@
 /**
  * The errors of `@cascade/consumer`, and the two control signals a handler may throw
- * ({@link SendToDlt}, {@link SkipRecord}). Each has a stable `code`.
+ * ({@link SendToDlt}, {@link SkipRecord}). Each has a stable `code`. Errors of the transport
+ * (the Kafka client under the consumer) become {@link ConsumerKafkaError}s in one place,
+ * {@link toConsumerError}.
  * @module
  */
 
-import { brandErrorClass, CascadeError, type CascadeErrorOptions } from '@cascade/core';
+import {
+  brandErrorClass,
+  CascadeError,
+  type CascadeErrorOptions,
+  isCascadeError,
+  redactUrl,
+} from '@cascade/core';
+import { TransportError, type TransportErrorKind } from '@cascade/transport';
 
 /** The codes of the errors declared in `@cascade/consumer`. */
 export const ConsumerErrorCodes = {
@@ -16,6 +25,7 @@ export const ConsumerErrorCodes = {
   Commit: 'CASCADE_CONSUMER_COMMIT',
   Crashed: 'CASCADE_CONSUMER_CRASHED',
   Decorator: 'CASCADE_CONSUMER_DECORATOR',
+  Kafka: 'CASCADE_CONSUMER_KAFKA',
 } as const;
 
 /** One of {@link ConsumerErrorCodes}. */
@@ -52,7 +62,7 @@ export class SendToDlt extends CascadeError {
     super(reason, false, options);
   }
 }
-brandErrorClass(SendToDlt);
+brandErrorClass(SendToDlt, '@cascade/consumer');
 
 /** Thrown by a handler: skip this record (count it as handled, commit past it, no DLT). */
 export class SkipRecord extends CascadeError {
@@ -61,7 +71,7 @@ export class SkipRecord extends CascadeError {
     super(reason, false, options);
   }
 }
-brandErrorClass(SkipRecord);
+brandErrorClass(SkipRecord, '@cascade/consumer');
 
 /** A handler did not settle within `handlerTimeoutMs`. Retriable; its `signal` was aborted. */
 export class HandlerTimeoutError extends CascadeError {
@@ -82,7 +92,7 @@ export class HandlerTimeoutError extends CascadeError {
     this.offset = context.offset;
   }
 }
-brandErrorClass(HandlerTimeoutError);
+brandErrorClass(HandlerTimeoutError, '@cascade/consumer');
 
 /**
  * Publishing a record to its dead-letter or retry topic failed. Retriable: the partition stops
@@ -107,7 +117,7 @@ export class DltPublishError extends CascadeError {
     this.offset = context.offset;
   }
 }
-brandErrorClass(DltPublishError);
+brandErrorClass(DltPublishError, '@cascade/consumer');
 
 /** A subscribed (or retry / dead-letter) topic does not exist. Not retriable: create it first. */
 export class UnknownTopicError extends CascadeError {
@@ -122,7 +132,7 @@ export class UnknownTopicError extends CascadeError {
     this.topics = topics;
   }
 }
-brandErrorClass(UnknownTopicError);
+brandErrorClass(UnknownTopicError, '@cascade/consumer');
 
 /** Committing offsets failed (after the group moved on, or the coordinator was unreachable). Retriable. */
 export class CommitError extends CascadeError {
@@ -135,7 +145,7 @@ export class CommitError extends CascadeError {
     );
   }
 }
-brandErrorClass(CommitError);
+brandErrorClass(CommitError, '@cascade/consumer');
 
 /** The underlying client crashed and will not restart on its own. Not retriable: create a new consumer. */
 export class ConsumerCrashedError extends CascadeError {
@@ -146,7 +156,7 @@ export class ConsumerCrashedError extends CascadeError {
     this.groupId = groupId;
   }
 }
-brandErrorClass(ConsumerCrashedError);
+brandErrorClass(ConsumerCrashedError, '@cascade/consumer');
 
 /** A decorated handler class is malformed (no `@Subscribe` methods, a bad option). Not retriable. */
 export class DecoratorError extends CascadeError {
@@ -155,4 +165,84 @@ export class DecoratorError extends CascadeError {
     super(message, false, options);
   }
 }
-brandErrorClass(DecoratorError);
+brandErrorClass(DecoratorError, '@cascade/consumer');
+
+/** What the consumer was doing when the Kafka client failed, for {@link ConsumerKafkaError}. */
+export type ConsumerOperation = 'start' | 'seek' | 'stop' | 'ensure retry topics';
+
+/** Context of a {@link ConsumerKafkaError}. */
+export interface ConsumerKafkaErrorOptions extends CascadeErrorOptions {
+  readonly operation: ConsumerOperation;
+  readonly retriable: boolean;
+  readonly kind: TransportErrorKind;
+  readonly kafkaType?: string;
+  readonly groupId?: string;
+  readonly topic?: string;
+}
+
+const hints: Readonly<Record<TransportErrorKind, string>> = {
+  protocol: 'The broker refused the request.',
+  connection: 'No broker could be reached: check `kafka.brokers` and that the cluster is up.',
+  timeout: 'The cluster did not answer in time; it may be overloaded or restarting.',
+  authentication: 'Authentication failed: check `kafka.sasl` and `kafka.ssl`.',
+  metadata: "The client's cluster metadata was missing or stale; trying again refreshes it.",
+  unknown: 'The Kafka client failed unexpectedly.',
+};
+
+/**
+ * The Kafka client under the consumer failed (connecting, joining, reading offsets, seeking):
+ * `kind` says how, `kafkaType` names the broker's protocol error when it sent one, and
+ * `retriable` whether trying again may succeed. The transport's error is the `cause`.
+ */
+export class ConsumerKafkaError extends CascadeError {
+  readonly code = ConsumerErrorCodes.Kafka;
+  readonly operation: ConsumerOperation;
+  readonly kind: TransportErrorKind;
+  /** The Kafka protocol error name (`GROUP_AUTHORIZATION_FAILED`...), when the broker sent one. */
+  readonly kafkaType: string | undefined;
+  readonly groupId: string | undefined;
+  readonly topic: string | undefined;
+  constructor(message: string, options: ConsumerKafkaErrorOptions) {
+    super(message, options.retriable, options);
+    this.operation = options.operation;
+    this.kind = options.kind;
+    this.kafkaType = options.kafkaType;
+    this.groupId = options.groupId;
+    this.topic = options.topic;
+  }
+}
+brandErrorClass(ConsumerKafkaError, '@cascade/consumer');
+
+/**
+ * The consumer's error for anything the transport (or code under it) threw during `operation`:
+ * a {@link TransportError} becomes a {@link ConsumerKafkaError} keeping its `retriable`; other
+ * Cascade errors (a consumer's own, a `ConfigError`) pass through; anything else is a
+ * non-retriable `ConsumerKafkaError` of kind `unknown`.
+ */
+export function toConsumerError(
+  error: unknown,
+  operation: ConsumerOperation,
+  context: { readonly groupId?: string; readonly topic?: string } = {},
+): CascadeError {
+  if (isCascadeError(error) && !(error instanceof TransportError)) return error as CascadeError;
+  const transport = error instanceof TransportError ? error : undefined;
+  const kind = transport?.kind ?? 'unknown';
+  const text = error instanceof Error ? error.message : String(error);
+  const parts: string[] = [];
+  if (context.groupId !== undefined) parts.push(`group ${context.groupId}`);
+  if (context.topic !== undefined) parts.push(`topic ${context.topic}`);
+  const where = parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+  const type = transport?.kafkaType === undefined ? '' : ` [${transport.kafkaType}]`;
+  return new ConsumerKafkaError(
+    redactUrl(`Consumer ${operation} failed${where}: ${text}${type}. ${hints[kind]}`),
+    {
+      cause: error,
+      operation,
+      kind,
+      retriable: transport?.retriable ?? false,
+      ...(transport?.kafkaType === undefined ? {} : { kafkaType: transport.kafkaType }),
+      ...(context.groupId === undefined ? {} : { groupId: context.groupId }),
+      ...(context.topic === undefined ? {} : { topic: context.topic }),
+    },
+  );
+}

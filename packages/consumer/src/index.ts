@@ -56,6 +56,9 @@ export {
   ConsumerCrashedError,
   type ConsumerErrorCode,
   ConsumerErrorCodes,
+  ConsumerKafkaError,
+  type ConsumerKafkaErrorOptions,
+  type ConsumerOperation,
   DecoratorError,
   DltPublishError,
   HandlerTimeoutError,
@@ -71,7 +74,6 @@ export {
   startHandlers,
   stopOnSignals,
 } from './handlers.js';
-export { transactionalIdFor } from './internal/eos-runner.js';
 export {
   defaultNonRetryableErrors,
   defaultSubscriptionRetry,
@@ -84,14 +86,6 @@ export {
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
 } from './options.js';
-export {
-  type AssignMember,
-  type Assignment,
-  type AssignPartition,
-  assignRackAware,
-  type RackAwareAssignerOptions,
-  rackAwareAssigner,
-} from './rack-aware-assigner.js';
 export { ensureRetryTopics, type RetryTopicsSpec, retryTopicNames } from './topics.js';
 export {
   continueTrace,

@@ -35,6 +35,15 @@ describe('resolveConsumerOptions: unknown and misspelt keys', () => {
     );
   });
 
+  it('points partitionAssigners (the kafkajs assigner objects it replaces) to assignors', () => {
+    const error = resolve({ ...base, partitionAssigners: [] });
+    expect(error.field).toBe('consumer.partitionAssigners');
+    expect(error.message).toContain('Did you mean assignors?');
+    expect(resolve({ ...base, 'partition.assignment.strategy': 'range' }).message).toContain(
+      'Did you mean assignors?',
+    );
+  });
+
   it('names nested paths: kafka, its sasl, eos and eos.producer', () => {
     expect(resolve({ ...base, kafka: { brokers: ['h:1'], clientID: 'c' } }).field).toBe(
       'consumer.kafka.clientID',
@@ -144,5 +153,27 @@ describe('checkSubscriptionOptionKeys', () => {
       configError(() => checkSubscriptionOptionKeys('subscriptions[0]', { ...subscription, dlt: true }))
         .field,
     ).toBe('subscriptions[0].dlt');
+  });
+});
+
+describe('resolveConsumerOptions: assignors', () => {
+  it('offers the transport default when none is given, and keeps the order given', () => {
+    expect(resolveConsumerOptions(base).assignors).toBeUndefined();
+    expect(
+      resolveConsumerOptions({ ...base, rackId: 'r1', assignors: ['rack-aware', 'round-robin'] }).assignors,
+    ).toEqual(['rack-aware', 'round-robin']);
+    expect(resolveConsumerOptions({ ...base, assignors: ['rack-aware'] }).assignors).toEqual(['rack-aware']);
+  });
+
+  it('refuses an empty list, an unknown assignor and one listed twice, naming the entry', () => {
+    expect(resolve({ ...base, assignors: [] }).field).toBe('consumer.assignors');
+    const unknown = resolve({ ...base, assignors: ['round-robin', 'range'] });
+    expect(unknown.field).toBe('consumer.assignors[1]');
+    expect(unknown.message).toContain("'round-robin' or 'rack-aware'");
+    expect(resolve({ ...base, assignors: ['rack-aware', 'rack-aware'] }).field).toBe('consumer.assignors[1]');
+  });
+
+  it('refuses an empty rackId', () => {
+    expect(resolve({ ...base, rackId: '' }).field).toBe('consumer.rackId');
   });
 });

@@ -24,7 +24,7 @@ import {
   resolveProducerOptions,
 } from '@cascade/producer';
 import { bytes } from '@cascade/schema';
-import type { PartitionAssigner } from 'kafkajs';
+import type { PartitionAssignor } from '@cascade/transport';
 import type {
   ConsumerInterceptor,
   DltOptions,
@@ -121,8 +121,8 @@ export interface ConsumerOptions {
   /** @default 30000 */
   readonly sessionTimeoutMs?: number;
   /**
-   * Heartbeats are sent this often, also while handlers run (kafkajs alone heartbeats only between
-   * records, so a slow handler would get the member evicted).
+   * Heartbeats are sent this often, also while handlers run (a Kafka client alone heartbeats only
+   * between batches, so a slow handler would get the member evicted).
    * @default 3000
    */
   readonly heartbeatIntervalMs?: number;
@@ -176,7 +176,8 @@ export interface ConsumerOptions {
   /**
    * The rack this member runs in (Java's `client.rack`): fetches name it so the broker can send
    * this member to a replica in its rack (KIP-392 follower fetching, when the brokers set
-   * `replica.selector.class`), and {@link rackAwareAssigner} assigns by it.
+   * `replica.selector.class`), and the `rack-aware` assignor (see {@link ConsumerOptions.assignors})
+   * assigns by it.
    * @default undefined
    */
   readonly rackId?: string;
@@ -189,8 +190,18 @@ export interface ConsumerOptions {
    * @default 300000
    */
   readonly metadataMaxAgeMs?: number;
-  /** kafkajs partition assigners, most preferred first. @default [round robin] */
-  readonly partitionAssigners?: readonly PartitionAssigner[];
+  /**
+   * The partition assignment strategies this member offers the group, most preferred first (the
+   * group uses the first one every member offers): `round-robin` spreads partitions evenly,
+   * `rack-aware` gives each member the partitions with a replica in its rack (`rackId`) and
+   * spreads the rest, so fetching from a follower in the member's rack keeps reads within it.
+   * @default ['round-robin']
+   * @example
+   * ```ts
+   * createConsumer({ kafka, groupId: 'billing', rackId: 'eu-west-1a', assignors: ['rack-aware', 'round-robin'] });
+   * ```
+   */
+  readonly assignors?: readonly PartitionAssignor[];
   /** Exactly-once mode. @default undefined (at-least-once) */
   readonly eos?: EosOptions;
 }
@@ -218,17 +229,22 @@ export const consumerOptionKeys = optionKeys<ConsumerOptions>({
   onError: true,
   rackId: true,
   metadataMaxAgeMs: true,
-  partitionAssigners: true,
+  assignors: true,
   eos: true,
 });
 
-/** Names kafkajs and the Java client give consumer options whose spelling is not close to Cascade's. */
+/**
+ * Names kafkajs and the Java client give consumer options whose spelling is not close to
+ * Cascade's (and `partitionAssigners`, this option's name before `assignors`).
+ */
 export const consumerOptionAliases: OptionAliases = Object.freeze({
   maxWaitTimeInMs: 'fetchMaxWaitMs',
   'client.rack': 'rackId',
   'auto.offset.reset': 'fromBeginning',
   'max.partition.fetch.bytes': 'maxBytesPerPartition',
   'fetch.max.bytes': 'maxBytes',
+  partitionAssigners: 'assignors',
+  'partition.assignment.strategy': 'assignors',
 });
 
 /** The keys of {@link SubscriptionOptions}. */
@@ -294,7 +310,7 @@ export interface ResolvedConsumerOptions {
   readonly onError: ConsumerOptions['onError'];
   readonly rackId: string | undefined;
   readonly metadataMaxAgeMs: number;
-  readonly partitionAssigners: readonly PartitionAssigner[] | undefined;
+  readonly assignors: readonly PartitionAssignor[] | undefined;
   readonly eos:
     | {
         readonly transactionalIdPrefix: string;
@@ -361,11 +377,42 @@ export function resolveConsumerOptions(input: ConsumerOptions): ResolvedConsumer
     onPartitionsAssigned: input.onPartitionsAssigned,
     onPartitionsRevoked: input.onPartitionsRevoked,
     onError: input.onError,
-    rackId: input.rackId,
+    rackId: input.rackId === undefined ? undefined : requireNonEmptyString('consumer.rackId', input.rackId),
     metadataMaxAgeMs: requireDurationMs('consumer.metadataMaxAgeMs', input.metadataMaxAgeMs ?? 300_000, 1),
-    partitionAssigners: input.partitionAssigners,
+    assignors: resolveAssignors(input.assignors),
     eos,
   });
+}
+
+const knownAssignors: readonly PartitionAssignor[] = ['round-robin', 'rack-aware'];
+
+/**
+ * The assignors, checked: known names, none twice. (`rack-aware` works without a `rackId` too: a
+ * member with no rack takes part in the group's rack-aware assignment and gets no rack-local
+ * preference.)
+ */
+function resolveAssignors(
+  input: readonly PartitionAssignor[] | undefined,
+): readonly PartitionAssignor[] | undefined {
+  if (input === undefined) return undefined;
+  if (!Array.isArray(input) || input.length === 0) {
+    throw new ConfigError(
+      'consumer.assignors',
+      `expected a non-empty list of ${knownAssignors.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(input)}.`,
+    );
+  }
+  for (const [i, name] of input.entries()) {
+    if (!knownAssignors.includes(name)) {
+      throw new ConfigError(
+        `consumer.assignors[${i}]`,
+        `unknown assignor ${JSON.stringify(name)}: expected ${knownAssignors.map((a) => `'${a}'`).join(' or ')}.`,
+      );
+    }
+    if (input.indexOf(name) !== i) {
+      throw new ConfigError(`consumer.assignors[${i}]`, `'${name}' is listed twice.`);
+    }
+  }
+  return Object.freeze([...input]);
 }
 
 /**

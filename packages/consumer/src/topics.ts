@@ -8,14 +8,14 @@
 
 import { requireInteger } from '@cascade/core';
 import {
-  createKafkaClient,
   type EnsureTopicsResult,
   ensureTopics,
   type KafkaConfig,
   type TopicReplicationOptions,
   type TopicSpec,
+  transportClientOf,
 } from '@cascade/producer';
-import { UnknownTopicError } from './errors.js';
+import { toConsumerError, UnknownTopicError } from './errors.js';
 import { dltNamer, retryTopicName } from './internal/subscription.js';
 import type { DltOptions, RetryTopicsOptions } from './types.js';
 
@@ -54,6 +54,7 @@ export function retryTopicNames(
  * partitions of the topic it derives from (unless `partitions` is given), a replication factor
  * of `min(3, brokers)` and `min.insync.replicas` one less (at least 1), unless given.
  * @throws {UnknownTopicError} when a subscribed topic does not exist (and `partitions` is not given).
+ * @throws {ConsumerKafkaError} when the cluster's topics cannot be read.
  * @throws {ConfigError} for bad options.
  */
 export async function ensureRetryTopics(
@@ -66,17 +67,21 @@ export async function ensureRetryTopics(
     const partitions = requireInteger('partitions', spec.partitions, 1);
     partitionsOf = () => partitions;
   } else {
-    const admin = createKafkaClient(kafka).admin();
-    await admin.connect();
+    const admin = transportClientOf(kafka).admin();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = spec.topics.filter((topic) => !existing.has(topic));
-      if (missing.length > 0) throw new UnknownTopicError(missing);
-      const { topics } = await admin.fetchTopicMetadata({ topics: [...spec.topics] });
-      const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
-      partitionsOf = (topic) => counts.get(topic) ?? 1;
-    } finally {
-      await admin.disconnect();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = spec.topics.filter((topic) => !existing.has(topic));
+        if (missing.length > 0) throw new UnknownTopicError(missing);
+        const topics = await admin.describeTopics(spec.topics);
+        const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+        partitionsOf = (topic) => counts.get(topic) ?? 1;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    } catch (error) {
+      throw toConsumerError(error, 'ensure retry topics');
     }
   }
   const wanted: TopicSpec[] = [];

@@ -10,18 +10,18 @@
 
 import { backoffDelayMs, delay, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
-import type { KafkaMessage } from 'kafkajs';
+import type { FetchedRecord } from '@cascade/transport';
 import { type OriginalRecord, readRetryHeaders } from '../dlt-headers.js';
 import type { HandlerContext, Message, OutputRecord } from '../types.js';
 import { decideFailure } from './failure-policy.js';
 import type { PartitionState } from './partition-state.js';
 import { Abandoned, type OutputSink, type RecordProcessor, type Signals } from './record-processor.js';
 import { dueAtOf } from './retry-due.js';
-import { buildMessage, deserializeRecord, originalOf } from './to-message.js';
+import { buildMessage, deserializeRecord } from './to-message.js';
 
 /** A decoded record of the batch, with what its failure handling needs. */
 interface Entry {
-  readonly raw: KafkaMessage;
+  readonly raw: FetchedRecord;
   readonly headers: Headers;
   readonly original: OriginalRecord;
   /** Attempts made before this delivery (0 on the subscribed topic). */
@@ -54,7 +54,7 @@ interface BatchHandlerDeps {
 export async function runBatchHandler(
   deps: BatchHandlerDeps,
   state: PartitionState,
-  raws: readonly KafkaMessage[],
+  raws: readonly FetchedRecord[],
   signals: Signals,
   sink?: OutputSink,
 ): Promise<boolean> {
@@ -72,14 +72,14 @@ export async function runBatchHandler(
     }
   }
   for (const raw of raws) state.tracker.begin(BigInt(raw.offset));
-  const finish = (raw: KafkaMessage): void => state.tracker.complete(BigInt(raw.offset));
+  const finish = (raw: FetchedRecord): void => state.tracker.complete(BigInt(raw.offset));
   let done = false;
   try {
     done = await runBegun(deps, state, raws, signals, sink, finish);
     return done;
   } finally {
     // Given up (stop, rebalance) or failed unexpectedly: the batch is read again from its start.
-    if (!done) state.tracker.rewind(BigInt((raws[0] as KafkaMessage).offset));
+    if (!done) state.tracker.rewind(BigInt((raws[0] as FetchedRecord).offset));
   }
 }
 
@@ -87,10 +87,10 @@ export async function runBatchHandler(
 async function runBegun(
   deps: BatchHandlerDeps,
   state: PartitionState,
-  raws: readonly KafkaMessage[],
+  raws: readonly FetchedRecord[],
   signals: Signals,
   sink: OutputSink | undefined,
-  finish: (raw: KafkaMessage) => void,
+  finish: (raw: FetchedRecord) => void,
 ): Promise<boolean> {
   const { source } = state;
   const { subscription, topic, partition, retryStage } = source;
@@ -100,7 +100,7 @@ async function runBegun(
     for (const raw of raws) {
       const headers = (raw.headers ?? {}) as Headers;
       const retryInfo = retryStage > 0 ? readRetryHeaders(headers) : undefined;
-      const original = retryInfo?.original ?? originalOf(source, raw);
+      const original = retryInfo?.original ?? deps.processor.originalOf(source, raw);
       const attemptsBefore = retryInfo?.attempts ?? 0;
       try {
         const decoded = deserializeRecord(source, raw, headers);

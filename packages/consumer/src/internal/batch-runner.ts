@@ -1,12 +1,12 @@
 /**
- * The kafkajs `eachBatch` callback: hands each fetched record to its partition's scheduler
- * within the in-flight bound, waits for the batch to finish (so kafkajs fetches that partition
+ * The transport consumer's `eachBatch` callback: hands each fetched record to its partition's
+ * scheduler within the in-flight bound, waits for the batch to finish (so the client fetches that partition
  * again only then: back-pressure), and commits up to the lowest unfinished offset.
  * @module
  */
 
 import type { Logger } from '@cascade/core';
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { FetchedBatchPayload, FetchedRecord } from '@cascade/transport';
 import { runBatchHandler } from './batch-handler.js';
 import type { InFlightLimit } from './in-flight.js';
 import type { PartitionState } from './partition-state.js';
@@ -26,22 +26,22 @@ export interface BatchHost {
   commit(): Promise<void>;
   /** Whether the last commit failed (and none succeeded since). */
   commitsFailing(): boolean;
-  /** Remembers kafkajs' heartbeat so the consumer can heartbeat while handlers run. */
+  /** Remembers the batch's heartbeat so the consumer can heartbeat while handlers run. */
   useHeartbeat(heartbeat: () => Promise<void>): void;
   /** Calls `resume` after `ms` (cancelled when the consumer stops). */
   resumeLater(resume: () => void, ms: number): void;
 }
 
 /** The key a record is ordered by in key mode; null keys are unordered. */
-function orderingKey(state: PartitionState, message: KafkaMessage): string {
+function orderingKey(state: PartitionState, message: FetchedRecord): string {
   if (state.source.subscription.mode === 'partition' || state.source.retryStage > 0) {
     return '';
   }
   return message.key === null ? `\u0000null:${message.offset}` : message.key.toString('latin1');
 }
 
-/** Runs one kafkajs batch in at-least-once mode. */
-export async function runBatch(host: BatchHost, payload: EachBatchPayload): Promise<void> {
+/** Runs one fetched batch in at-least-once mode. */
+export async function runBatch(host: BatchHost, payload: FetchedBatchPayload): Promise<void> {
   const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
   host.useHeartbeat(heartbeat);
   const state = host.state(batch.topic, batch.partition);
@@ -72,7 +72,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
         state.tracker.skipTo(BigInt(batch.lastOffset()) + 1n);
         resolveOffset(batch.lastOffset());
       } else if (due.length > 0) {
-        resolveOffset((due[due.length - 1] as KafkaMessage).offset);
+        resolveOffset((due[due.length - 1] as FetchedRecord).offset);
       }
     }
     await commitAfterBatch(host);
@@ -84,7 +84,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
   let dispatchedAll = true;
   let lastDispatched: string | undefined;
   let dueIn = 0;
-  const failed = (message: KafkaMessage, error: unknown): false => {
+  const failed = (message: FetchedRecord, error: unknown): false => {
     host.inFlight.release();
     if (!(error instanceof Abandoned)) {
       host.logger.error('Record processing failed unexpectedly; it stays uncommitted.', {
@@ -97,7 +97,7 @@ export async function runBatch(host: BatchHost, payload: EachBatchPayload): Prom
     return false;
   };
   /** Runs a record; synchronous when its handler was (no promise per record then). */
-  const runOne = (message: KafkaMessage, offset: bigint): boolean | Promise<boolean> => {
+  const runOne = (message: FetchedRecord, offset: bigint): boolean | Promise<boolean> => {
     let outcome: Promise<void> | undefined;
     try {
       outcome = host.processor.handle(state.source, message, signals);
@@ -175,7 +175,7 @@ export const batchCommitWaitMs = 1_000;
 /**
  * Commits what the batch finished, and waits for it — at most {@link batchCommitWaitMs}, and not
  * at all while commits are failing. The wait keeps the group from rebalancing before what the
- * batch finished is committed: kafkajs heartbeats as soon as the batch returns, may learn of a
+ * batch finished is committed: the client heartbeats as soon as the batch returns, may learn of a
  * rebalance then and rejoin, and a commit still queued would then go out too late (the next
  * owner reads those records again). While the group coordinator's broker is down, a commit
  * spends its whole retry budget (6-13 s): every batch waiting on it stalled consumption, so a

@@ -1,11 +1,11 @@
-// The exactly-once runner's liveness: every await on kafkajs ends at the abandon deadline, so a
+// The exactly-once runner's liveness: every await on the Kafka client ends at the abandon deadline, so a
 // request that never settles (a broker restarting) cannot keep the batch from returning and the
 // consumer from rejoining its group. The transactional outputs and the producer are stand-ins of
 // Cascade's own seam (TransactionalOutputs) that never settle where the test says; the records,
 // the subscription, the processor and the in-flight bound are the real ones.
 import { noopLogger } from '@cascade/core';
 import { string } from '@cascade/schema';
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { FetchedBatchPayload, FetchedRecord } from '@cascade/transport';
 import { describe, expect, it } from 'vitest';
 import {
   abandoned,
@@ -66,6 +66,7 @@ function harness(hangAt: Stage | undefined) {
       close: async () => {},
     },
     onError: () => {},
+    timestampTypeOf: () => 'CreateTime',
   });
   const host: EosBatchHost = {
     logger: noopLogger,
@@ -104,18 +105,18 @@ function harness(hangAt: Stage | undefined) {
     onAssigned: async () => {},
     close: async () => {},
   };
-  const messages: KafkaMessage[] = ['a', 'b'].map((value, i) => ({
+  const messages: FetchedRecord[] = ['a', 'b'].map((value, i) => ({
     key: null,
     value: Buffer.from(value),
     timestamp: '0',
-    attributes: 0,
     offset: String(i),
     headers: {},
   }));
-  const payload = {
+  const payload: FetchedBatchPayload = {
     batch: {
       topic: 'in',
       partition: 0,
+      highWatermark: '2',
       messages,
       firstOffset: () => '0',
       lastOffset: () => '1',
@@ -125,7 +126,7 @@ function harness(hangAt: Stage | undefined) {
     isRunning: () => true,
     isStale: () => false,
     pause: () => () => {},
-  } as unknown as EachBatchPayload;
+  };
   /** The consumer's rebalance: stop dispatching, then abandon at the deadline. */
   const abandonNow = (): void => {
     dispatch.abort();

@@ -4,8 +4,9 @@
  * next offset go into one transaction. When a partition moves to another member, the new owner's
  * producer initialises with the same transactional id, which fences the previous owner (a
  * zombie's commit fails with a fenced error) and aborts its open transaction; only then does the
- * new owner read the committed offset. This is the pre-KIP-447 scheme: kafkajs' `sendOffsets`
- * cannot send the consumer group metadata that would let one producer per process suffice.
+ * new owner read the committed offset. This is the pre-KIP-447 scheme: the transport's
+ * `sendOffsets` sends no consumer group metadata (kafkajs' cannot), which would let one producer
+ * per process suffice.
  * @module
  */
 
@@ -17,7 +18,7 @@ import {
   type ResolvedKafkaConfig,
 } from '@cascade/producer';
 import { bytes } from '@cascade/schema';
-import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { FetchedBatchPayload, FetchedRecord, TransportClient } from '@cascade/transport';
 import type { EosProducerOptions } from '../options.js';
 import type { OutputRecord, TopicPartition } from '../types.js';
 import { runBatchHandler } from './batch-handler.js';
@@ -41,14 +42,14 @@ export interface TransactionalOutputs {
   close(): Promise<void>;
 }
 
-/** The transactional id of an input partition. */
+/** The transactional id of an input partition. @internal */
 export function transactionalIdFor(prefix: string, topic: string, partition: number): string {
   return `${prefix}-${topic}-${partition}`;
 }
 
 /** Creates the producers' registry. */
 export function createTransactionalOutputs(
-  kafka: Kafka,
+  client: TransportClient,
   config: ResolvedKafkaConfig,
   groupId: string,
   options: {
@@ -99,14 +100,14 @@ export function createTransactionalOutputs(
       return { producer, fresh };
     },
     async committedOffset(topic, partition) {
-      const admin = kafka.admin();
+      const admin = client.admin();
       await admin.connect();
       try {
-        const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const found = offsets[0]?.partitions.find((p) => p.partition === partition)?.offset;
+        const offsets = await admin.fetchGroupOffsets(groupId, [topic]);
+        const found = offsets.find((p) => p.topic === topic && p.partition === partition)?.offset;
         return found === undefined || found === '-1' ? undefined : found;
       } finally {
-        await admin.disconnect();
+        await admin.disconnect().catch(() => undefined);
       }
     },
     async discard(topic, partition) {
@@ -134,7 +135,7 @@ function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
 
 /** What the exactly-once runner needs from its consumer. */
 export interface EosBatchHost extends BatchHost {
-  /** Moves the consumer's position in a partition (kafkajs' `seek`). */
+  /** Moves the consumer's position in a partition (the transport consumer's `seek`). */
   seek(topic: string, partition: number, offset: string): void;
 }
 
@@ -143,9 +144,9 @@ export const abandoned: unique symbol = Symbol('abandoned');
 
 /**
  * Settles like `work`, or resolves {@link abandoned} once `signal` aborts, whichever comes first
- * (a rejection of `work` after that is dropped). Every await of the exactly-once runner on
- * kafkajs goes through this: a request that never settles (a broker restarting) must not keep
- * the batch from returning, or kafkajs never rejoins the group and the consumer stalls.
+ * (a rejection of `work` after that is dropped). Every await of the exactly-once runner on the
+ * Kafka client goes through this: a request that never settles (a broker restarting) must not
+ * keep the batch from returning, or the client never rejoins the group and the consumer stalls.
  */
 export function unlessAbandoned<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof abandoned> {
   if (signal.aborted) {
@@ -182,7 +183,7 @@ interface Processed {
 async function processRecords(
   host: EosBatchHost,
   state: PartitionState,
-  payload: EachBatchPayload,
+  payload: FetchedBatchPayload,
   signals: Signals,
 ): Promise<Processed> {
   const { batch, isRunning, isStale } = payload;
@@ -201,7 +202,7 @@ async function processRecords(
     }
     try {
       const finished = await runBatchHandler(host, state, due, signals, sink);
-      const last = due[due.length - 1] as KafkaMessage;
+      const last = due[due.length - 1] as FetchedRecord;
       return finished
         ? { queued, callbacks, lastDone: last.offset, pauseMs }
         : { queued, callbacks, lastDone: undefined, pauseMs: 0 };
@@ -242,7 +243,7 @@ async function processRecords(
 export async function runEosBatch(
   host: EosBatchHost,
   outputs: TransactionalOutputs,
-  payload: EachBatchPayload,
+  payload: FetchedBatchPayload,
   groupId: string,
 ): Promise<void> {
   const { batch, resolveOffset, heartbeat, pause } = payload;

@@ -1,6 +1,6 @@
 /**
  * The bound on records in flight across a consumer. When it is reached, dispatching waits (and
- * the consumer stops fetching: kafkajs fetches a partition again only after its batch returns),
+ * the consumer stops fetching: the transport fetches a partition again only after its batch returns),
  * and it resumes as handlers finish.
  * @module
  */

@@ -3,12 +3,11 @@
 // error of its own for each failed DLT write.
 import { createLogger, type LogLevel, type LogMeta } from '@cascade/core';
 import { string } from '@cascade/schema';
-import type { KafkaMessage } from 'kafkajs';
+import type { FetchedRecord } from '@cascade/transport';
 import { describe, expect, it } from 'vitest';
 import type { Publisher, RepublishRecord } from './publisher.js';
 import { type OutputSink, RecordProcessor, type Source } from './record-processor.js';
 import { resolveSubscription } from './subscription.js';
-import { originalOf } from './to-message.js';
 
 function harness(send: (record: RepublishRecord) => Promise<void>) {
   const lines: Array<{ level: LogLevel; message: string; meta: LogMeta }> = [];
@@ -24,20 +23,29 @@ function harness(send: (record: RepublishRecord) => Promise<void>) {
     interceptors: [],
     publisher,
     onError: (error) => reported.push(error),
+    timestampTypeOf: () => 'CreateTime',
   });
   const subscription = resolveSubscription({ topic: 'orders', value: string(), handler: async () => {} }, 0);
   const source: Source = { subscription, topic: 'orders', partition: 2, retryStage: 0, baseTopic: 'orders' };
-  const raw: KafkaMessage = {
+  const raw: FetchedRecord = {
     key: Buffer.from('k'),
     value: Buffer.from('v'),
     offset: '41',
     timestamp: '1700000000000',
-    attributes: 0,
     headers: {},
   };
   const signals = { dispatch: new AbortController().signal, abandon: new AbortController().signal };
   const deadLetter = (sink?: OutputSink) =>
-    processor.deadLetter(source, raw, {}, originalOf(source, raw), new Error('bad card'), 3, signals, sink);
+    processor.deadLetter(
+      source,
+      raw,
+      {},
+      processor.originalOf(source, raw),
+      new Error('bad card'),
+      3,
+      signals,
+      sink,
+    );
   const messages = () => lines.map((l) => `${l.level} ${l.message}`);
   return { lines, messages, reported, deadLetter };
 }

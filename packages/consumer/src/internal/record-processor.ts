@@ -8,8 +8,14 @@
 
 import { backoffDelayMs, cascadeChannel, DiagnosticChannels, delay, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
-import type { KafkaMessage } from 'kafkajs';
-import { buildDltHeaders, buildRetryHeaders, type OriginalRecord, readRetryHeaders } from '../dlt-headers.js';
+import type { FetchedRecord } from '@cascade/transport';
+import {
+  buildDltHeaders,
+  buildRetryHeaders,
+  type OriginalRecord,
+  readRetryHeaders,
+  type TimestampType,
+} from '../dlt-headers.js';
 import { DltPublishError, HandlerTimeoutError } from '../errors.js';
 import { runWithTraceContext, traceContextOf } from '../trace-context.js';
 import type { ConsumerInterceptor, HandlerContext, Message, OutputRecord } from '../types.js';
@@ -31,6 +37,8 @@ export interface ProcessorDeps {
   readonly interceptors: readonly ConsumerInterceptor[];
   readonly publisher: Publisher;
   readonly onError: (error: Error) => void;
+  /** The timestamp type of a fetched record's batch (the transport consumer's `timestampTypeOf`). */
+  readonly timestampTypeOf: (raw: FetchedRecord) => TimestampType;
 }
 
 /** Where a record is being read from. */
@@ -119,6 +127,11 @@ export class RecordProcessor {
     this.#deps = deps;
   }
 
+  /** `raw` as the original of its dead letter or retry record (a first delivery). */
+  originalOf(source: Source, raw: FetchedRecord): OriginalRecord {
+    return originalOf(source, raw, this.#deps.timestampTypeOf(raw));
+  }
+
   /**
    * Runs `raw` to completion. Resolves when the record is finished; rejects with
    * {@link Abandoned} when it must stay uncommitted. `sink` receives an attempt's sends when
@@ -129,7 +142,7 @@ export class RecordProcessor {
    * synchronous serdes, no interceptors, no handler timeout, nobody tracing. Returns `undefined`
    * when the record finished synchronously; a failure continues in {@link process}.
    */
-  handle(source: Source, raw: KafkaMessage, signals: Signals): Promise<void> | undefined {
+  handle(source: Source, raw: FetchedRecord, signals: Signals): Promise<void> | undefined {
     const { subscription, topic, partition } = source;
     const handler = subscription.handler;
     if (
@@ -184,7 +197,7 @@ export class RecordProcessor {
 
   async process(
     source: Source,
-    raw: KafkaMessage,
+    raw: FetchedRecord,
     signals: Signals,
     sink?: OutputSink,
     firstFailure?: { readonly error: unknown },
@@ -192,7 +205,7 @@ export class RecordProcessor {
     const { subscription, topic, partition } = source;
     const headers = (raw.headers ?? {}) as Headers;
     const retryInfo = source.retryStage > 0 ? readRetryHeaders(headers) : undefined;
-    const original: OriginalRecord = retryInfo?.original ?? originalOf(source, raw);
+    const original: OriginalRecord = retryInfo?.original ?? this.originalOf(source, raw);
     if (retryInfo !== undefined) {
       const wait = retryInfo.dueAt - Date.now();
       if (wait > 0) await this.#wait(wait, signals.dispatch);
@@ -259,7 +272,7 @@ export class RecordProcessor {
    */
   async forwardToRetry(
     source: Source,
-    raw: KafkaMessage,
+    raw: FetchedRecord,
     headers: Headers,
     original: OriginalRecord,
     attempts: number,
@@ -284,7 +297,7 @@ export class RecordProcessor {
   /** Publishes `raw` to its DLT (or, with dead-lettering off, holds the partition until abandoned). */
   async deadLetter(
     source: Source,
-    raw: KafkaMessage,
+    raw: FetchedRecord,
     headers: Headers,
     original: OriginalRecord,
     failure: unknown,
@@ -370,7 +383,7 @@ export class RecordProcessor {
 
   async #toMessage(
     source: Source,
-    raw: KafkaMessage,
+    raw: FetchedRecord,
     headers: Headers,
     attempt: number,
     original: OriginalRecord,

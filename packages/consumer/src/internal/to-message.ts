@@ -1,11 +1,11 @@
 /**
- * From a raw kafkajs record to a typed message: shared by the per-record fast path, the general
+ * From a fetched record to a typed message: shared by the per-record fast path, the general
  * path and the batch runner.
  * @module
  */
 
 import type { Headers } from '@cascade/schema';
-import type { KafkaMessage } from 'kafkajs';
+import type { FetchedRecord } from '@cascade/transport';
 import type { OriginalRecord, TimestampType } from '../dlt-headers.js';
 import type { Message } from '../types.js';
 import type { Source } from './record-processor.js';
@@ -20,7 +20,7 @@ export interface DecodedRecord {
  * Runs the key and value serdes of a raw record (a null key or value stays null). Throws what a
  * synchronous serde throws; an asynchronous serde's result is a promise, left to the caller.
  */
-export function deserializeRecord(source: Source, raw: KafkaMessage, headers: Headers): DecodedRecord {
+export function deserializeRecord(source: Source, raw: FetchedRecord, headers: Headers): DecodedRecord {
   const { subscription, topic, partition } = source;
   const offset = raw.offset;
   const key =
@@ -37,7 +37,7 @@ export function deserializeRecord(source: Source, raw: KafkaMessage, headers: He
 /** The typed message of a raw record whose key and value are decoded. */
 export function buildMessage(
   source: Source,
-  raw: KafkaMessage,
+  raw: FetchedRecord,
   headers: Headers,
   decoded: DecodedRecord,
   attempt: number,
@@ -59,22 +59,15 @@ export function buildMessage(
 }
 
 /**
- * The timestamp type of the record batch `raw` came in: kafkajs keeps the batch's attributes in
- * an untyped `batchContext` (`timestampType` 1 is LogAppendTime, on a topic with
- * `message.timestamp.type=LogAppendTime`; `raw.timestamp` is then the broker's append time).
+ * `raw` as the original of a dead letter or retry record (a first delivery: its own
+ * coordinates). `timestampType` is its batch's, as the transport's consumer reports it.
  */
-export function timestampTypeOf(raw: KafkaMessage): TimestampType {
-  const context = (raw as { batchContext?: { timestampType?: unknown } }).batchContext;
-  return context?.timestampType === 1 ? 'LogAppendTime' : 'CreateTime';
-}
-
-/** `raw` as the original of a dead letter or retry record (a first delivery: its own coordinates). */
-export function originalOf(source: Source, raw: KafkaMessage): OriginalRecord {
+export function originalOf(source: Source, raw: FetchedRecord, timestampType: TimestampType): OriginalRecord {
   return {
     topic: source.topic,
     partition: source.partition,
     offset: raw.offset,
     timestamp: Number(raw.timestamp),
-    timestampType: timestampTypeOf(raw),
+    timestampType,
   };
 }

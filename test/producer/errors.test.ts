@@ -14,13 +14,21 @@ import { cluster, createTopic, kafkaClient, uniqueName } from '../support/kafka.
 import { readAll } from './support.js';
 
 describe('producer errors', () => {
-  it('rejects a send to a topic that does not exist with UnknownTopicError after maxBlockMs', async () => {
-    await using producer = createProducer({ brokers: cluster().brokers, value: string(), maxBlockMs: 500 });
+  // The test's own timeout (10 s) is far below maxBlockMs (60 s): a send that waited would fail it.
+  it('rejects a send to a topic that does not exist with UnknownTopicError at once, not after maxBlockMs', {
+    timeout: 10_000,
+  }, async () => {
+    await using producer = createProducer({ brokers: cluster().brokers, value: string(), maxBlockMs: 60_000 });
     const topic = uniqueName('missing');
     const error = await producer.send({ topic, value: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownTopicError);
     expect(error).toMatchObject({ code: 'CASCADE_PRODUCER_UNKNOWN_TOPIC', topic, retriable: false });
     expect((error as Error).message).toContain(`Topic ${topic} does not exist`);
+    // The producer goes on working: the next send to a topic that exists succeeds.
+    const kafka = kafkaClient();
+    const present = uniqueName('present');
+    await createTopic(kafka, present, 1);
+    await expect(producer.send({ topic: present, value: 'y' })).resolves.toMatchObject({ topic: present });
   });
 
   it('rejects an oversized record with RecordTooLargeError and only that record', async () => {

@@ -18,6 +18,7 @@
  */
 
 import { createRequire } from 'node:module';
+import { type ClassShape, hasShape } from './shape.js';
 
 /** A module of kafkajs' own (`kafkajs/src/...`), or undefined if kafkajs' layout changed. */
 function loadKafkajsModule<T>(path: string): T | undefined {
@@ -104,9 +105,29 @@ const metadataRefresh = Symbol('cascade.metadataRefresh');
 const coordinatorPatched = Symbol.for('cascade.kafkajs.coordinator-rediscovery-patch');
 const fetchPatched = Symbol.for('cascade.kafkajs.fetch-failover-patch');
 
+/** What the patches rely on in kafkajs' `ConsumerGroup`. */
+const consumerGroupShape: ClassShape = {
+  methods: ['heartbeat', 'recoverFromFetch', 'findReadReplicaForPartitions'],
+  fields: [
+    'cluster',
+    'groupId',
+    'coordinator',
+    'offsetManager',
+    'maxWaitTime',
+    'logger',
+    'preferredReadReplicasPerTopicPartition',
+  ],
+};
+
+/** What the coordinator patch relies on in kafkajs' `OffsetManager`. */
+const offsetManagerShape: ClassShape = {
+  methods: ['getCoordinator', 'commitOffsets', 'resolveOffsets'],
+  fields: ['cluster', 'groupId', 'coordinator'],
+};
+
 function consumerGroupProto(): Proto | undefined {
   const ConsumerGroup = loadKafkajsModule<{ prototype: Proto }>('consumer/consumerGroup.js');
-  return ConsumerGroup?.prototype;
+  return hasShape(ConsumerGroup, consumerGroupShape) ? ConsumerGroup?.prototype : undefined;
 }
 
 /**
@@ -155,7 +176,7 @@ function rediscoverCoordinator(group: ConsumerGroupLike): Promise<void> {
  */
 export function patchKafkajsCoordinatorRediscovery(): boolean {
   const OffsetManager = loadKafkajsModule<{ prototype: Proto }>('consumer/offsetManager/index.js');
-  const offsets = OffsetManager?.prototype;
+  const offsets = hasShape(OffsetManager, offsetManagerShape) ? OffsetManager?.prototype : undefined;
   const group = consumerGroupProto();
   if (
     offsets === undefined ||

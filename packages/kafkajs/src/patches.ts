@@ -20,6 +20,7 @@
 import { createRequire } from 'node:module';
 import { OutboundRecord } from '@cascade/transport';
 import { encodeProduceRequest, type ProduceArgs } from './record-batch.js';
+import { type ClassShape, hasShape } from './shape.js';
 
 /** A module of kafkajs' own (`kafkajs/src/...`), or undefined if kafkajs' layout changed. */
 export function loadKafkajsModule<T>(path: string): T | undefined {
@@ -32,20 +33,21 @@ export function loadKafkajsModule<T>(path: string): T | undefined {
 
 /**
  * Replaces one method of kafkajs' `RequestQueue.prototype`, once per process (`marker` says it is
- * done). `requiredMethod` is one the prototype must have for the replacement to fit. Returns
+ * done). `shape` is what the replacement relies on (the replaced method among them). Returns
  * whether the replacement is in place.
  */
 function replaceRequestQueueMethod(
-  requiredMethod: string,
+  shape: ClassShape,
   name: string,
   marker: symbol,
   method: (this: never) => void,
+  also: () => boolean = () => true,
 ): boolean {
   const RequestQueue = loadKafkajsModule<{ prototype: Record<string | symbol, unknown> }>(
     'network/requestQueue/index.js',
   );
   const proto = RequestQueue?.prototype;
-  if (typeof proto?.[requiredMethod] !== 'function') return false;
+  if (proto === undefined || !hasShape(RequestQueue, shape) || !also()) return false;
   if (proto[marker] === true) return true;
   Object.defineProperty(proto, name, { configurable: true, writable: true, value: method });
   Object.defineProperty(proto, marker, { value: true });
@@ -91,7 +93,17 @@ const stuckRequestsPatched = Symbol.for('cascade.kafkajs.stuck-requests-patch');
  */
 export function patchKafkajsStuckRequests(): boolean {
   return replaceRequestQueueMethod(
-    'destroy',
+    {
+      methods: ['destroy', 'scheduleRequestTimeoutCheck'],
+      // isConnected is a function the constructor assigns, not a method.
+      fields: [
+        'enforceRequestTimeout',
+        'requestTimeout',
+        'requestTimeoutIntervalId',
+        'inflight',
+        'isConnected',
+      ],
+    },
     'scheduleRequestTimeoutCheck',
     stuckRequestsPatched,
     function scheduleRequestTimeoutCheck(this: TimeoutCheckingQueue): void {
@@ -107,6 +119,11 @@ export function patchKafkajsStuckRequests(): boolean {
         Math.min(this.requestTimeout, 100),
       );
     },
+    () =>
+      hasShape(loadKafkajsModule('network/requestQueue/socketRequest.js'), {
+        methods: ['timeoutRequest'],
+        fields: ['sentAt', 'requestTimeout'],
+      }),
   );
 }
 
@@ -120,7 +137,10 @@ const patched = Symbol.for('cascade.kafkajs.timeout-negative-patch');
  */
 export function patchKafkajsNegativeTimeout(): boolean {
   return replaceRequestQueueMethod(
-    'checkPendingRequests',
+    {
+      methods: ['checkPendingRequests', 'scheduleCheckPendingRequests'],
+      fields: ['throttledUntil', 'throttleCheckTimeoutId', 'pending'],
+    },
     'scheduleCheckPendingRequests',
     patched,
     function scheduleCheckPendingRequests(this: RequestQueueLike): void {
@@ -192,7 +212,11 @@ export function patchKafkajsProduceEncoding(): boolean {
   const lookupCodec = loadKafkajsModule<{ lookupCodec: (type: number) => KafkajsCodec | null }>(
     'protocol/message/compression/index.js',
   )?.lookupCodec;
-  if (typeof Produce?.protocol !== 'function' || typeof Encoder !== 'function' || lookupCodec === undefined) {
+  if (
+    typeof Produce?.protocol !== 'function' ||
+    !hasShape(Encoder, { fields: ['buf', 'offset'] }) ||
+    typeof lookupCodec !== 'function'
+  ) {
     return false;
   }
   if (Produce.protocol[producePatched] === true) {
@@ -205,7 +229,8 @@ export function patchKafkajsProduceEncoding(): boolean {
     if (version < 3) return factory;
     return (args) => {
       const built = factory(args);
-      if (isCascadeRequest(args)) {
+      // The request kafkajs built must be the one this encoder replaces (an encode() to swap).
+      if (typeof built?.request?.encode === 'function' && isCascadeRequest(args)) {
         const compression = args.compression ?? 0;
         built.request.encode = async () => {
           const encoder = new Encoder(0);
@@ -276,7 +301,9 @@ export function patchKafkajsAllTopicsMetadata(): boolean {
     return (args) => {
       const built = factory(args);
       if (args.topics !== undefined && args.topics.length > 0) return built;
-      const response = built.response;
+      const response = built?.response;
+      // Only a response with kafkajs' decode/parse pair is wrapped.
+      if (typeof response?.decode !== 'function' || typeof response.parse !== 'function') return built;
       built.response = {
         decode: (raw) => response.decode(raw),
         parse: (data) => {

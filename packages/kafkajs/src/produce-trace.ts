@@ -24,6 +24,7 @@
 import { OutboundRecord } from '@cascade/transport';
 import { loadKafkajsModule } from './patches.js';
 import type { ProduceArgs } from './record-batch.js';
+import { hasShape } from './shape.js';
 
 /** What the broker requests of one `sendBatch()` did with one batch. */
 export interface ProduceTrace {
@@ -152,7 +153,9 @@ export function patchKafkajsProduceTracing(): boolean {
   const Broker = loadKafkajsModule<{ prototype: Record<string | symbol, unknown> }>('broker/index.js');
   const proto = Broker?.prototype;
   const produce = proto?.produce;
-  if (proto === undefined || typeof produce !== 'function') return false;
+  if (proto === undefined || typeof produce !== 'function' || !hasShape(Broker, { methods: ['produce'] })) {
+    return false;
+  }
   if (proto[tracingPatched] !== true) {
     Object.defineProperty(proto, 'produce', {
       configurable: true,

@@ -323,9 +323,12 @@ function requireRack(rack: unknown): string | undefined {
  * reads replica racks from the cluster metadata; a member whose metadata does not decode counts
  * as rackless.
  *
+ * The kafkajs transport's consumer uses it for the `rack-aware` assignor, with the member's
+ * `rackId` as its rack:
+ *
  * @example
  * ```ts
- * createConsumer({ ..., rackId: 'eu-west-1a', partitionAssigners: [rackAwareAssigner({ rack: 'eu-west-1a' })] });
+ * createConsumer({ kafka, groupId: 'billing', rackId: 'eu-west-1a', assignors: ['rack-aware'] });
  * ```
  * @throws {ConfigError} naming `rack` when it is not a non-empty string (or undefined).
  */

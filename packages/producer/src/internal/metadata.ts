@@ -52,8 +52,10 @@ export class TopicMetadata {
   }
 
   /**
-   * Loads the metadata of `topic`, waiting up to `maxBlockMs` for a topic that does not exist
-   * yet (it may be being created). Then fails with {@link UnknownTopicError}.
+   * Loads the metadata of `topic`. A topic no broker lists fails at once with
+   * {@link UnknownTopicError} (the cluster does not create topics on use, so waiting would only
+   * delay the error); a listed topic whose metadata is not ready yet (being created, a leader
+   * being elected) is waited for up to `maxBlockMs`.
    */
   async load(topic: string, signal?: AbortSignal): Promise<TopicInfo> {
     const cached = this.#topics.get(topic);
@@ -66,10 +68,16 @@ export class TopicMetadata {
       } catch (error) {
         const mapped = error as ProducerError;
         if (!(mapped instanceof UnknownTopicError) && !mapped.retriable) throw mapped;
+        if (mapped instanceof UnknownTopicError && !(await this.#listed(topic))) {
+          throw new UnknownTopicError(
+            `Topic ${topic} does not exist. Create it first (createAdmin(...).ensureTopics): the cluster does not create topics on use.`,
+            { topic, cause: mapped, kafkaType: 'UNKNOWN_TOPIC_OR_PARTITION' },
+          );
+        }
         if (Date.now() + wait > deadline) {
           if (mapped instanceof UnknownTopicError) {
             throw new UnknownTopicError(
-              `Topic ${topic} does not exist (waited maxBlockMs ${this.#maxBlockMs} ms for it). Create it first: the cluster does not create topics on use.`,
+              `Topic ${topic} exists but has no metadata yet (waited maxBlockMs ${this.#maxBlockMs} ms for its leaders).`,
               { topic, cause: mapped, kafkaType: 'UNKNOWN_TOPIC_OR_PARTITION' },
             );
           }
@@ -79,6 +87,15 @@ export class TopicMetadata {
         await delay(wait, signal);
         wait = Math.min(wait * 2, 1_000);
       }
+    }
+  }
+
+  /** Whether a broker lists `topic` (true when that cannot be told: then the caller waits). */
+  async #listed(topic: string): Promise<boolean> {
+    try {
+      return (await this.#admin.listTopics()).includes(topic);
+    } catch {
+      return true;
     }
   }
 

@@ -16,7 +16,16 @@ import { cluster, uniqueName } from '../support/kafka.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixture', import.meta.url));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const packageDirs = ['core', 'transport', 'kafkajs', 'schema', 'producer', 'consumer', 'saga', 'testkit'] as const;
+const packageDirs = [
+  'core',
+  'transport',
+  'kafkajs',
+  'schema',
+  'producer',
+  'consumer',
+  'saga',
+  'testkit',
+] as const;
 
 interface Run {
   readonly code: number | null;

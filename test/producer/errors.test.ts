@@ -18,7 +18,11 @@ describe('producer errors', () => {
   it('rejects a send to a topic that does not exist with UnknownTopicError at once, not after maxBlockMs', {
     timeout: 10_000,
   }, async () => {
-    await using producer = createProducer({ brokers: cluster().brokers, value: string(), maxBlockMs: 60_000 });
+    await using producer = createProducer({
+      brokers: cluster().brokers,
+      value: string(),
+      maxBlockMs: 60_000,
+    });
     const topic = uniqueName('missing');
     const error = await producer.send({ topic, value: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownTopicError);

@@ -214,6 +214,7 @@ export function patchKafkajsProduceEncoding(): boolean {
   )?.lookupCodec;
   if (
     typeof Produce?.protocol !== 'function' ||
+    Encoder === undefined ||
     !hasShape(Encoder, { fields: ['buf', 'offset'] }) ||
     typeof lookupCodec !== 'function'
   ) {

@@ -1,8 +1,9 @@
-import { ConfigError } from '@cascade/core';
+import { ConfigError, noopLogger } from '@cascade/core';
 import { string } from '@cascade/schema';
 import { TransportError, type TransportErrorKind } from '@cascade/transport';
 import { describe, expect, it } from 'vitest';
 import { createConsumer, isStartupState } from './consumer.js';
+import { ConsumerKafkaError } from './errors.js';
 
 // Nothing connects before start(): these need no broker.
 const kafka = { brokers: ['127.0.0.1:1'] };
@@ -94,5 +95,31 @@ describe('crash logging', () => {
       ),
     ).toBe(false);
     expect(isStartupState('GROUP_LOAD_IN_PROGRESS')).toBe(false);
+  });
+});
+
+describe('Consumer.start against an unreachable cluster', () => {
+  it("rejects with a retriable ConsumerKafkaError of kind 'connection', the transport's error as its cause", async () => {
+    const consumer = createConsumer({
+      kafka: { brokers: ['127.0.0.1:1'], retry: { maximumAttempts: 1 } },
+      groupId: 'g',
+      logger: noopLogger,
+    });
+    consumer.subscribe({ topic: 'orders', value: string(), handler: () => {} });
+    const error = await consumer.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConsumerKafkaError);
+    expect(error).toMatchObject({
+      code: 'CASCADE_CONSUMER_KAFKA',
+      operation: 'start',
+      kind: 'connection',
+      retriable: true,
+      groupId: 'g',
+    });
+    expect((error as ConsumerKafkaError).cause).toBeInstanceOf(TransportError);
+    expect(consumer.state).toBe('failed');
+    await consumer.stop();
   });
 });

@@ -185,7 +185,10 @@ describe('Accumulator', () => {
       }
       return results;
     };
-    const acc = accumulator({ sink, batchBytes: 1_000_000, lingerMs: 20 });
+    // lingerMs 0: the three appends of this tick go out in one request. With a linger, a
+    // millisecond boundary between two appends made one batch ready a millisecond before the
+    // other, and the drain at the first one's deadline sent them in two requests.
+    const acc = accumulator({ sink, batchBytes: 1_000_000, lingerMs: 0 });
     const sent = await Promise.all([0, 1, 2].map((p) => acc.append(wire(`p${p}`), at(p))));
     expect([...log.entries()].sort()).toEqual([
       [0, ['p0']],
@@ -221,7 +224,10 @@ describe('Accumulator', () => {
       if (batches.some((b) => b.partition === 1)) throw new PartialSinkFailure(results, tooLarge);
       return results;
     };
-    const acc = accumulator({ sink, batchBytes: 1_000_000, lingerMs: 20 });
+    // lingerMs 0: the three appends of this tick go out in one request. With a linger, a
+    // millisecond boundary between two appends made one batch ready a millisecond before the
+    // other, and the drain at the first one's deadline sent them in two requests.
+    const acc = accumulator({ sink, batchBytes: 1_000_000, lingerMs: 0 });
     const outcomes = await Promise.allSettled([0, 1, 2].map((p) => acc.append(wire(`p${p}`), at(p))));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const reason = (outcomes[1] as PromiseRejectedResult).reason;

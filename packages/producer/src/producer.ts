@@ -52,9 +52,11 @@ export interface Producer<K, V> extends AsyncDisposable {
   readonly stats: AccumulatorStats;
   /**
    * Connects (also done by the first send). Idempotent while it runs. When connecting fails
-   * (no broker reachable), the producer is `failed` until the next `connect()` or `send()`,
+   * (no broker reachable), the producer is `failed` until the next `start()` or `send()`,
    * which tries again.
    */
+  start(): Promise<void>;
+  /** @deprecated Renamed {@link Producer.start}: every Cascade client starts with `start()`. */
   connect(): Promise<void>;
   /**
    * Queues a record and resolves with where the broker stored it. Safe to call concurrently:
@@ -75,7 +77,7 @@ export interface Producer<K, V> extends AsyncDisposable {
   transaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T>;
   /** Flushes, then disconnects. Idempotent. Sends after it throw `ClosedError`. */
   close(): Promise<void>;
-  /** Same as {@link Producer.close}. */
+  /** @deprecated Renamed {@link Producer.close}: every Cascade client ends with `close()`. */
   disconnect(): Promise<void>;
 }
 
@@ -205,7 +207,11 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   connect(): Promise<void> {
-    // A failed start is not the end: connect() (or a send) starts again, with a fresh lifecycle.
+    return this.start();
+  }
+
+  start(): Promise<void> {
+    // A failed start is not the end: start() (or a send) starts again, with a fresh lifecycle.
     if (this.#startFailed && this.#lifecycle.state === 'failed') {
       this.#lifecycle = new Lifecycle('producer');
       this.#startFailed = false;
@@ -257,7 +263,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
     if (this.#lifecycle.state === 'running') {
       return this.#pipeline.send(this.#accumulator, record, options?.signal);
     }
-    return this.connect().then(() => this.#pipeline.send(this.#accumulator, record, options?.signal));
+    return this.start().then(() => this.#pipeline.send(this.#accumulator, record, options?.signal));
   }
 
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
@@ -306,7 +312,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   async #flush(): Promise<void> {
     // Sends made before the connection was up, or waiting on an async serde, are not in the
     // accumulator yet: let them in first (their callbacks were registered before ours).
-    if (this.#lifecycle.state === 'connecting') await this.connect().catch(() => undefined);
+    if (this.#lifecycle.state === 'connecting') await this.start().catch(() => undefined);
     await this.#pipeline.settled();
     await this.#accumulator.flush();
   }
@@ -341,7 +347,7 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   async #runTransaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T> {
-    await this.connect();
+    await this.start();
     let tx: TransportTransaction;
     try {
       tx = await this.#producer.transaction();

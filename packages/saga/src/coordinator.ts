@@ -14,6 +14,7 @@ import {
   ConfigError,
   delay,
   Lifecycle,
+  type LifecycleState,
   type Logger,
   requireDurationMs,
   requireNonEmptyString,
@@ -108,6 +109,9 @@ export type SagaOutcome = 'completed' | 'compensated' | 'failed' | 'needs-attent
 
 /** A running coordinator. */
 export interface SagaCoordinator extends AsyncDisposable {
+  /** `idle`, `connecting`, `running`, `stopping`, `stopped` or `failed`. */
+  readonly state: LifecycleState;
+  /** Joins the coordinator group and restores the sagas of its inbox partitions. */
   start(): Promise<void>;
   /**
    * Starts a saga on exactly the version of `saga` given, which must be registered with this
@@ -174,6 +178,9 @@ export interface SagaCoordinator extends AsyncDisposable {
   events(signal?: AbortSignal): AsyncIterable<SagaNotification>;
   /** Counts of each kind of transition and step latencies, of the sagas this coordinator drove. */
   metrics(): SagaMetrics;
+  /** Stops driving sagas (in-flight steps are taken over by the next owner of their partition). Idempotent. */
+  close(): Promise<void>;
+  /** @deprecated Renamed {@link SagaCoordinator.close}: every Cascade client ends with `close()`. */
   stop(): Promise<void>;
 }
 
@@ -609,7 +616,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
           .map((participant) => ({ participant, topic: topics.commands(participant) }))
           .filter(({ topic }) => catalog.missing([topic]).length > 0);
         if (missing.length > 0) throw new MissingCommandTopicsError(missing);
-        await producer.connect();
+        await producer.start();
         await reader.start();
         await consumer.start();
       }),
@@ -667,7 +674,11 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     onNotification: (listener) => observer.subscribe(listener),
     events: (signal) => observer.events(signal),
     metrics: () => observer.metrics(),
-    stop: () =>
+    get state() {
+      return lifecycle.state;
+    },
+    stop: () => coordinator.close(),
+    close: () =>
       lifecycle.close(async () => {
         calls.abort(new Error('The saga coordinator is stopping.'));
         timers.clearAll();
@@ -676,7 +687,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         await reader.stop();
         await producer.close();
       }),
-    [Symbol.asyncDispose]: () => coordinator.stop(),
+    [Symbol.asyncDispose]: () => coordinator.close(),
   };
   return coordinator;
 }

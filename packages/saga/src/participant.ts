@@ -13,6 +13,8 @@ import {
   type CascadeErrorOptions,
   ConfigError,
   findCascadeError,
+  Lifecycle,
+  type LifecycleState,
   type Logger,
   type RetryPolicy,
   resolveRetryPolicy,
@@ -139,7 +141,13 @@ export const participantRetry: RetryPolicy = Object.freeze({
 
 /** A running participant. */
 export interface Participant extends AsyncDisposable {
+  /** `idle`, `connecting`, `running`, `stopping`, `stopped` or `failed`. */
+  readonly state: LifecycleState;
+  /** Connects and joins the participant's consumer group. */
   start(): Promise<void>;
+  /** Stops handling commands and disconnects. Idempotent. */
+  close(): Promise<void>;
+  /** @deprecated Renamed {@link Participant.close}: every Cascade client ends with `close()`. */
   stop(): Promise<void>;
 }
 
@@ -277,16 +285,23 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
     },
   });
 
+  const lifecycle = new Lifecycle('saga participant');
   const participant: Participant = {
-    async start() {
-      await producer.connect();
-      await consumer.start();
+    get state() {
+      return lifecycle.state;
     },
-    async stop() {
-      await consumer.stop();
-      await producer.close();
-    },
-    [Symbol.asyncDispose]: () => participant.stop(),
+    start: () =>
+      lifecycle.start(async () => {
+        await producer.start();
+        await consumer.start();
+      }),
+    close: () =>
+      lifecycle.close(async () => {
+        await consumer.stop();
+        await producer.close();
+      }),
+    stop: () => participant.close(),
+    [Symbol.asyncDispose]: () => participant.close(),
   };
   return participant;
 }

@@ -243,19 +243,31 @@ export class SchemaRegistry {
     return abortable(shared, options.signal, 'get or register a schema id');
   }
 
-  /** Closes idle keep-alive connections. The client stays usable (new connections are opened). */
-  close(): void {
+  /**
+   * `running` from construction (a registry client needs no start: it connects on first use),
+   * `stopped` after {@link close}.
+   */
+  get state(): 'running' | 'stopped' {
+    return this.#transport.closed ? 'stopped' : 'running';
+  }
+
+  /**
+   * Closes the client's connections. Idempotent. Registry requests after it (cache misses of the
+   * serdes built on it included) reject with `ClosedError`; cached schemas and ids still serve.
+   */
+  close(): Promise<void> {
     this.#transport.close();
+    return Promise.resolve();
   }
 
   /** `using registry = new SchemaRegistry(...)` closes its connections at the end of the scope. */
   [Symbol.dispose](): void {
-    this.close();
+    this.#transport.close();
   }
 
   /** `await using registry = new SchemaRegistry(...)` closes its connections at the end of the scope. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #resolveId(subject: string, definition: SchemaDefinition, autoRegister: boolean): Promise<number> {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import {
   AbortedError,
+  ClosedError,
   cascadeChannel,
   DiagnosticChannels,
   delay,
@@ -44,9 +45,16 @@ export class RegistryTransport {
         : new http.Agent({ keepAlive: true });
   }
 
-  /** Closes idle keep-alive connections. */
+  #closed = false;
+
+  /** Closes its connections; requests after it reject with `ClosedError`. */
   close(): void {
+    this.#closed = true;
     this.#agent.destroy();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Sends one request, retrying outages; rejects with a Cascade error when it cannot. */
@@ -57,6 +65,7 @@ export class RegistryTransport {
     payload?: string,
     signal?: AbortSignal,
   ): Promise<RegistryReply> {
+    if (this.#closed) throw new ClosedError('schema registry client', operation);
     const channel = cascadeChannel<object>(DiagnosticChannels.schemaRegistryRequest);
     const send = () => this.#requestWithRetries(operation, method, path, payload, signal);
     if (!channel.hasSubscribers) return send();

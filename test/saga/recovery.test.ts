@@ -9,13 +9,13 @@ import {
   createSagaCoordinator,
   createSagaParticipant,
   decide,
-  encodeState,
   ensureSagaTopics,
   type SagaOutcome,
   sagaTopics,
 } from '@cascade/saga';
 import { bytes, string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
+import { encodeState } from '../../packages/saga/src/codec.js';
 import { cluster, uniqueName, waitFor } from '../support/kafka.js';
 import { declined, order, placeOrder } from './fixtures/place-order.js';
 

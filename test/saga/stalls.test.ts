@@ -10,7 +10,6 @@ import {
   defineSaga,
   ensureSagaTopics,
   type IdempotencyStore,
-  type InboxEvent,
   MissingCommandTopicsError,
   memoryIdempotencyStore,
   type Participant,
@@ -21,6 +20,7 @@ import {
 } from '@cascade/saga';
 import { ConfigResourceTypes } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { InboxEvent } from '../../packages/saga/src/codec.js';
 import { cluster, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 
 const kafka = () => ({ brokers: cluster().brokers, clientId: uniqueName('saga-stalls') });

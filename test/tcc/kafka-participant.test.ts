@@ -5,17 +5,19 @@ import { randomUUID } from 'node:crypto';
 import * as tcc from '@cascade/saga';
 import {
   BusinessFailure,
-  type CommandRecord,
   createSagaParticipant,
-  decodeInboxEvent,
-  encodeCommand,
   ensureSagaTopics,
-  type InboxEvent,
   type Participant,
   sagaTopics,
 } from '@cascade/saga';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CommandRecord,
+  decodeInboxEvent,
+  encodeCommand,
+  type InboxEvent,
+} from '../../packages/saga/src/codec.js';
 import { loadDecoratorFixture } from '../support/decorators.js';
 import { cluster, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 import type { definePayments } from './fixtures/payments-participant.js';

@@ -1,9 +1,9 @@
 /**
  * `@cascade/saga`: sagas for consistency across microservices, without distributed locks.
  *
- * This release holds the definition DSL and the saga state machine (`decide`), which is pure:
- * the Kafka coordinator that records each transition and its commands in one transaction builds
- * on it.
+ * The definition DSL, the pure saga state machine (`decide`), the coordinator that records each
+ * transition and its commands in one Kafka transaction, participants over Kafka and HTTP, and
+ * the TCC guards that make their confirm and cancel safe.
  *
  * @example
  * ```ts
@@ -18,17 +18,6 @@
  * @module
  */
 
-export {
-  type CommandRecord,
-  decodeCommand,
-  decodeInboxEvent,
-  decodeState,
-  encodeCommand,
-  encodeInboxEvent,
-  encodeState,
-  type InboxEvent,
-  recordFormat,
-} from './codec.js';
 export {
   coordinatorRetry,
   createSagaCoordinator,
@@ -66,8 +55,7 @@ export {
   SagaRestoreTimeoutError,
   UnknownSagaError,
 } from './errors.js';
-export { SagaLogReader } from './log-reader.js';
-export { type SagaMetrics, SagaObserver, type StepLatency } from './observability.js';
+export type { SagaMetrics, StepLatency } from './observability.js';
 export { operatorActions } from './operator.js';
 export {
   BusinessFailure,
@@ -87,16 +75,11 @@ export {
   participantFrom,
   SagaParticipant,
 } from './participant-decorators.js';
-export { SagaRegistry } from './registry.js';
 export {
   type AuditEntry,
-  commandId,
   type Decision,
   idempotencyKey,
   type OperatorAction,
-  type Outstanding,
-  type Phase,
-  resultsOf,
   type SagaEffect,
   type SagaEvent,
   type SagaNotification,
@@ -107,9 +90,44 @@ export {
   type StepStatus,
   type TimerKind,
   type TimerState,
-  terminalStatuses,
-  timerId,
 } from './state.js';
+export {
+  Cancel,
+  Confirm,
+  type TccMethod,
+  TccParticipant,
+  Try,
+  tccCommandMap,
+  tccParticipantFrom,
+} from './tcc/decorators.js';
+export {
+  createTccGuard,
+  type TccCancelOutcome,
+  type TccCancelWork,
+  type TccCleanupOptions,
+  type TccConfirmOutcome,
+  TccFailureTypes,
+  type TccGuard,
+  type TccGuardOptions,
+  type TccStoredTry,
+  type TccTryOptions,
+  type TccTryOutcome,
+} from './tcc/guard.js';
+export {
+  type PostgresGuardStore,
+  type PostgresGuardStoreOptions,
+  postgresGuardStore,
+} from './tcc/guard-postgres.js';
+export {
+  memoryGuardStore,
+  type TccGuardInsert,
+  type TccGuardKey,
+  type TccGuardRow,
+  TccGuardStatus,
+  type TccGuardStore,
+  type TccGuardTransaction,
+  type TccGuardUpdate,
+} from './tcc/guard-store.js';
 export {
   type HttpTccCall,
   type HttpTccParticipant,
@@ -117,7 +135,15 @@ export {
   type HttpTccReply,
   httpTccParticipant,
 } from './tcc/http-adapter.js';
-export * from './tcc/index.js';
+export { type TccHttpHandler, type TccHttpHandlerOptions, tccHttpHandler } from './tcc/http-participant.js';
+export {
+  type TccContext,
+  type TccHandlers,
+  type TccParticipantOptions,
+  type TccPhase,
+  TccPhaseError,
+  tccCommands,
+} from './tcc/participant.js';
 export {
   reservationUri,
   type TccErrorBody,
@@ -125,5 +151,4 @@ export {
   tccHeaders,
   tccMediaType,
 } from './tcc/protocol.js';
-export { type TimerFired, TimerScheduler } from './timers.js';
 export { ensureSagaTopics, type SagaTopics, sagaTopics } from './topics.js';

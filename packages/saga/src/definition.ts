@@ -25,6 +25,7 @@
  */
 
 import { ConfigError, type ResolvedRetryPolicy, type RetryPolicy, resolveRetryPolicy } from '@cascade/core';
+import type { CommandContract } from './command.js';
 
 /** What a step's functions see. `results` holds the replies of the steps before it. */
 export interface StepContext<Input, Results> {
@@ -136,6 +137,35 @@ export interface TccStepOptions<Input, Results, Reply> {
 export type StepOptions<Input, Results, Reply> =
   | RemoteStepOptions<Input, Results, Reply>
   | LocalStepOptions<Input, Results, Reply>;
+
+/**
+ * A remote step that sends a typed command ({@link CommandContract}, from `defineCommand`): its
+ * participant, command name, payload, reply and compensation types all come from the contract.
+ */
+export interface CommandStepOptions<Input, Results, Payload, Reply, Undo>
+  extends CommonStepOptions<Input, Results> {
+  readonly command: CommandContract<Payload, Reply, Undo>;
+  /** Builds the command's payload. Called once per attempt; must not have side effects. */
+  readonly invoke: (context: StepContext<Input, Results>) => Payload;
+  /** Builds the compensation's payload; without it the step needs no compensation. */
+  readonly compensate?: (context: CompensationContext<Input, Results, Reply>) => Undo;
+}
+
+type AnyStepOptions =
+  | StepOptions<never, never, unknown>
+  | CommandStepOptions<never, never, unknown, unknown, unknown>;
+
+/** A contract step as the remote step it is. */
+function fromContract(options: AnyStepOptions): StepOptions<never, never, unknown> {
+  const command = (options as { command?: unknown }).command;
+  if (typeof command !== 'object' || command === null) return options as StepOptions<never, never, unknown>;
+  const contract = command as CommandContract<unknown, unknown, unknown>;
+  return { ...(options as object), participant: contract.participant, command: contract.name } as StepOptions<
+    never,
+    never,
+    unknown
+  >;
+}
 
 /** A step as the engine sees it: untyped, with its policies resolved. */
 export interface StepDefinition {
@@ -253,11 +283,8 @@ function toTccStepDefinition(
   };
 }
 
-function toStepDefinition(
-  saga: string,
-  name: string,
-  options: StepOptions<never, never, unknown>,
-): StepDefinition {
+function toStepDefinition(saga: string, name: string, given: AnyStepOptions): StepDefinition {
+  const options = fromContract(given);
   const field = `saga ${saga}, step ${name}`;
   if (!/^[A-Za-z0-9._-]+$/.test(name)) {
     throw new ConfigError(field, 'step names may use letters, digits, ".", "_" and "-" only.');
@@ -315,11 +342,16 @@ export class ParallelBuilder<Input, Results, Group> {
   }
 
   /** Adds a step to the group. Steps of a group see the results of the steps before the group only. */
+  step<Name extends string, Payload, Reply, Undo>(
+    name: Name,
+    options: CommandStepOptions<Input, Results, Payload, Reply, Undo>,
+  ): ParallelBuilder<Input, Results, Group & Record<Name, Reply>>;
   step<Name extends string, Reply>(
     name: Name,
     options: StepOptions<Input, Results, Reply>,
-  ): ParallelBuilder<Input, Results, Group & Record<Name, Reply>> {
-    this.#steps.push(toStepDefinition(this.#saga, name, options as StepOptions<never, never, unknown>));
+  ): ParallelBuilder<Input, Results, Group & Record<Name, Reply>>;
+  step(name: string, options: unknown): unknown {
+    this.#steps.push(toStepDefinition(this.#saga, name, options as AnyStepOptions));
     return new ParallelBuilder(this.#saga, this.#steps);
   }
 
@@ -346,12 +378,21 @@ export class SagaBuilder<Input, Results> {
     this.#groups = groups;
   }
 
-  /** Adds a step that runs after every step before it has succeeded (or been skipped). */
+  /**
+   * Adds a step that runs after every step before it has succeeded (or been skipped). With a
+   * typed command (`command: defineCommand(...)`) the payload, reply and compensation types come
+   * from the contract.
+   */
+  step<Name extends string, Payload, Reply, Undo>(
+    name: Name,
+    options: CommandStepOptions<Input, Results, Payload, Reply, Undo>,
+  ): SagaBuilder<Input, Results & Record<Name, Reply>>;
   step<Name extends string, Reply>(
     name: Name,
     options: StepOptions<Input, Results, Reply>,
-  ): SagaBuilder<Input, Results & Record<Name, Reply>> {
-    const step = toStepDefinition(this.#name, name, options as StepOptions<never, never, unknown>);
+  ): SagaBuilder<Input, Results & Record<Name, Reply>>;
+  step(name: string, options: unknown): unknown {
+    const step = toStepDefinition(this.#name, name, options as AnyStepOptions);
     return new SagaBuilder(this.#name, this.#options, [...this.#groups, [step]]);
   }
 

@@ -19,6 +19,14 @@
  */
 
 export {
+  type CommandContract,
+  type CommandContractOptions,
+  defineCommand,
+  handle,
+  type PayloadValidator,
+  type TypedCommandHandlers,
+} from './command.js';
+export {
   coordinatorRetry,
   createSagaCoordinator,
   type SagaCoordinator,
@@ -26,6 +34,7 @@ export {
   type SagaOutcome,
 } from './coordinator.js';
 export {
+  type CommandStepOptions,
   type CompensationContext,
   defineSaga,
   type LocalStepOptions,

@@ -23,6 +23,7 @@ import {
   retryPolicyKeys,
 } from '@cascade/core';
 import { resolveKafkaConfig } from '@cascade/producer';
+import { contractOfHandlers } from './command.js';
 import type { SagaCoordinatorOptions } from './coordinator.js';
 import type { SagaParticipantOptions } from './participant.js';
 import type { SagaTopics } from './topics.js';
@@ -115,6 +116,15 @@ export function checkSagaParticipantOptions(input: SagaParticipantOptions): void
   requireNonEmptyString('participant', input.participant);
   if (typeof input.commands !== 'object' || input.commands === null) {
     throw new ConfigError('commands', 'expected an object of command handlers by command name.');
+  }
+  for (const [name, handlers] of Object.entries(input.commands)) {
+    const contract = handlers === undefined ? undefined : contractOfHandlers(handlers);
+    if (contract !== undefined && contract.participant !== input.participant) {
+      throw new ConfigError(
+        `commands.${name}`,
+        `command ${contract.name} belongs to participant ${contract.participant}, not ${input.participant}: its commands go to ${contract.participant}'s command topic.`,
+      );
+    }
   }
   checkTopics(input.topics);
   if (input.groupId !== undefined) requireNonEmptyString('groupId', input.groupId);

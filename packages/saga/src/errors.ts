@@ -15,6 +15,8 @@ export const SagaErrorCodes = {
   SagaConflict: 'CASCADE_SAGA_CONFLICT',
   /** The view of the saga log did not reach a partition's end in time (retried). */
   RestoreTimeout: 'CASCADE_SAGA_RESTORE_TIMEOUT',
+  /** A step's participant or local step refused the command for good (`BusinessFailure`). */
+  BusinessFailure: 'CASCADE_SAGA_BUSINESS_FAILURE',
 } as const;
 
 /** One of {@link SagaErrorCodes}. */

@@ -23,6 +23,7 @@ import {
 import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
 import { type CommandRecord, decodeCommand, encodeInboxEvent, type InboxEvent } from './codec.js';
+import { SagaErrorCodes } from './errors.js';
 import { checkSagaParticipantOptions } from './options.js';
 import type { Phase } from './state.js';
 import { type SagaTopics, sagaTopics } from './topics.js';
@@ -32,7 +33,7 @@ import { type SagaTopics, sagaTopics } from './topics.js';
  * card declined): nothing was done, and the saga compensates without retrying.
  */
 export class BusinessFailure extends CascadeError {
-  readonly code = 'CASCADE_SAGA_BUSINESS_FAILURE' as const;
+  readonly code = SagaErrorCodes.BusinessFailure;
   /** The reason's type, e.g. `OutOfStock`. */
   readonly type: string;
   readonly details: unknown;

@@ -39,6 +39,7 @@ describe('broker restart', () => {
     consumer.subscribe({
       topic,
       value: json<number>(),
+      tombstones: 'skip',
       handler: async (m) => {
         await new Promise((resolve) => setTimeout(resolve, 10));
         counts.set(m.value, (counts.get(m.value) ?? 0) + 1);

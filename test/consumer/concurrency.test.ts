@@ -42,6 +42,7 @@ describe('concurrency', () => {
     consumer.subscribe({
       topic,
       value: json<Step>(),
+      tombstones: 'skip',
       concurrency: 'key',
       maxConcurrency: 8,
       handler: async (m) => {

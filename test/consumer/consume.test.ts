@@ -1,6 +1,6 @@
 // The consumer against the real broker: typed records, order, commits after processing,
 // unknown topics.
-import { createConsumer, type Message, UnknownTopicError } from '@cascade/consumer';
+import { createConsumer, type Message, MissingTopicsError } from '@cascade/consumer';
 import { json, string } from '@cascade/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
@@ -37,6 +37,7 @@ describe('consumer', () => {
     consumer.subscribe({
       topic,
       value: json<Order>(),
+      tombstones: 'skip',
       handler: async (message) => {
         seen.push(message);
       },
@@ -78,9 +79,9 @@ describe('consumer', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(UnknownTopicError);
-    expect((error as UnknownTopicError).code).toBe('CASCADE_CONSUMER_UNKNOWN_TOPIC');
-    expect((error as UnknownTopicError).topics).toEqual([missing]);
+    expect(error).toBeInstanceOf(MissingTopicsError);
+    expect((error as MissingTopicsError).code).toBe('CASCADE_CONSUMER_UNKNOWN_TOPIC');
+    expect((error as MissingTopicsError).topics).toEqual([missing]);
     expect(consumer.state).toBe('failed');
     await consumer.stop();
   });
@@ -130,6 +131,7 @@ describe('consumer', () => {
     consumer.subscribe({
       topic,
       value: json<Order>(),
+      tombstones: 'skip',
       retry: { maximumAttempts: 2, initialIntervalMs: 10, jitter: 0 },
       batchHandler: async (messages) => {
         if (messages.some((m) => m.value.id === 7)) {
@@ -160,7 +162,13 @@ async function readTopicValues(kafka: ReturnType<typeof kafkaClient>, topic: str
     fromBeginning: true,
     commitIntervalMs: 50,
   });
-  reader.subscribe({ topic, value: string(), dlt: false, handler: (m) => void values.push(m.value) });
+  reader.subscribe({
+    topic,
+    value: string(),
+    tombstones: 'skip',
+    dlt: false,
+    handler: (m) => void values.push(m.value),
+  });
   await reader.start();
   await waitFor(
     async () =>

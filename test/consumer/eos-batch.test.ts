@@ -46,6 +46,7 @@ describe('batch handlers in exactly-once mode', () => {
     consumer.subscribe({
       topic: input,
       value: json<Item>(),
+      tombstones: 'skip',
       retry: { maximumAttempts: 3, initialIntervalMs: 10, jitter: 0 },
       batchHandler: (messages: readonly Message<string, Item>[], context) => {
         calls.push(messages.map((m) => `${m.value.id}#${m.attempt}`));
@@ -102,6 +103,7 @@ describe('batch handlers in exactly-once mode', () => {
     consumer.subscribe({
       topic: input,
       value: json<Item>(),
+      tombstones: 'skip',
       retry: { maximumAttempts: 2, initialIntervalMs: 10, jitter: 0 },
       retryTopics: { delaysMs: [1_000] },
       batchHandler: (messages: readonly Message<string, Item>[], context) => {

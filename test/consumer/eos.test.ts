@@ -64,6 +64,7 @@ describe('exactly-once', () => {
     consumer.subscribe({
       topic: input,
       value: string(),
+      tombstones: 'skip',
       retry: { maximumAttempts: 3, initialIntervalMs: 10, jitter: 0 },
       handler: (message, context) => {
         attempts.set(message.value, (attempts.get(message.value) ?? 0) + 1);
@@ -135,6 +136,7 @@ describe('exactly-once', () => {
     consumer.subscribe({
       topic: input,
       value: string(),
+      tombstones: 'skip',
       retry: { maximumAttempts: 1 },
       retryTopics: { delaysMs: [3_000] },
       handler: (message) => {

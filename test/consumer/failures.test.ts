@@ -53,6 +53,7 @@ describe('failure policy', () => {
     consumer.subscribe({
       topic,
       value: json<Job>(),
+      tombstones: 'skip',
       retry: fastRetry,
       handler: (m) => void handled.push(m.value.id),
     });
@@ -143,6 +144,7 @@ describe('failure policy', () => {
     consumer.subscribe({
       topic,
       value: json<Job>(),
+      tombstones: 'skip',
       retry: { ...fastRetry, maximumAttempts: 3 },
       dlt: { topic: 'spring' },
       handler: (m: Message<string, Job>) => {
@@ -199,6 +201,7 @@ describe('failure policy', () => {
     consumer.subscribe({
       topic,
       value: json<Job>(),
+      tombstones: 'skip',
       retry: { maximumAttempts: 1 },
       retryTopics: { delaysMs: [300, 600] },
       handler: (m) => {
@@ -251,6 +254,7 @@ describe('failure policy', () => {
     consumer.subscribe({
       topic,
       value: json<Job>(),
+      tombstones: 'skip',
       retry: { ...fastRetry, maximumAttempts: 2 },
       retryTopics: { delaysMs: [300, 600] },
       batchHandler: (messages: readonly Message<string, Job>[]) => {
@@ -309,6 +313,7 @@ describe('failure policy', () => {
     consumer.subscribe({
       topic,
       value: json<Job>(),
+      tombstones: 'skip',
       retry: { ...fastRetry, maximumAttempts: 2 },
       handler: async (m) => {
         if (m.value.fail === 'hang') {
@@ -343,7 +348,12 @@ describe('failure policy', () => {
       onError: (error) => errors.push(error as { code?: string }),
     });
     cleanups.push(() => consumer.stop());
-    consumer.subscribe({ topic, value: json<Job>(), handler: (m) => void handled.push(m.value.id) });
+    consumer.subscribe({
+      topic,
+      value: json<Job>(),
+      tombstones: 'skip',
+      handler: (m) => void handled.push(m.value.id),
+    });
     await consumer.start();
     await waitFor(
       () => errors.length > 0,

@@ -3,7 +3,8 @@
 // transaction (output and offsets) then fails and never becomes visible.
 
 import { noopLogger } from '@cascade/core';
-import { ProducerFencedError, resolveKafkaConfig, transportClientOf } from '@cascade/producer';
+import { ProducerFencedError, resolveKafkaConfig } from '@cascade/producer';
+import { transportClientOf } from '@cascade/producer/internal';
 import { describe, expect, it } from 'vitest';
 // The registry of per-partition producers is internal; the scheme is what this test pins.
 import { createTransactionalOutputs } from '../../packages/consumer/src/internal/eos-runner.js';

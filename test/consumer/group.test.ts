@@ -32,6 +32,7 @@ describe('group membership', () => {
     consumer.subscribe({
       topic,
       value: json<string>(),
+      tombstones: 'skip',
       handler: async (m) => {
         if (m.value === 'slow') await new Promise((resolve) => setTimeout(resolve, 12_000));
         handled.push(m.value);
@@ -74,6 +75,7 @@ describe('group membership', () => {
       consumer.subscribe({
         topic,
         value: json<number>(),
+        tombstones: 'skip',
         handler: async (m) => {
           await new Promise((resolve) => setTimeout(resolve, 2));
           counts.set(m.value, (counts.get(m.value) ?? 0) + 1);
@@ -133,7 +135,12 @@ describe('group membership', () => {
       fromBeginning: true,
     });
     cleanups.push(() => consumer.stop());
-    consumer.subscribe({ topic, value: json<number>(), handler: (m) => void seen.push(m.value) });
+    consumer.subscribe({
+      topic,
+      value: json<number>(),
+      tombstones: 'skip',
+      handler: (m) => void seen.push(m.value),
+    });
     await consumer.start();
     await waitFor(
       () => seen.length >= 4,
@@ -222,6 +229,7 @@ describe('group membership', () => {
     first.subscribe({
       topic,
       value: json<number>(),
+      tombstones: 'skip',
       handler: async (m) => {
         firstRunning++;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -241,6 +249,7 @@ describe('group membership', () => {
     second.subscribe({
       topic,
       value: json<number>(),
+      tombstones: 'skip',
       handler: (m) => {
         counts.set(m.value, (counts.get(m.value) ?? 0) + 1);
         log.push(`second ${m.partition}@${m.offset}`);

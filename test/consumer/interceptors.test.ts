@@ -4,13 +4,13 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import {
   type CommittedOffset,
+  consumerTraceInterceptor,
   createConsumer,
   currentTraceContext,
   type TraceContext,
-  traceContextInterceptor,
 } from '@cascade/consumer';
 import { DiagnosticChannels } from '@cascade/core';
-import { createProducer, traceContextInterceptor as producerTrace } from '@cascade/producer';
+import { createProducer, producerTraceInterceptor as producerTrace } from '@cascade/producer';
 import { string } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
 import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
@@ -50,7 +50,7 @@ describe('interceptors', () => {
         groupId,
         fromBeginning: true,
         interceptors: [
-          traceContextInterceptor(),
+          consumerTraceInterceptor(),
           {
             onConsume: (message) =>
               String(message.value) === 'drop' ? undefined : { ...message, value: message.value },
@@ -61,6 +61,7 @@ describe('interceptors', () => {
       consumer.subscribe({
         topic,
         value: string(),
+        tombstones: 'skip',
         handler: (message) => {
           handled.push({
             value: message.value,

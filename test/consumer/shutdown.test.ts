@@ -28,6 +28,7 @@ describe('shutdown', () => {
     consumer.subscribe({
       topic,
       value: string(),
+      tombstones: 'skip',
       handler: async (m) => {
         started.push(m.value);
         await gate;
@@ -73,6 +74,7 @@ describe('shutdown', () => {
     first.subscribe({
       topic,
       value: string(),
+      tombstones: 'skip',
       handler: async (m) => {
         m.signal.addEventListener('abort', () => aborted.push(true));
         await new Promise(() => {});
@@ -89,7 +91,12 @@ describe('shutdown', () => {
     expect(await committed(kafka, groupId, topic)).toEqual({ 0: '0' });
     const again: string[] = [];
     const second = createConsumer({ kafka: { brokers: cluster().brokers }, groupId, fromBeginning: true });
-    second.subscribe({ topic, value: string(), handler: (m) => void again.push(m.value) });
+    second.subscribe({
+      topic,
+      value: string(),
+      tombstones: 'skip',
+      handler: (m) => void again.push(m.value),
+    });
     await second.start();
     await waitFor(
       () => again.length === 1,

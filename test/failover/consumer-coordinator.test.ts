@@ -55,9 +55,10 @@ describe('an at-least-once consumer group when a broker dies', () => {
         groupId,
         fromBeginning: true,
       });
-      consumer.subscribe<StreamValue>({
+      consumer.subscribe({
         topic,
         value: json<StreamValue>(),
+        tombstones: 'skip',
         handler: (message) => log.add(member, message.value, `${message.partition}@${message.offset}`),
       });
       return consumer;

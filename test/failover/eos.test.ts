@@ -65,9 +65,10 @@ describe('exactly-once processing on three brokers', () => {
       fromBeginning: true,
       eos: { transactionalIdPrefix: prefix, transactionTimeoutMs: 30_000 },
     });
-    consumer.subscribe<StreamValue>({
+    consumer.subscribe({
       topic: input,
       value: json<StreamValue>(),
+      tombstones: 'skip',
       handler: (message, context) => {
         handled.add(message.value.seq);
         context.send({ topic: output, key: message.key ?? null, value: JSON.stringify(message.value) });

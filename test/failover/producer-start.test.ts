@@ -70,7 +70,12 @@ describe('starting a producer or a consumer on three brokers', () => {
           fromBeginning: true,
           ...(eos ? { eos: { transactionalIdPrefix: uniqueName('start-eos') } } : {}),
         });
-        consumer.subscribe({ topic: healthy, value: string(), handler: (m) => void seen.push(m.value) });
+        consumer.subscribe({
+          topic: healthy,
+          value: string(),
+          tombstones: 'skip',
+          handler: (m) => void seen.push(m.value),
+        });
         try {
           await consumer.start();
           await waitFor(

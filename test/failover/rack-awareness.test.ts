@@ -134,6 +134,7 @@ describe('rack awareness on three racks', () => {
         consumer.subscribe({
           topic,
           value: string(),
+          tombstones: 'skip',
           handler: (message) => {
             handled.push({ member: name, partition: message.partition, value: message.value });
           },
@@ -304,6 +305,7 @@ describe('rack awareness on three racks', () => {
       consumer.subscribe({
         topic,
         value: string(),
+        tombstones: 'skip',
         handler: (message) => {
           values.push(message.value);
         },

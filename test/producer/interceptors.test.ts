@@ -6,8 +6,8 @@ import {
   createProducer,
   metricsInterceptor,
   type ProducerInterceptor,
+  producerTraceInterceptor,
   type RecordMetadata,
-  traceContextInterceptor,
 } from '@cascade/producer';
 import { string } from '@cascade/schema';
 import {
@@ -177,7 +177,7 @@ describe('trace-context interceptor', () => {
     await using producer = createProducer({
       brokers: cluster().brokers,
       value: string(),
-      interceptors: [traceContextInterceptor()],
+      interceptors: [producerTraceInterceptor()],
     });
     const spanContext = {
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',

@@ -114,6 +114,7 @@ async function cascadeRate(
     topic,
     key: string(),
     value: bytes(),
+    tombstones: 'skip',
     concurrency: mode,
     maxConcurrency: 500,
     dlt: false,

@@ -158,6 +158,7 @@ export async function runShop(
     topic: ordersTopic,
     key: string(),
     value: orderSerde,
+    tombstones: 'skip',
     handler: async (message) => {
       await coordinator.begin(placeOrder, message.value, { sagaId: message.value.orderId });
     },

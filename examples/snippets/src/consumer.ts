@@ -51,6 +51,7 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
     topic,
     key: string(),
     value: json<Order>(),
+    tombstones: 'skip', // no null values here: message.value is an Order, never null
     concurrency: 'key', // in order per customer, customers in parallel
     retry: { maximumAttempts: 3, initialIntervalMs: 100 }, // then <topic>.dlt
     handler: async (message: Message<string, Order>) => {

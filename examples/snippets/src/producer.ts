@@ -6,8 +6,8 @@ import {
   createProducer,
   metricsInterceptor,
   Partitioners,
+  producerTraceInterceptor,
   type RecordMetadata,
-  traceContextInterceptor,
 } from '@cascade/producer';
 import { json, string } from '@cascade/schema';
 
@@ -37,7 +37,7 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
     value: json<Order>(),
     defaultTopic: topic,
     lingerMs: 5,
-    interceptors: [traceContextInterceptor(), metrics],
+    interceptors: [producerTraceInterceptor(), metrics],
   });
 
   // One record: resolves once the broker stored it (acks = all, idempotent).

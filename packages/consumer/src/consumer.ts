@@ -5,8 +5,8 @@
  * @module
  */
 
-import { Lifecycle, type LifecycleState, type Logger } from '@cascade/core';
-import { transportClientOf } from '@cascade/producer';
+import { Lifecycle, type LifecycleState, type Logger, StateError } from '@cascade/core';
+import { transportClientOf } from '@cascade/producer/internal';
 import {
   type FetchedBatchPayload,
   isTransportError,
@@ -27,7 +27,7 @@ import { RecordProcessor, type Signals, type Source } from './internal/record-pr
 import { type ResolvedSubscription, resolveSubscription } from './internal/subscription.js';
 import { resolveSources } from './internal/topics.js';
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
-import type { SubscriptionOptions, TopicPartition } from './types.js';
+import type { SubscriptionOptions, TombstoneMode, TopicPartition } from './types.js';
 
 /** Counters for observing a running consumer. */
 export interface ConsumerStats {
@@ -47,7 +47,7 @@ interface Generation {
 }
 
 /**
- * A Cascade consumer. Subscribe before `start()`; `stop()` (or `await using`) drains and leaves.
+ * A Cascade consumer. Subscribe before `start()`; `close()` (or `await using`) drains and leaves.
  *
  * @example
  * ```ts
@@ -59,7 +59,9 @@ interface Generation {
 export class Consumer {
   readonly #options: ResolvedConsumerOptions;
   readonly #logger: Logger;
-  readonly #lifecycle = new Lifecycle('consumer');
+  #lifecycle = new Lifecycle('consumer');
+  /** The last start failed (and nothing closed the consumer since): the next start tries again. */
+  #startFailed = false;
   readonly #subscriptions: ResolvedSubscription[] = [];
   readonly #sources = new Map<string, Source>();
   #states = new Map<string, PartitionState>();
@@ -136,10 +138,10 @@ export class Consumer {
    * Adds a subscription. Call before {@link start}. `K` and `V` come from the serdes.
    * @throws ConfigError when the options are wrong, ClosedError after stop.
    */
-  subscribe<V, K = string>(options: SubscriptionOptions<K, V>): this {
+  subscribe<V, K = string, T extends TombstoneMode = 'handle'>(options: SubscriptionOptions<K, V, T>): this {
     this.#lifecycle.assertUsable('subscribe');
     if (this.#lifecycle.state !== 'idle') {
-      throw new TypeError('subscribe() must be called before start().');
+      throw new StateError('subscribe', 'subscribe() must be called before start().');
     }
     this.#subscriptions.push(
       resolveSubscription(options, this.#subscriptions.length, { eos: this.#options.eos !== undefined }),
@@ -158,7 +160,7 @@ export class Consumer {
 
   /**
    * Joins the group and starts consuming. Resolves once this member has its first assignment.
-   * @throws UnknownTopicError when a subscribed topic or retry topic does not exist.
+   * @throws MissingTopicsError when a subscribed topic or retry topic does not exist.
    * @throws ConsumerKafkaError when the cluster cannot be reached, refuses the member (SASL,
    * authorization) or the client fails otherwise; its `retriable` says whether a new attempt may
    * succeed.
@@ -166,20 +168,41 @@ export class Consumer {
    * not restart.
    */
   start(): Promise<void> {
+    // A failed start is not the end: start() tries again, with a fresh lifecycle.
+    if (this.#startFailed && this.#lifecycle.state === 'failed') {
+      this.#lifecycle = new Lifecycle('consumer');
+      this.#startFailed = false;
+    }
     return this.#lifecycle.start(async () => {
       try {
         await this.#start();
       } catch (error) {
+        await this.#releaseFailedStart();
+        this.#startFailed = true;
         throw isTransportError(error) ? toConsumerError(error, 'start', { groupId: this.groupId }) : error;
       }
     });
   }
 
+  /** What a failed start leaves behind: its client connection, timers and EOS producers. */
+  async #releaseFailedStart(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    this.#sources.clear();
+    await consumer?.disconnect().catch(() => undefined);
+    await this.#eos?.close().catch(() => undefined);
+    this.#eos = undefined;
+  }
+
   /**
    * Stops fetching, waits up to `stopTimeoutMs` for in-flight handlers (then abandons them:
-   * their records stay uncommitted), commits, and leaves the group. Idempotent.
+   * their records stay uncommitted), commits, and leaves the group. Idempotent. Calls after it
+   * throw `ClosedError`.
    */
-  stop(): Promise<void> {
+  close(): Promise<void> {
+    this.#startFailed = false;
     return this.#lifecycle.close(async () => {
       try {
         await this.#stop();
@@ -189,9 +212,14 @@ export class Consumer {
     });
   }
 
-  /** Same as {@link stop}: `await using consumer = createConsumer(...)`. */
+  /** @deprecated Renamed {@link Consumer.close}: every Cascade client ends with `close()`. */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  /** Same as {@link close}: `await using consumer = createConsumer(...)`. */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
+    return this.close();
   }
 
   /**
@@ -201,7 +229,7 @@ export class Consumer {
    */
   async seek(target: TopicPartition & ({ offset: string } | { timestamp: number })): Promise<void> {
     const consumer = this.#consumer;
-    if (consumer === undefined) throw new TypeError('seek() needs a started consumer.');
+    if (consumer === undefined) throw new StateError('seek', 'seek() needs a started consumer.');
     try {
       let offset: string;
       if ('offset' in target) offset = target.offset;
@@ -223,7 +251,7 @@ export class Consumer {
 
   async #start(): Promise<void> {
     if (this.#subscriptions.length === 0)
-      throw new TypeError('start() needs at least one subscribe() first.');
+      throw new StateError('start', 'start() needs at least one subscribe() first.');
     await this.#resolveTopics();
     const opts = this.#options;
     const consumer = this.#client.consumer({
@@ -245,6 +273,7 @@ export class Consumer {
     }
     // Crashes since the last group join: a first crash on a routine start-up state is expected.
     let crashes = 0;
+    let joinedOnce = false;
     let resolveJoined: () => void = () => undefined;
     let rejectJoined: (error: Error) => void = () => undefined;
     const joined = new Promise<void>((resolve, reject) => {
@@ -273,6 +302,8 @@ export class Consumer {
       this.#logger.error(error.message, { error: cause });
       this.#report(error);
       rejectJoined(error);
+      // Before the first assignment the start fails with it (and a later start() tries again).
+      if (!joinedOnce) return;
       // It will not restart: release everything and end in the `failed` state.
       void this.#lifecycle
         .close(async () => {
@@ -293,6 +324,7 @@ export class Consumer {
       setInterval(() => void this.commit().catch(() => undefined), opts.commitIntervalMs),
     );
     await joined;
+    joinedOnce = true;
     this.#logger.info('Consumer started', {
       topics: [...this.#sources.keys()],
       assigned: this.#assigned.length,

@@ -17,7 +17,7 @@
  */
 
 import { DecoratorError } from './errors.js';
-import type { HandlerContext, Message, SubscriptionOptions } from './types.js';
+import type { HandledValue, HandlerContext, Message, SubscriptionOptions, TombstoneMode } from './types.js';
 
 /** Options of {@link Handler}. */
 export interface HandlerClassOptions {
@@ -26,8 +26,8 @@ export interface HandlerClassOptions {
 }
 
 /** Options of {@link Subscribe}: a subscription without topic and handler. */
-export type SubscribeOptions<K, V> = Omit<
-  SubscriptionOptions<K, V>,
+export type SubscribeOptions<K, V, T extends TombstoneMode = 'handle'> = Omit<
+  SubscriptionOptions<K, V, T>,
   'topic' | 'topics' | 'pattern' | 'handler' | 'batchHandler'
 >;
 
@@ -75,12 +75,13 @@ export interface SubscribeDecorator<K, V> {
 
 /**
  * Marks a method as the handler of `target` (a topic, topics or a pattern). `K` and `V` come
- * from the serdes, and the method's message type must match them.
+ * from the serdes, and the method's message type must match them: `message.value` is `V | null`
+ * (a tombstone) unless `tombstones: 'skip'`.
  */
-export function Subscribe<V, K = string>(
+export function Subscribe<V, K = string, T extends TombstoneMode = 'handle'>(
   target: SubscribeTarget,
-  options: SubscribeOptions<K, V>,
-): SubscribeDecorator<K, V> {
+  options: SubscribeOptions<K, V, T>,
+): SubscribeDecorator<K, HandledValue<V, T>> {
   if (typeof options?.value?.deserialize !== 'function') {
     throw new DecoratorError(`@Subscribe(${String(target)}) needs a value serde: { value: json() }.`);
   }
@@ -104,7 +105,7 @@ export function Subscribe<V, K = string>(
       return;
     }
     record(third?.value, second as string | symbol);
-  }) as SubscribeDecorator<K, V>;
+  }) as SubscribeDecorator<K, HandledValue<V, T>>;
 }
 
 /** The decorator {@link Handler} returns; fits both decorator modes. */

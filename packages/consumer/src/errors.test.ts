@@ -9,10 +9,10 @@ import {
   DecoratorError,
   DltPublishError,
   HandlerTimeoutError,
+  MissingTopicsError,
   SendToDlt,
   SkipRecord,
   toConsumerError,
-  UnknownTopicError,
 } from './errors.js';
 import { resolveConsumerOptions } from './options.js';
 
@@ -26,7 +26,7 @@ describe('consumer errors', () => {
       true,
     ],
     [new DltPublishError('t.dlt', { topic: 't' }), ConsumerErrorCodes.DltPublish, true],
-    [new UnknownTopicError(['t']), ConsumerErrorCodes.UnknownTopic, false],
+    [new MissingTopicsError(['t']), ConsumerErrorCodes.UnknownTopic, false],
     [new CommitError('g'), ConsumerErrorCodes.Commit, true],
     [new ConsumerCrashedError('g'), ConsumerErrorCodes.Crashed, false],
     [new DecoratorError('x'), ConsumerErrorCodes.Decorator, false],
@@ -92,7 +92,7 @@ describe('toConsumerError', () => {
   });
 
   it("passes the consumer's own errors through and makes anything else a non-retriable ConsumerKafkaError", () => {
-    const unknownTopic = new UnknownTopicError(['orders']);
+    const unknownTopic = new MissingTopicsError(['orders']);
     expect(toConsumerError(unknownTopic, 'start')).toBe(unknownTopic);
     const other = toConsumerError(new Error('boom'), 'seek');
     expect(other).toBeInstanceOf(ConsumerKafkaError);

@@ -120,7 +120,7 @@ export class DltPublishError extends CascadeError {
 brandErrorClass(DltPublishError, '@cascade/consumer');
 
 /** A subscribed (or retry / dead-letter) topic does not exist. Not retriable: create it first. */
-export class UnknownTopicError extends CascadeError {
+export class MissingTopicsError extends CascadeError {
   readonly code = ConsumerErrorCodes.UnknownTopic;
   readonly topics: readonly string[];
   constructor(topics: readonly string[], options?: CascadeErrorOptions) {
@@ -132,7 +132,7 @@ export class UnknownTopicError extends CascadeError {
     this.topics = topics;
   }
 }
-brandErrorClass(UnknownTopicError, '@cascade/consumer');
+brandErrorClass(MissingTopicsError, '@cascade/consumer');
 
 /** Committing offsets failed (after the group moved on, or the coordinator was unreachable). Retriable. */
 export class CommitError extends CascadeError {

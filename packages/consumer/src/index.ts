@@ -62,10 +62,10 @@ export {
   DecoratorError,
   DltPublishError,
   HandlerTimeoutError,
+  MissingTopicsError,
   type RecordContext,
   SendToDlt,
   SkipRecord,
-  UnknownTopicError,
 } from './errors.js';
 export {
   type RunningHandlers,
@@ -88,11 +88,11 @@ export {
 } from './options.js';
 export { ensureRetryTopics, type RetryTopicsSpec, retryTopicNames } from './topics.js';
 export {
+  consumerTraceInterceptor,
   continueTrace,
   currentTraceContext,
   parseTraceparent,
   type TraceContext,
-  traceContextInterceptor,
 } from './trace-context.js';
 export type {
   BatchHandler,
@@ -101,11 +101,13 @@ export type {
   ConsumerInterceptor,
   DltOptions,
   ErrorMatcher,
+  HandledValue,
   HandlerContext,
   Message,
   MessageHandler,
   OutputRecord,
   RetryTopicsOptions,
   SubscriptionOptions,
+  TombstoneMode,
   TopicPartition,
 } from './types.js';

@@ -262,6 +262,7 @@ export const subscriptionOptionKeys = optionKeys<SubscriptionOptions<unknown, un
   retryTopics: true,
   dlt: true,
   nonRetryableErrors: true,
+  tombstones: true,
 });
 
 /** The keys of {@link DltOptions}. */

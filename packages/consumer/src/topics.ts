@@ -1,6 +1,6 @@
 /**
  * Creating a consumer's retry and dead-letter topics. The consumer never creates topics on use
- * (`start()` throws `UnknownTopicError` for a missing retry topic); deployments create them
+ * (`start()` throws `MissingTopicsError` for a missing retry topic); deployments create them
  * ahead, and {@link ensureRetryTopics} does so with the names a subscription uses and a
  * replication that fits the cluster.
  * @module
@@ -13,9 +13,9 @@ import {
   type KafkaConfig,
   type TopicReplicationOptions,
   type TopicSpec,
-  transportClientOf,
 } from '@cascade/producer';
-import { toConsumerError, UnknownTopicError } from './errors.js';
+import { transportClientOf } from '@cascade/producer/internal';
+import { MissingTopicsError, toConsumerError } from './errors.js';
 import { dltNamer, retryTopicName } from './internal/subscription.js';
 import type { DltOptions, RetryTopicsOptions } from './types.js';
 
@@ -53,7 +53,7 @@ export function retryTopicNames(
  * Creates the retry and dead-letter topics of a subscription that do not exist, each with the
  * partitions of the topic it derives from (unless `partitions` is given), a replication factor
  * of `min(3, brokers)` and `min.insync.replicas` one less (at least 1), unless given.
- * @throws {UnknownTopicError} when a subscribed topic does not exist (and `partitions` is not given).
+ * @throws {MissingTopicsError} when a subscribed topic does not exist (and `partitions` is not given).
  * @throws {ConsumerKafkaError} when the cluster's topics cannot be read.
  * @throws {ConfigError} for bad options.
  */
@@ -73,7 +73,7 @@ export async function ensureRetryTopics(
       try {
         const existing = new Set(await admin.listTopics());
         const missing = spec.topics.filter((topic) => !existing.has(topic));
-        if (missing.length > 0) throw new UnknownTopicError(missing);
+        if (missing.length > 0) throw new MissingTopicsError(missing);
         const topics = await admin.describeTopics(spec.topics);
         const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
         partitionsOf = (topic) => counts.get(topic) ?? 1;

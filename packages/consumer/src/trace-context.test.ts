@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { continueTrace, parseTraceparent, traceContextInterceptor, traceContextOf } from './trace-context.js';
+import {
+  consumerTraceInterceptor,
+  continueTrace,
+  parseTraceparent,
+  traceContextOf,
+} from './trace-context.js';
 import type { Message } from './types.js';
 
 const producerParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -27,7 +32,7 @@ describe('trace context', () => {
       string,
       string
     >;
-    const next = traceContextInterceptor().onConsume?.(message) as Message<string, string>;
+    const next = consumerTraceInterceptor().onConsume?.(message) as Message<string, string>;
     const context = traceContextOf(next);
     expect(context?.parentSpanId).toBe('00f067aa0ba902b7');
     expect(next.headers.traceparent).toBe(context?.traceparent);

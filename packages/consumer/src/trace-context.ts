@@ -1,5 +1,5 @@
 /**
- * W3C trace-context continuation: {@link traceContextInterceptor} reads the `traceparent` the
+ * W3C trace-context continuation: {@link consumerTraceInterceptor} reads the `traceparent` the
  * producer wrote, starts a child span id for the handling of the record, and rewrites the header
  * so the handler (and anything it sends on) continues the same trace.
  * {@link currentTraceContext} returns it inside a handler.
@@ -74,7 +74,7 @@ export function runWithTraceContext<T>(context: TraceContext | undefined, body: 
  */
 const traceContextKey: unique symbol = Symbol.for('cascade.consumer.trace-context');
 
-/** The trace context {@link traceContextInterceptor} attached to `message`, if any. */
+/** The trace context {@link consumerTraceInterceptor} attached to `message`, if any. */
 export function traceContextOf(message: object): TraceContext | undefined {
   const value = (message as { [traceContextKey]?: unknown })[traceContextKey];
   return typeof value === 'object' && value !== null ? (value as TraceContext) : undefined;
@@ -86,10 +86,10 @@ export function traceContextOf(message: object): TraceContext | undefined {
  *
  * @example
  * ```ts
- * createConsumer({ ..., interceptors: [traceContextInterceptor()] });
+ * createConsumer({ ..., interceptors: [consumerTraceInterceptor()] });
  * ```
  */
-export function traceContextInterceptor(): ConsumerInterceptor {
+export function consumerTraceInterceptor(): ConsumerInterceptor {
   return {
     onConsume<K, V>(message: Message<K, V>): Message<K, V> {
       const context = continueTrace(message.headers);

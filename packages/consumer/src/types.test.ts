@@ -21,7 +21,8 @@ describe('type inference', () => {
       topic: 'orders',
       value: avro(order),
       handler: (message) => {
-        expectTypeOf(message.value).toEqualTypeOf<{ id: string; quantity: bigint }>();
+        // A tombstone (null value) can arrive: the value is nullable by default.
+        expectTypeOf(message.value).toEqualTypeOf<{ id: string; quantity: bigint } | null>();
         expectTypeOf(message.key).toEqualTypeOf<string | null>();
         expectTypeOf(message.attempt).toBeNumber();
       },
@@ -30,9 +31,32 @@ describe('type inference', () => {
       topic: 'counts',
       key: json<{ tenant: string }>(),
       value: string(),
+      tombstones: 'skip',
       handler: (message) => {
         expectTypeOf(message.key).toEqualTypeOf<{ tenant: string } | null>();
         expectTypeOf(message.value).toBeString();
+      },
+    });
+  });
+
+  it("types the value V | null unless tombstones: 'skip' says null values go elsewhere", () => {
+    consumer.subscribe({
+      topic: 'accounts',
+      value: json<{ balance: number }>(),
+      // @ts-expect-error a tombstone would reach a handler typed for non-null values
+      handler: (message: Message<string, { balance: number }>) => void message,
+    });
+    consumer.subscribe({
+      topic: 'accounts',
+      value: json<{ balance: number }>(),
+      tombstones: 'skip',
+      handler: (message: Message<string, { balance: number }>) => void message,
+    });
+    consumer.subscribe({
+      topic: 'accounts',
+      value: json<{ balance: number }>(),
+      batchHandler: (messages) => {
+        expectTypeOf(messages[0]?.value).toEqualTypeOf<{ balance: number } | null | undefined>();
       },
     });
   });
@@ -42,6 +66,7 @@ describe('type inference', () => {
       topic: 'orders',
       // @ts-expect-error the handler expects numbers, the serde gives { id: string }
       value: json<{ id: string }>(),
+      tombstones: 'skip',
       handler: (message: Message<string, number>) => void message,
     });
   });

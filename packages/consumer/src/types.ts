@@ -96,7 +96,18 @@ export interface RetryTopicsOptions {
 export type ConcurrencyMode = 'partition' | 'key';
 
 /** What to consume and how to handle it. Give exactly one of `topic`, `topics`, `pattern`. */
-export interface SubscriptionOptions<K, V> {
+/**
+ * What a subscription does with a tombstone (a record whose value is null: a deletion in a
+ * compacted topic): `'handle'` gives it to the handler, whose `message.value` is then typed
+ * `V | null`; `'skip'` commits it without calling the handler (logged at debug), and the
+ * handler's `message.value` is `V`.
+ */
+export type TombstoneMode = 'handle' | 'skip';
+
+/** A handler's value type under a {@link TombstoneMode}. */
+export type HandledValue<V, T extends TombstoneMode> = T extends 'skip' ? V : V | null;
+
+export interface SubscriptionOptions<K, V, T extends TombstoneMode = 'handle'> {
   /** One topic. @default undefined */
   readonly topic?: string;
   /** Several topics. @default undefined */
@@ -107,10 +118,19 @@ export interface SubscriptionOptions<K, V> {
   readonly key?: Serde<K>;
   /** The value serde. Required. */
   readonly value: Serde<V>;
-  /** The record handler. Give this or `batchHandler`. @default undefined */
-  readonly handler?: MessageHandler<K, V>;
+  /**
+   * The record handler. Give this or `batchHandler`. `message.value` is `V | null` (a
+   * tombstone) unless `tombstones` is `'skip'`. @default undefined
+   */
+  readonly handler?: MessageHandler<K, HandledValue<V, T>>;
   /** The batch handler (partition mode only). Give this or `handler`. @default undefined */
-  readonly batchHandler?: BatchHandler<K, V>;
+  readonly batchHandler?: BatchHandler<K, HandledValue<V, T>>;
+  /**
+   * Tombstones (null values): `'handle'` hands them to the handler (`message.value` is
+   * `V | null`), `'skip'` commits them without calling it (`message.value` is `V`).
+   * @default 'handle'
+   */
+  readonly tombstones?: T;
   /**
    * `'partition'`: one record at a time per partition, partitions in parallel. `'key'`: in
    * order per key, parallel across keys (up to `maxConcurrency` per partition); not with the

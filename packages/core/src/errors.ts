@@ -35,6 +35,7 @@ export const CoreErrorCodes = {
   Closed: 'CASCADE_CLOSED',
   Timeout: 'CASCADE_TIMEOUT',
   Aborted: 'CASCADE_ABORTED',
+  State: 'CASCADE_STATE',
 } as const;
 
 /** One of {@link CoreErrorCodes}. */
@@ -198,6 +199,23 @@ export class TimeoutError extends CascadeError {
   }
 }
 brandErrorClass(TimeoutError, '@cascade/core');
+
+/**
+ * A call made in a state that does not allow it: `subscribe()` after `start()`, `seek()` before
+ * it, `start()` without a subscription, `context.send()` outside exactly-once mode. A bug of the
+ * caller's: never retriable.
+ */
+export class StateError extends CascadeError {
+  readonly code = CoreErrorCodes.State;
+  /** The call that was refused, e.g. `subscribe`. */
+  readonly operation: string;
+
+  constructor(operation: string, message: string, options?: CascadeErrorOptions) {
+    super(message, false, options);
+    this.operation = operation;
+  }
+}
+brandErrorClass(StateError, '@cascade/core');
 
 /** An operation cancelled by its `AbortSignal`. Not retriable: the caller asked to stop. */
 export class AbortedError extends CascadeError {

@@ -45,6 +45,7 @@ export {
   findCascadeError,
   isCascadeError,
   isRetriable,
+  StateError,
   TimeoutError,
 } from './errors.js';
 export { delay, Lifecycle, type LifecycleState, throwIfAborted, withTimeout } from './lifecycle.js';

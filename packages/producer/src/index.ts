@@ -63,10 +63,6 @@ export {
   runOnAcknowledgement,
   runOnSend,
 } from './interceptors.js';
-/** @internal For `@cascade/consumer` and `@cascade/saga`: transport errors as Cascade errors. */
-export { type ErrorSite, toProducerError, toProducerFailure } from './internal/error-mapping.js';
-/** @internal For `@cascade/consumer` and `@cascade/saga`: the transport of a connection config. */
-export { transportClientOf } from './internal/transport-client.js';
 export { type MetricsInterceptor, type MetricsSnapshot, metricsInterceptor } from './metrics-interceptor.js';
 export { murmur2, murmur2Partition, toPositive } from './murmur2.js';
 export {
@@ -92,6 +88,6 @@ export {
   type TopicSpec,
   topicReplication,
 } from './topics.js';
-export { type TraceContextOptions, traceContextInterceptor } from './trace-context.js';
+export { producerTraceInterceptor, type TraceContextOptions } from './trace-context.js';
 export type { Transaction, TransactionOffsets } from './transaction.js';
 export type { OutgoingRecord, ProducerRecord, RecordMetadata, SendOptions } from './types.js';

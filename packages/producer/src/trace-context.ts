@@ -19,7 +19,7 @@ export interface OpenTelemetryApiLike {
   };
 }
 
-/** Options of {@link traceContextInterceptor}. */
+/** Options of {@link producerTraceInterceptor}. */
 export interface TraceContextOptions {
   /**
    * The OpenTelemetry API to inject with. `'auto'` loads `@opentelemetry/api` if installed;
@@ -54,10 +54,10 @@ export function newTraceparent(): string {
  *
  * @example
  * ```ts
- * createProducer({ ..., interceptors: [traceContextInterceptor()] });
+ * createProducer({ ..., interceptors: [producerTraceInterceptor()] });
  * ```
  */
-export function traceContextInterceptor<K, V>(options: TraceContextOptions = {}): ProducerInterceptor<K, V> {
+export function producerTraceInterceptor<K, V>(options: TraceContextOptions = {}): ProducerInterceptor<K, V> {
   const api = options.api === undefined || options.api === 'auto' ? loadOpenTelemetry() : options.api;
   const generate = options.generateWhenMissing ?? true;
   return {

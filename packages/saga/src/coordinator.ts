@@ -606,7 +606,14 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       }
     },
   });
-  consumer.subscribe({ topic: topics.inbox, value: bytes(), dlt: false, handler: handle });
+  // A null value means nothing in the inbox: committed without the handler.
+  consumer.subscribe({
+    topic: topics.inbox,
+    value: bytes(),
+    tombstones: 'skip',
+    dlt: false,
+    handler: handle,
+  });
 
   const coordinator: SagaCoordinator = {
     start: () =>

@@ -269,6 +269,8 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
   consumer.subscribe({
     topic: topics.commands(options.participant),
     value: bytes(),
+    // A null value is no command: committed without the handler.
+    tombstones: 'skip',
     dlt: false,
     retry,
     nonRetryableErrors: [],

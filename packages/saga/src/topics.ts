@@ -5,13 +5,8 @@
  */
 
 import { ConfigError, requireInteger, requireNonEmptyString } from '@cascade/core';
-import {
-  ensureTopics,
-  type KafkaConfig,
-  type TopicReplicationOptions,
-  toProducerFailure,
-  transportClientOf,
-} from '@cascade/producer';
+import { ensureTopics, type KafkaConfig, type TopicReplicationOptions } from '@cascade/producer';
+import { toProducerFailure, transportClientOf } from '@cascade/producer/internal';
 
 /** Names of a saga deployment's topics. */
 export interface SagaTopics {

@@ -148,6 +148,7 @@ export function stockLedger(
     @Subscribe(topics.events, {
       key: string(),
       value: orderEvent,
+      tombstones: 'skip',
       concurrency: 'key',
       retry: { maximumAttempts: 5, initialIntervalMs: 100 },
       dlt: { topic: topics.ledgerDlt },

@@ -127,6 +127,7 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
     @Subscribe(topics.requests, {
       key: string(),
       value: placeOrderSerde,
+      tombstones: 'skip',
       // Exactly-once mode handles a partition's records one at a time (concurrency: 'key' is refused).
       dlt: { topic: topics.requestsDlt },
     })
@@ -147,6 +148,7 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
     @Subscribe(topics.events, {
       key: string(),
       value: orderEvent,
+      tombstones: 'skip',
       concurrency: 'key',
       retry: { maximumAttempts: 3, initialIntervalMs: 50 },
       dlt: { topic: topics.notificationsDlt },

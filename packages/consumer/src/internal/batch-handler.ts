@@ -98,6 +98,11 @@ async function runBegun(
   try {
     const entries: Entry[] = [];
     for (const raw of raws) {
+      if (raw.value === null && subscription.skipTombstones) {
+        // tombstones: 'skip' — done without the handler.
+        finish(raw);
+        continue;
+      }
       const headers = (raw.headers ?? {}) as Headers;
       const retryInfo = retryStage > 0 ? readRetryHeaders(headers) : undefined;
       const original = retryInfo?.original ?? deps.processor.originalOf(source, raw);

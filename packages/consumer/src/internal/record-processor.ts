@@ -144,6 +144,7 @@ export class RecordProcessor {
    */
   handle(source: Source, raw: FetchedRecord, signals: Signals): Promise<void> | undefined {
     const { subscription, topic, partition } = source;
+    if (raw.value === null && subscription.skipTombstones) return this.#skipTombstone(source, raw);
     const handler = subscription.handler;
     if (
       source.retryStage !== 0 ||
@@ -195,6 +196,16 @@ export class RecordProcessor {
     );
   }
 
+  /** A tombstone of a subscription that skips them: done, without its handler. */
+  #skipTombstone(source: Source, raw: FetchedRecord): undefined {
+    this.#deps.logger.debug('Tombstone skipped (tombstones: skip).', {
+      topic: source.topic,
+      partition: source.partition,
+      offset: raw.offset,
+    });
+    return undefined;
+  }
+
   async process(
     source: Source,
     raw: FetchedRecord,
@@ -203,6 +214,7 @@ export class RecordProcessor {
     firstFailure?: { readonly error: unknown },
   ): Promise<void> {
     const { subscription, topic, partition } = source;
+    if (raw.value === null && subscription.skipTombstones) return this.#skipTombstone(source, raw);
     const headers = (raw.headers ?? {}) as Headers;
     const retryInfo = source.retryStage > 0 ? readRetryHeaders(headers) : undefined;
     const original: OriginalRecord = retryInfo?.original ?? this.originalOf(source, raw);

@@ -13,6 +13,7 @@ import type {
   ErrorMatcher,
   MessageHandler,
   SubscriptionOptions,
+  TombstoneMode,
 } from '../types.js';
 
 /** A subscription ready to run. Types are erased here; the public API keeps them. */
@@ -32,6 +33,8 @@ export interface ResolvedSubscription {
   /** The DLT of a source topic, or `undefined` when dead-lettering is off. */
   readonly dltTopic: ((topic: string) => string) | undefined;
   readonly nonRetryable: readonly ErrorMatcher[];
+  /** Commit tombstones (null values) without calling the handler. */
+  readonly skipTombstones: boolean;
 }
 
 /** The default in-place retry policy of a subscription. */
@@ -74,8 +77,8 @@ export function dltNamer(
 }
 
 /** Resolves one subscription; `field` names it in errors (`subscriptions[0]`). */
-export function resolveSubscription<K, V>(
-  options: SubscriptionOptions<K, V>,
+export function resolveSubscription<K, V, T extends TombstoneMode>(
+  options: SubscriptionOptions<K, V, T>,
   index: number,
   consumer: { readonly eos: boolean } = { eos: false },
 ): ResolvedSubscription {
@@ -122,6 +125,10 @@ export function resolveSubscription<K, V>(
     requireInteger(`${field}.retryTopics.delaysMs[${i}]`, ms, 0);
   });
   const dltTopic = dltNamer(options.dlt, `${field}.dlt`);
+  const tombstones: TombstoneMode = options.tombstones ?? 'handle';
+  if (tombstones !== 'handle' && tombstones !== 'skip') {
+    throw new ConfigError(`${field}.tombstones`, `expected 'handle' or 'skip', got ${String(tombstones)}.`);
+  }
   return {
     index,
     topics,
@@ -136,5 +143,6 @@ export function resolveSubscription<K, V>(
     retryDelaysMs,
     dltTopic,
     nonRetryable: options.nonRetryableErrors ?? defaultNonRetryableErrors,
+    skipTombstones: tombstones === 'skip',
   };
 }

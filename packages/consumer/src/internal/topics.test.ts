@@ -1,7 +1,7 @@
 import { noopLogger } from '@cascade/core';
 import { json } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
-import { UnknownTopicError } from '../errors.js';
+import { MissingTopicsError } from '../errors.js';
 import { resolveSubscription } from './subscription.js';
 import { resolveSources } from './topics.js';
 
@@ -41,7 +41,7 @@ describe('resolveSources', () => {
     ]);
   });
 
-  it('names every missing subscribed or retry topic in one UnknownTopicError', () => {
+  it('names every missing subscribed or retry topic in one MissingTopicsError', () => {
     const subscription = resolveSubscription(
       { topics: ['a', 'b'], value: json(), handler, retryTopics: { delaysMs: [10] } },
       0,
@@ -52,7 +52,7 @@ describe('resolveSources', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(UnknownTopicError);
-    expect((error as UnknownTopicError).topics).toEqual(['a.retry.1', 'b', 'b.retry.1']);
+    expect(error).toBeInstanceOf(MissingTopicsError);
+    expect((error as MissingTopicsError).topics).toEqual(['a.retry.1', 'b', 'b.retry.1']);
   });
 });

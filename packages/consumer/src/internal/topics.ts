@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from '@cascade/core';
-import { UnknownTopicError } from '../errors.js';
+import { MissingTopicsError } from '../errors.js';
 import type { Source } from './record-processor.js';
 import { type ResolvedSubscription, retryTopicName } from './subscription.js';
 
@@ -16,7 +16,7 @@ const derivedTopic = /\.retry\.\d+$|[.-]dlt$/;
 /**
  * The sources (topic -> subscription, retry stage) of `subscriptions`, given the topics that
  * exist. Partitions are filled in per assigned partition later.
- * @throws UnknownTopicError naming every missing subscribed or retry topic.
+ * @throws MissingTopicsError naming every missing subscribed or retry topic.
  */
 export function resolveSources(
   subscriptions: readonly ResolvedSubscription[],
@@ -55,7 +55,7 @@ export function resolveSources(
       }
     }
   }
-  if (missing.length > 0) throw new UnknownTopicError(missing);
-  if (sources.size === 0) throw new UnknownTopicError(subscriptions.map((s) => String(s.pattern)));
+  if (missing.length > 0) throw new MissingTopicsError(missing);
+  if (sources.size === 0) throw new MissingTopicsError(subscriptions.map((s) => String(s.pattern)));
   return sources;
 }

@@ -37,7 +37,7 @@ describe('error codes', () => {
     (pkg, [name, codes]) => {
       const found: string[] = [];
       for (const file of sources(join(root, 'packages', pkg, 'src'))) {
-        for (const [, expression] of readFileSync(file, 'utf8').matchAll(/readonly code = ([^;]+);/g)) {
+        for (const [, expression] of readFileSync(file, 'utf8').matchAll(/^\s+readonly code = ([^;]+);/gm)) {
           found.push(expression as string);
           const [list, key] = (expression as string).split('.');
           expect(list, `${file}: ${expression}`).toBe(name);

@@ -163,8 +163,9 @@ beforeAll(async () => {
       if (!name.startsWith('@cascade/')) thirdParty.add(name);
     }
   }
-  // @types/pg: the saga's declarations name pg's types, and two of the checks turn skipLibCheck off.
-  const devTypes = ['@types/node', '@types/pg'];
+  // No @types/pg: the saga's declarations name no type of pg, and two of the checks turn
+  // skipLibCheck off to prove it (a service without PostgreSQL installs neither pg nor its types).
+  const devTypes = ['@types/node'];
   const urls = tarballUrls([...thirdParty, ...devTypes], registry || 'https://registry.npmjs.org/');
   writeFileSync(
     join(app, 'package.json'),
@@ -337,6 +338,46 @@ describe('the published packages', () => {
         return [name, await run(process.execPath, args, { cwd: app, timeoutMs: 60_000 })] as const;
       }),
     );
+    const failures = results.filter(([, result]) => result.code !== 0 || result.stdout !== '');
+    expect(failures.map(([variant, result]) => `${variant}: ${described(result)}`)).toEqual([]);
+  });
+
+  it('type-check the decorated service with TypeScript 5.9 and 7.0 too, in both decorator modes', async () => {
+    // The workspace's TypeScript (6.x) checks every mode above; the oldest and newest lines a
+    // service may use check nodenext with standard decorators and with experimentalDecorators.
+    const versions = [
+      ['typescript5', '5.9'],
+      ['typescript7', '7.0'],
+    ] as const;
+    const results = await pool(
+      2,
+      versions.flatMap(([dir, version]) =>
+        [false, true].map((experimental) => async () => {
+          const bin = join(root, 'node_modules', dir, 'bin', 'tsc');
+          const args = [
+            bin,
+            '-p',
+            'tsconfig.nodenext.json',
+            '--noEmit',
+            '--experimentalDecorators',
+            String(experimental),
+          ];
+          const name = `TypeScript ${version}${experimental ? ' + experimentalDecorators' : ''}`;
+          return [name, await run(process.execPath, args, { cwd: app, timeoutMs: 120_000 })] as const;
+        }),
+      ),
+    );
+    const versionsSeen = await Promise.all(
+      versions.map(async ([dir]) =>
+        (
+          await run(process.execPath, [join(root, 'node_modules', dir, 'bin', 'tsc'), '--version'], {
+            cwd: app,
+            timeoutMs: 30_000,
+          })
+        ).stdout.trim(),
+      ),
+    );
+    expect(versionsSeen.map((v) => v.replace(/^Version (\d+\.\d+).*$/, '$1'))).toEqual(['5.9', '7.0']);
     const failures = results.filter(([, result]) => result.code !== 0 || result.stdout !== '');
     expect(failures.map(([variant, result]) => `${variant}: ${described(result)}`)).toEqual([]);
   });

@@ -213,7 +213,11 @@ async function deploy(
   const topics = sagaTopics(prefix);
   await ensureSagaTopics(kafka(), topics, { partitions: 2, participants: ['seats'] });
 
-  const store = postgresGuardStore({ pool, schema, table: `guard_${randomUUID().slice(0, 8)}` });
+  const store = postgresGuardStore<pg.PoolClient>({
+    pool,
+    schema,
+    table: `guard_${randomUUID().slice(0, 8)}`,
+  });
   await store.ensureSchema();
   const paymentGuard = createTccGuard({ store });
   const payments = new Payments();

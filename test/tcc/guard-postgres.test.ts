@@ -22,7 +22,7 @@ afterAll(async () => {
 
 let tables = 0;
 async function freshStore() {
-  const store = postgresGuardStore({ pool, schema, table: `guard_${++tables}` });
+  const store = postgresGuardStore<pg.PoolClient>({ pool, schema, table: `guard_${++tables}` });
   await store.ensureSchema();
   return store;
 }
@@ -85,7 +85,7 @@ describe('the TCC guard on PostgreSQL', () => {
   });
 
   it('creates its schema idempotently, also when raced', async () => {
-    const store = postgresGuardStore({ pool, schema, table: 'raced' });
+    const store = postgresGuardStore<pg.PoolClient>({ pool, schema, table: 'raced' });
     await Promise.all([store.ensureSchema(), store.ensureSchema(), store.ensureSchema()]);
     await store.ensureSchema();
     const indexes = await pool.query<{ indexname: string }>(
@@ -96,7 +96,9 @@ describe('the TCC guard on PostgreSQL', () => {
   });
 
   it('refuses schema and table names that are not plain identifiers', () => {
-    expect(() => postgresGuardStore({ pool, schema: 'x"; DROP TABLE y; --' })).toThrowError(ConfigError);
+    expect(() => postgresGuardStore<pg.PoolClient>({ pool, schema: 'x"; DROP TABLE y; --' })).toThrowError(
+      ConfigError,
+    );
     expect(() => postgresGuardStore({ pool, table: 'guard rows' })).toThrow('Invalid option table');
     expect(() => postgresGuardStore({ pool, table: 'a'.repeat(49) })).toThrowError(ConfigError);
   });

@@ -617,7 +617,7 @@ beforeAll(async () => {
   process.on('uncaughtException', onCrash);
   pool = testPool(12);
   await pool.query(`CREATE SCHEMA "${pgSchema}"`);
-  const store = postgresGuardStore({ pool, schema: pgSchema });
+  const store = postgresGuardStore<pg.PoolClient>({ pool, schema: pgSchema });
   await store.ensureSchema();
   participants.memory = await startParticipant('memory', memoryGuardStore() as TccGuardStore<unknown>);
   participants.postgres = await startParticipant('postgres', store as TccGuardStore<unknown>, {

@@ -163,7 +163,7 @@ const benchmark: Benchmark = {
             `CREATE TABLE ${schema}.${table}_holds (id text PRIMARY KEY, amount int NOT NULL, status text NOT NULL)`,
           );
           if (store === 'memory') return createTccGuard({ store: memoryGuardStore() });
-          const guardStore = postgresGuardStore({ pool, schema, table: `${table}_guard` });
+          const guardStore = postgresGuardStore<pg.PoolClient>({ pool, schema, table: `${table}_guard` });
           await guardStore.ensureSchema();
           return createTccGuard({ store: guardStore });
         };
@@ -261,7 +261,7 @@ const benchmark: Benchmark = {
       await pool.query(
         `CREATE TABLE ${schema}.guard_bench_holds (id text PRIMARY KEY, amount int NOT NULL, status text NOT NULL)`,
       );
-      const benchStore = postgresGuardStore({ pool, schema, table: 'bench_guard' });
+      const benchStore = postgresGuardStore<pg.PoolClient>({ pool, schema, table: 'bench_guard' });
       await benchStore.ensureSchema();
       const benchGuard = createTccGuard({ store: benchStore });
       await guardRound(pool, schema, benchGuard, true, 300, 8);

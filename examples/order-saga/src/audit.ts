@@ -236,7 +236,7 @@ export async function readBooks(
 /** Reads a dead-letter topic from the beginning to its end. */
 export async function readDeadLetters(brokers: readonly string[], topic: string): Promise<DeadLetters> {
   const kafka = { brokers: [...brokers], clientId: 'order-saga-audit', logger: noopLogger };
-  const admin = createAdmin(kafka);
+  const admin = createAdmin({ kafka });
   const ends = await admin.topicOffsets(topic).finally(() => admin.close());
   const remaining = new Map(
     ends.filter((p) => BigInt(p.high) > 0n).map((p) => [p.partition, BigInt(p.high)]),

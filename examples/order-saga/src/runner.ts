@@ -184,8 +184,8 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
   };
   const kafka = { brokers: [...config.brokers], clientId: 'order-saga-runner' };
   const registry = new SchemaRegistry({ url: config.registryUrl });
-  const requests = createProducer({ ...kafka, key: string(), value: serdes(registry).placeOrder });
-  const raw = createProducer({ ...kafka, key: string(), value: bytes() });
+  const requests = createProducer({ kafka, key: string(), value: serdes(registry).placeOrder });
+  const raw = createProducer({ kafka, key: string(), value: bytes() });
   const applied: string[] = [];
   const tell = (message: string) => {
     applied.push(message);
@@ -195,7 +195,7 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
     for (const schema of Object.values(config.schemas))
       await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await retrying(async () => {
-      await using admin = createAdmin(kafka);
+      await using admin = createAdmin({ kafka });
       await admin.ensureTopics([
         { topic: topics.requests, partitions: 3 },
         { topic: topics.requestsDlt, partitions: 1 },

@@ -85,7 +85,7 @@ export async function runShop(
   const ordersTopic = `${prefix}.orders`;
   const topics = sagaTopics(prefix);
 
-  const admin = createAdmin(kafka);
+  const admin = createAdmin({ kafka });
   await admin.ensureTopics([{ topic: ordersTopic, partitions: 3 }]);
   await admin.close();
   await ensureSagaTopics(kafka, topics, { partitions: 3, participants: ['inventory', 'payment'] });
@@ -163,7 +163,7 @@ export async function runShop(
       await coordinator.begin(placeOrder, message.value, { sagaId: message.value.orderId });
     },
   });
-  const producer = createProducer({ ...kafka, key: string(), value: orderSerde });
+  const producer = createProducer({ kafka, key: string(), value: orderSerde });
 
   try {
     await Promise.all([

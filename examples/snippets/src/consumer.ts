@@ -19,10 +19,14 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
   deadLetters: Array<{ key: string; reason: string; originalOffset: string }>;
 }> {
   const topic = `orders-${randomUUID().slice(0, 8)}`;
-  await using admin = createAdmin({ brokers: cluster.brokers });
+  await using admin = createAdmin({ kafka: { brokers: cluster.brokers } });
   await admin.ensureTopics([{ topic }, { topic: `${topic}.dlt` }]);
 
-  await using producer = createProducer({ brokers: cluster.brokers, key: string(), value: json<Order>() });
+  await using producer = createProducer({
+    kafka: { brokers: cluster.brokers },
+    key: string(),
+    value: json<Order>(),
+  });
   for (const order of [
     { id: 'o-1', customer: 'c-1', quantity: 2 },
     { id: 'o-2', customer: 'c-2', quantity: 0 },

@@ -25,14 +25,13 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
   acknowledged: number;
 }> {
   const topic = `orders-${randomUUID().slice(0, 8)}`;
-  await using admin = createAdmin({ brokers: cluster.brokers });
+  await using admin = createAdmin({ kafka: { brokers: cluster.brokers } });
   await admin.ensureTopics([{ topic, partitions: 3 }]);
 
   // Types come from the serdes: Producer<string, Order>.
   const metrics = metricsInterceptor<string, Order>();
   await using producer = createProducer({
-    brokers: cluster.brokers,
-    clientId: 'orders-service',
+    kafka: { brokers: cluster.brokers, clientId: 'orders-service' },
     key: string(),
     value: json<Order>(),
     defaultTopic: topic,
@@ -51,7 +50,7 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
 
   // A transaction: everything or nothing becomes visible to read_committed consumers.
   await using transactional = createProducer({
-    brokers: cluster.brokers,
+    kafka: { brokers: cluster.brokers },
     value: json<Order>(),
     transactionalId: `orders-example-${randomUUID().slice(0, 8)}`,
     partitioner: Partitioners.keyField((o: Order) => o.customer),

@@ -78,7 +78,7 @@ export async function run(cluster: { brokers: string[]; registryUrl: string }): 
       poisonPill,
     };
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 

@@ -9,7 +9,7 @@
  * import { kafkajsTransport } from '@cascade/kafkajs';
  * import { createProducer } from '@cascade/producer';
  *
- * const producer = createProducer({ brokers: ['127.0.0.1:9092'], transport: kafkajsTransport });
+ * const producer = createProducer({ kafka: { brokers: ['127.0.0.1:9092'], transport: kafkajsTransport }, value: string() });
  * ```
  * @module
  */

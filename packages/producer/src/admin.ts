@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Lifecycle, type LifecycleState } from '@cascade/core';
+import { ConfigError, Lifecycle, type LifecycleState, optionKeys, rejectUnknownKeys } from '@cascade/core';
 import {
   type GroupDescription,
   type GroupListing,
@@ -69,20 +69,32 @@ export interface Admin extends AsyncDisposable {
   deleteGroups(groupIds: readonly string[]): Promise<void>;
 }
 
+/** Options of {@link createAdmin}. */
+export interface AdminOptions {
+  /** How to reach the cluster: the same `KafkaConfig` the producer, consumer and saga take. */
+  readonly kafka: KafkaConfig;
+}
+
 /**
  * Creates an admin client on a connection config.
  *
  * @example
  * ```ts
- * await using admin = createAdmin({ brokers: ['127.0.0.1:9092'] });
+ * await using admin = createAdmin({ kafka: { brokers: ['127.0.0.1:9092'] } });
  * await admin.ensureTopics([{ topic: 'orders', partitions: 6 }]);
  * console.log(await admin.groupLag('billing', ['orders']));
  * ```
  * @throws {ConfigError} for a bad connection config.
  */
-export function createAdmin(kafka: KafkaConfig): Admin {
-  return new CascadeAdmin(transportClientOf(resolveKafkaConfig(kafka, 'admin')).admin());
+export function createAdmin(options: AdminOptions): Admin {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('admin', 'expected { kafka: { brokers, ... } }.');
+  }
+  rejectUnknownKeys('admin', options, adminOptionKeys);
+  return new CascadeAdmin(transportClientOf(resolveKafkaConfig(options.kafka, 'admin.kafka')).admin());
 }
+
+const adminOptionKeys = optionKeys<AdminOptions>({ kafka: true });
 
 class CascadeAdmin implements Admin {
   readonly #admin: TransportAdmin;

@@ -10,7 +10,7 @@
  * import { json, string } from '@cascade/schema';
  *
  * interface Order { id: string; total: number }
- * await using producer = createProducer({ brokers: ['127.0.0.1:9092'], key: string(), value: json<Order>() });
+ * await using producer = createProducer({ kafka: { brokers: ['127.0.0.1:9092'] }, key: string(), value: json<Order>() });
  * const metadata = await producer.send({ topic: 'orders', key: 'o-1', value: { id: 'o-1', total: 42 } });
  * console.log(metadata.partition, metadata.offset);
  * ```
@@ -29,6 +29,7 @@ export {
 export type { AccumulatorStats } from './accumulator.js';
 export {
   type Admin,
+  type AdminOptions,
   createAdmin,
   type GroupDescription,
   type GroupListing,
@@ -67,7 +68,9 @@ export { type MetricsInterceptor, type MetricsSnapshot, metricsInterceptor } fro
 export { murmur2, murmur2Partition, toPositive } from './murmur2.js';
 export {
   type Acks,
+  type ProducerConnection,
   type ProducerOptions,
+  type ProducerSettings,
   type RawKey,
   type ResolvedProducerOptions,
   resolveProducerOptions,

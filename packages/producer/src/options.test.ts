@@ -74,7 +74,7 @@ describe('resolveProducerOptions: unknown and misspelt keys', () => {
   it('refuses an unknown key', () => {
     const error = fail({ ...base, topic: 'orders' });
     expect(error.field).toBe('producer.topic');
-    expect(error.message).toContain('unknown option. The options of producer are: brokers, clientId,');
+    expect(error.message).toContain('unknown option. The options of producer are: kafka, brokers, clientId,');
   });
 
   it('suggests the key of a misspelt or differently cased one', () => {
@@ -106,6 +106,22 @@ describe('resolveProducerOptions: unknown and misspelt keys', () => {
     expect(fail({ ...base, circuitBreaker: new Map() }).field).toBe('producer.circuitBreaker');
     expect(fail({ ...base, circuitBreaker: null }).field).toBe('producer.circuitBreaker');
     expect(fail(['127.0.0.1:9092']).field).toBe('producer');
+  });
+
+  it('takes the connection under kafka, as every Cascade client does, and names its fields there', () => {
+    const nested = resolveProducerOptions({
+      kafka: { brokers: ['127.0.0.1:9092'], clientId: 'c' },
+      value: string(),
+    });
+    expect(nested.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], clientId: 'c' });
+    expect(fail({ kafka: { brokers: [] }, value: string() }).field).toBe('producer.kafka.brokers');
+    expect(fail({ kafka: { brokers: ['h:1'], lingerMs: 1 }, value: string() }).field).toBe(
+      'producer.kafka.lingerMs',
+    );
+    // Once: under kafka, or flat.
+    const both = fail({ kafka: { brokers: ['h:1'] }, brokers: ['h:2'], value: string() });
+    expect(both.field).toBe('producer.brokers');
+    expect(both.message).toContain('give the connection once');
   });
 
   it('accepts known keys set to undefined, and the resolved connection of another component', () => {

@@ -21,6 +21,7 @@ import {
   kafkaConfigKeys,
   type ResolvedKafkaConfig,
   resolveConnection,
+  resolveKafkaConfig,
 } from '@cascade/transport';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type { ProducerInterceptor } from './interceptors.js';
@@ -33,10 +34,20 @@ export type RawKey = string | Buffer;
 export type Acks = 'all' | 'leader' | 'none';
 
 /**
- * Options of `createProducer`. The connection fields come from {@link KafkaConfig}.
- * `K` and `V` are inferred from the `key` and `value` serdes.
+ * Options of `createProducer`: the connection under `kafka` (as every Cascade client takes it),
+ * and the producer's own settings. `K` and `V` are inferred from the `key` and `value` serdes.
+ * The connection's fields given flat (`{ brokers, value }`, as before 1.0) are still accepted.
  */
-export interface ProducerOptions<K, V> extends KafkaConfig {
+export type ProducerOptions<K, V> = ProducerSettings<K, V> & (ProducerConnection | KafkaConfig);
+
+/** The connection of a producer, as every Cascade client takes it. */
+export interface ProducerConnection {
+  /** How to reach the cluster: the same `KafkaConfig` the consumer, saga and admin take. */
+  readonly kafka: KafkaConfig;
+}
+
+/** The producer's own options, besides its connection. */
+export interface ProducerSettings<K, V> {
   /** Serializes keys. Without it, keys are `string | Buffer` sent as is. */
   readonly key?: Serde<K>;
   /** Serializes values. Required. */
@@ -115,30 +126,34 @@ export interface ProducerOptions<K, V> extends KafkaConfig {
   readonly metadataMaxAgeMs?: number;
 }
 
-/** The keys of {@link ProducerOptions}: those of {@link KafkaConfig} and the producer's own. */
-export const producerOptionKeys: readonly (keyof ProducerOptions<unknown, unknown>)[] = Object.freeze([
+/** The producer's own keys (without the connection's). */
+const producerSettingKeys = optionKeys<ProducerSettings<unknown, unknown>>({
+  key: true,
+  value: true,
+  defaultTopic: true,
+  partitioner: true,
+  interceptors: true,
+  idempotent: true,
+  acks: true,
+  ackTimeoutMs: true,
+  compression: true,
+  lingerMs: true,
+  batchBytes: true,
+  maxInFlight: true,
+  bufferMemoryBytes: true,
+  maxBlockMs: true,
+  deliveryTimeoutMs: true,
+  transactionalId: true,
+  transactionTimeoutMs: true,
+  circuitBreaker: true,
+  metadataMaxAgeMs: true,
+});
+
+/** The keys of {@link ProducerOptions}: `kafka`, the producer's own, and the connection's given flat. */
+export const producerOptionKeys: readonly string[] = Object.freeze([
+  'kafka',
   ...kafkaConfigKeys,
-  ...optionKeys<Omit<ProducerOptions<unknown, unknown>, keyof KafkaConfig>>({
-    key: true,
-    value: true,
-    defaultTopic: true,
-    partitioner: true,
-    interceptors: true,
-    idempotent: true,
-    acks: true,
-    ackTimeoutMs: true,
-    compression: true,
-    lingerMs: true,
-    batchBytes: true,
-    maxInFlight: true,
-    bufferMemoryBytes: true,
-    maxBlockMs: true,
-    deliveryTimeoutMs: true,
-    transactionalId: true,
-    transactionTimeoutMs: true,
-    circuitBreaker: true,
-    metadataMaxAgeMs: true,
-  }),
+  ...producerSettingKeys,
 ]);
 
 /**
@@ -190,6 +205,20 @@ export interface ResolvedProducerOptions<K, V> {
 
 const acksValue = { all: -1, leader: 1, none: 0 } as const;
 
+/** The connection under `kafka`, or given flat; both at once is refused. */
+function connectionOf(input: object, field: string): ResolvedKafkaConfig {
+  const nested = (input as Partial<ProducerConnection>).kafka;
+  if (nested === undefined) return resolveConnection(input as KafkaConfig, field);
+  const flat = kafkaConfigKeys.find((key) => (input as Readonly<Record<string, unknown>>)[key] !== undefined);
+  if (flat !== undefined) {
+    throw new ConfigError(
+      `${field}.${flat}`,
+      `give the connection once: under ${field}.kafka (as every Cascade client takes it), or flat, not both.`,
+    );
+  }
+  return resolveKafkaConfig(nested, `${field}.kafka`);
+}
+
 function requireSerde(field: string, value: unknown): void {
   const serde = value as Partial<Serde<unknown>> | undefined;
   if (typeof serde !== 'object' || serde === null || typeof serde.serialize !== 'function') {
@@ -213,7 +242,7 @@ export function resolveProducerOptions<K, V>(
     throw new ConfigError(field, 'expected an options object with `brokers` and a `value` serde.');
   }
   rejectUnknownKeys(field, input, producerOptionKeys, producerOptionAliases);
-  const kafka = resolveConnection(input, field);
+  const kafka = connectionOf(input, field);
   requireSerde(`${field}.value`, input.value);
   if (input.key !== undefined) requireSerde(`${field}.key`, input.key);
   const idempotent = input.idempotent ?? true;

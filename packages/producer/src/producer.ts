@@ -6,8 +6,10 @@
 
 import {
   AbortedError,
+  ConfigError,
   cascadeChannel,
   DiagnosticChannels,
+  describeValue,
   Lifecycle,
   type LifecycleState,
   type Logger,
@@ -86,7 +88,7 @@ export interface Producer<K, V> extends AsyncDisposable {
  *
  * @example
  * ```ts
- * await using producer = createProducer({ brokers: ['127.0.0.1:9092'], key: string(), value: json<Order>() });
+ * await using producer = createProducer({ kafka: { brokers: ['127.0.0.1:9092'] }, key: string(), value: json<Order>() });
  * const { partition, offset } = await producer.send({ topic: 'orders', key: order.id, value: order });
  * ```
  */
@@ -242,6 +244,8 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   send(record: ProducerRecord<K, V>, options?: SendOptions): Promise<RecordMetadata> {
+    const malformed = malformedRecord(record, 'record');
+    if (malformed !== undefined) return Promise.reject(malformed);
     const refused = this.#refuse('send', record.topic ?? this.#options.defaultTopic);
     if (refused !== undefined) return Promise.reject(refused);
     if (this.#options.transactionalId !== undefined) {
@@ -267,6 +271,15 @@ class CascadeProducer<K, V> implements Producer<K, V> {
   }
 
   sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendOptions): Promise<RecordMetadata[]> {
+    if (!Array.isArray(records)) {
+      return Promise.reject(
+        new ConfigError('records', `expected an array of records, got ${describeValue(records)}.`),
+      );
+    }
+    for (let i = 0; i < records.length; i++) {
+      const malformed = malformedRecord(records[i], `records[${i}]`);
+      if (malformed !== undefined) return Promise.reject(malformed);
+    }
     const sent = this.#sendMany(records, options);
     // The caller batched already: send without lingering, once every record is queued.
     this.#accumulator.sendNow();
@@ -427,3 +440,24 @@ class CascadeProducer<K, V> implements Producer<K, V> {
 }
 
 function noop(): void {}
+
+/** A `ConfigError` for a record that is not an object with a string topic (when given), else undefined. */
+function malformedRecord(record: unknown, field: string): ConfigError | undefined {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    return new ConfigError(
+      field,
+      `expected a record ({ topic, key, value, headers }), got ${describeValue(record)}.`,
+    );
+  }
+  const { topic, headers } = record as { topic?: unknown; headers?: unknown };
+  if (topic !== undefined && (typeof topic !== 'string' || topic === '')) {
+    return new ConfigError(`${field}.topic`, `expected a topic name, got ${describeValue(topic)}.`);
+  }
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) {
+    return new ConfigError(
+      `${field}.headers`,
+      `expected an object of header values, got ${describeValue(headers)}.`,
+    );
+  }
+  return undefined;
+}

@@ -123,6 +123,9 @@ export {
   type TccTryOutcome,
 } from './tcc/guard.js';
 export {
+  type PgPool,
+  type PgPoolClient,
+  type PgQueryResult,
   type PostgresGuardStore,
   type PostgresGuardStoreOptions,
   postgresGuardStore,

@@ -62,7 +62,7 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
   const bouncing = new Set(config.customers.filter((c) => c.bounces === true).map((c) => c.customerId));
 
   // Idempotent (the default): a retried send is written once.
-  const events = createProducer({ ...kafka, key: string(), value: orderEvent, lingerMs: 2 });
+  const events = createProducer({ kafka, key: string(), value: orderEvent, lingerMs: 2 });
   const emit = (order: PlaceOrder, kind: OrderEvent['kind'], reason: string | null = null) =>
     events.send({ topic: topics.events, key: order.orderId, value: { ...order, kind, reason } });
 

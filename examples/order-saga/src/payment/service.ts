@@ -120,7 +120,11 @@ export const authorize: TccHandlers<pg.PoolClient> = {
 export async function startPaymentService(config: ServiceConfig, logger: Logger): Promise<Service> {
   const pool = schemaPool(config, config.schemas.payment);
   await ensurePaymentTables(pool, config);
-  const store = postgresGuardStore({ pool, schema: config.schemas.payment, table: 'tcc_guard' });
+  const store = postgresGuardStore<pg.PoolClient>({
+    pool,
+    schema: config.schemas.payment,
+    table: 'tcc_guard',
+  });
   await store.ensureSchema();
   const guard = createTccGuard({ store, logger });
   const handler = tccHttpHandler(authorize, {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError, isCascadeError, type Logger } from '@cascade/core';
+import { ConfigError, describeValue, isCascadeError, type Logger } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
 import { OutboundRecord } from '@cascade/transport';
 import type { Accumulator, Receiver, WireRecord } from '../accumulator.js';
@@ -51,7 +51,15 @@ function toWireHeaders(headers: Headers): { headers: WireRecord['headers']; byte
     if (value === undefined) continue;
     out[name] = value;
     bytes += Buffer.byteLength(name);
-    for (const one of Array.isArray(value) ? value : [value]) bytes += Buffer.byteLength(one) + 2;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one !== 'string' && !Buffer.isBuffer(one)) {
+        throw new ConfigError(
+          `record.headers.${name}`,
+          `expected a string, a Buffer or an array of them, got ${describeValue(one)}.`,
+        );
+      }
+      bytes += Buffer.byteLength(one) + 2;
+    }
   }
   return { headers: out, bytes };
 }

@@ -22,7 +22,6 @@
  */
 
 import { ConfigError, rejectUnknownKeys } from '@cascade/core';
-import type { Pool, PoolClient } from 'pg';
 import type {
   TccGuardKey,
   TccGuardRow,
@@ -32,10 +31,31 @@ import type {
 } from './guard-store.js';
 import { postgresGuardStoreOptionKeys } from './options.js';
 
+/** A query's answer, as `pg` gives it. */
+export interface PgQueryResult {
+  readonly rows: readonly unknown[];
+  readonly rowCount: number | null;
+}
+
+/**
+ * What the store needs of a `pg.PoolClient`. Declared here, so the saga's declarations name no
+ * type of `pg` (a service without PostgreSQL needs no `@types/pg`); a `pg.PoolClient` is one.
+ */
+export interface PgPoolClient {
+  query(text: string, values?: readonly unknown[]): Promise<PgQueryResult>;
+  release(error?: Error | boolean): void;
+}
+
+/** What the store needs of a `pg.Pool` (a `pg.Pool` is one). `Client` is its clients' type. */
+export interface PgPool<Client extends PgPoolClient = PgPoolClient> {
+  connect(): Promise<Client>;
+  query(text: string, values?: readonly unknown[]): Promise<PgQueryResult>;
+}
+
 /** Options of {@link postgresGuardStore}. */
-export interface PostgresGuardStoreOptions {
-  /** Your pool; the store never ends it. */
-  readonly pool: Pool;
+export interface PostgresGuardStoreOptions<Client extends PgPoolClient = PgPoolClient> {
+  /** Your pool (a `pg.Pool`); the store never ends it. */
+  readonly pool: PgPool<Client>;
   /** A plain identifier (letters, digits, `_`). @default 'public' */
   readonly schema?: string;
   /** A plain identifier (letters, digits, `_`; at most 48 characters). @default 'cascade_tcc_guard' */
@@ -43,7 +63,8 @@ export interface PostgresGuardStoreOptions {
 }
 
 /** A PostgreSQL guard store; its transaction handle is the `pg.PoolClient` of the transaction. */
-export interface PostgresGuardStore extends TccGuardStore<PoolClient> {
+export interface PostgresGuardStore<Client extends PgPoolClient = PgPoolClient>
+  extends TccGuardStore<Client> {
   /** The quoted, qualified table name. */
   readonly table: string;
   /** Creates the schema, the table and its indexes if missing. Idempotent and safe to race. */
@@ -88,7 +109,9 @@ const fromRow = (row: Row): TccGuardRow => ({
 const jsonb = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
 /** Creates a PostgreSQL guard store. @throws {ConfigError} for a schema or table that is not a plain identifier. */
-export function postgresGuardStore(options: PostgresGuardStoreOptions): PostgresGuardStore {
+export function postgresGuardStore<Client extends PgPoolClient = PgPoolClient>(
+  options: PostgresGuardStoreOptions<Client>,
+): PostgresGuardStore<Client> {
   rejectUnknownKeys('', options, postgresGuardStoreOptionKeys);
   const { pool } = options;
   const schemaName = options.schema ?? 'public';
@@ -98,13 +121,10 @@ export function postgresGuardStore(options: PostgresGuardStoreOptions): Postgres
   const columns =
     'transaction_id, branch_id, resource, status, payload, result, expires_at, created_at, updated_at';
 
-  const transaction = async <T>(
-    key: TccGuardKey,
-    work: (tx: TccGuardTransaction<PoolClient>) => Promise<T>,
-  ) => {
+  const transaction = async <T>(key: TccGuardKey, work: (tx: TccGuardTransaction<Client>) => Promise<T>) => {
     const client = await pool.connect();
     const where = 'transaction_id = $1 AND branch_id = $2';
-    const tx: TccGuardTransaction<PoolClient> = {
+    const tx: TccGuardTransaction<Client> = {
       db: client,
       async insert(row) {
         const inserted = await client.query(
@@ -138,19 +158,19 @@ export function postgresGuardStore(options: PostgresGuardStoreOptions): Postgres
           values.push(update.expiredAt);
           conditions.push(`expires_at <= $${values.length}`);
         }
-        const updated = await client.query<Row>(
+        const updated = await client.query(
           `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${columns}`,
           values,
         );
-        const row = updated.rows[0];
+        const row = updated.rows[0] as Row | undefined;
         return row === undefined ? undefined : fromRow(row);
       },
       async get() {
-        const found = await client.query<Row>(`SELECT ${columns} FROM ${table} WHERE ${where}`, [
+        const found = await client.query(`SELECT ${columns} FROM ${table} WHERE ${where}`, [
           key.transaction,
           key.branch,
         ]);
-        const row = found.rows[0];
+        const row = found.rows[0] as Row | undefined;
         return row === undefined ? undefined : fromRow(row);
       },
     };
@@ -209,13 +229,16 @@ export function postgresGuardStore(options: PostgresGuardStoreOptions): Postgres
       }
     },
     async expired(now, resources, limit) {
-      const found = await pool.query<{ transaction_id: string; branch_id: string }>(
+      const found = await pool.query(
         `SELECT transaction_id, branch_id FROM ${table}
          WHERE status = 'TRIED' AND expires_at <= $1 AND resource = ANY($2::text[])
          ORDER BY expires_at LIMIT $3`,
         [now, resources, limit],
       );
-      return found.rows.map((row) => ({ transaction: row.transaction_id, branch: row.branch_id }));
+      return (found.rows as readonly { transaction_id: string; branch_id: string }[]).map((row) => ({
+        transaction: row.transaction_id,
+        branch: row.branch_id,
+      }));
     },
     async deleteBatch(statuses, before, limit) {
       // One small DELETE by primary key; rows another transaction holds are left for the next batch.

@@ -176,7 +176,7 @@ describe('Avro types through the registry', () => {
       id: 'o-1',
       shipTo: { street: 'Main 1', zip: '10115' },
     });
-    generic.registry.close();
+    await generic.registry.close();
     const latest = (await (
       await fetch(`${cluster().registryUrl}/subjects/${topic}-value/versions/latest`)
     ).json()) as {

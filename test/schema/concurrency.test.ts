@@ -24,7 +24,7 @@ beforeEach(async () => {
   registry = new SchemaRegistry({ url: proxy.url });
 });
 afterEach(async () => {
-  registry.close();
+  await registry.close();
   await proxy.close();
 });
 
@@ -55,7 +55,7 @@ describe('single flight', () => {
       { id: 's-1', weightGrams: 2n ** 60n },
       { topic, headers: {}, isKey: false },
     );
-    direct.close();
+    await direct.close();
     const reader = registryAvro({ registry, schema, autoRegister: false });
     const values = await Promise.all(
       Array.from({ length: 50 }, (_, offset) =>

@@ -58,6 +58,6 @@ it('publishes registry requests, serialize and deserialize on the cascade:schema
     ]);
     expect(deserializes.filter((e) => e.event === 'asyncEnd')).toHaveLength(1);
   } finally {
-    registry.close();
+    await registry.close();
   }
 });

@@ -163,7 +163,7 @@ describe('schema evolution', () => {
       ]);
       // The warm path is synchronous: no promise, no registry.
       expect(readerV2.deserialize(fromV1, ctx(topic))).not.toBeInstanceOf(Promise);
-      proxied.close();
+      await proxied.close();
     } finally {
       await proxy.close();
     }

@@ -158,7 +158,7 @@ describe('registryAvro', () => {
         `POST /apis/ccompat/v7/compatibility/subjects/${subject}/versions/latest?verbose=true`,
         `POST /apis/ccompat/v7/subjects/${subject}/versions`,
       ]);
-      proxied.close();
+      await proxied.close();
     } finally {
       await proxy.close();
     }

@@ -41,7 +41,7 @@ it('keeps warm serdes working through a stopped registry and reports cold lookup
     expect(coldRead).toBeInstanceOf(RegistryUnavailableError);
     expect(isRetriable(coldRead)).toBe(true);
   } finally {
-    registry.close();
+    await registry.close();
     if (!stopped) await own.stop();
   }
 });

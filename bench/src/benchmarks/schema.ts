@@ -157,7 +157,7 @@ const benchmark: Benchmark = {
       log(`round ${round + 1}: registryAvro ${Math.round(samples.oursRoundTrip[round] ?? 0)} round trips/s`);
     }
     const m = (key: keyof typeof cases): number => median(samples[key]);
-    registry.close();
+    await registry.close();
     const results: BenchResult[] = [
       result('encode+decode: registryAvro vs raw avsc', 'ops/s', m('oursRoundTrip'), m('avscRoundTrip')),
       result('encode+decode: registryAvro vs JSON', 'ops/s', m('oursRoundTrip'), m('jsonRoundTrip')),

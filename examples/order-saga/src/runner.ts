@@ -306,7 +306,7 @@ export async function runOrderSaga(options: RunOptions): Promise<RunReport> {
   } finally {
     await Promise.allSettled([requests.close(), raw.close()]);
     await Promise.allSettled(Object.values(services).map((service) => service.close()));
-    registry.close();
+    await registry.close();
     for (const schema of Object.values(config.schemas)) {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     }

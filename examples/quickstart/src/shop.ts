@@ -232,6 +232,6 @@ export async function runShop(
     await producer.close();
     await coordinator.stop();
     await Promise.all([inventory.stop(), payment.stop()]);
-    registry.close();
+    await registry.close();
   }
 }

@@ -97,7 +97,7 @@ describe('registry errors never carry credentials the registry echoed', () => {
       expectNoSecret(error.message);
       expectNoSecret(JSON.stringify(error));
     }
-    client.close();
+    await client.close();
   });
 
   it('keeps them out of a body that is not JSON (a proxy error page)', async () => {
@@ -110,7 +110,7 @@ describe('registry errors never carry credentials the registry echoed', () => {
     expect(error).toBeInstanceOf(RegistryRequestError);
     expect(error.message).toContain('Authorization: [redacted]');
     expectNoSecret(error.message);
-    client.close();
+    await client.close();
   });
 
   it('keeps them out of InvalidSchemaError, SchemaIncompatibleError and compatibility messages', async () => {
@@ -140,7 +140,7 @@ describe('registry errors never carry credentials the registry echoed', () => {
     expect(verdict.compatible).toBe(false);
     expect(verdict.messages).toHaveLength(4);
     expectNoSecret(verdict.messages.join(' '));
-    client.close();
+    await client.close();
   });
 
   it('keeps them out of what the logger writes for such an error', async () => {
@@ -162,7 +162,7 @@ describe('registry errors never carry credentials the registry echoed', () => {
     });
     expectNoSecret(lines[0] ?? '');
     expectNoSecret(JSON.stringify(serializeError(error)));
-    client.close();
+    await client.close();
   });
 });
 

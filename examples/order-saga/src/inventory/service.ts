@@ -200,7 +200,7 @@ export async function startInventoryService(config: ServiceConfig, logger: Logge
   return {
     async stop() {
       await Promise.all([participant.stop(), ledger.stop()]);
-      registry.close();
+      await registry.close();
       await pool.end();
     },
   };

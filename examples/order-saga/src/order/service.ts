@@ -192,7 +192,7 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
       await coordinator.stop();
       await notifications.stop();
       await events.close();
-      registry.close();
+      await registry.close();
       await pool.end();
     },
   };

@@ -1,3 +1,4 @@
+import { StateError } from '@cascade/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { defineSaga, replyType, type SagaDefinition } from './definition.js';
 import { decide, localStepFailure } from './engine.js';
@@ -679,5 +680,21 @@ describe('saga state machine: local steps', () => {
       'invoke charge #1',
       'compensate reserve #1',
     ]);
+  });
+});
+
+describe('decide() misuse', () => {
+  it("refuses an event other than begin without the saga's state, with a StateError", () => {
+    const saga = defineSaga<{ n: number }>('misuse')
+      .step('only', { run: () => 1 })
+      .build();
+    let error: unknown;
+    try {
+      decide(saga, undefined, { type: 'timer', timerId: 'saga-timeout' } as unknown as SagaEvent, { now: 1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StateError);
+    expect(error).toMatchObject({ code: 'CASCADE_STATE', operation: 'decide', retriable: false });
   });
 });

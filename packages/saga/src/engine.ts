@@ -6,7 +6,7 @@
  * @module
  */
 
-import { backoffDelayMs, isCascadeError } from '@cascade/core';
+import { backoffDelayMs, isCascadeError, StateError } from '@cascade/core';
 import {
   beginCompensation,
   onCompensationFailure,
@@ -165,7 +165,9 @@ export function decide(
     advance(t);
     return finish(t);
   }
-  if (state === undefined) throw new TypeError(`decide() needs the saga's state for a '${event.type}' event`);
+  if (state === undefined) {
+    throw new StateError('decide', `decide() needs the saga's state for a '${event.type}' event.`);
+  }
   if (terminalStatuses.has(state.status)) {
     return { state, effects: [], applied: false, ignored: `saga ${state.sagaId} is ${state.status}` };
   }

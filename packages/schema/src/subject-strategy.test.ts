@@ -1,3 +1,4 @@
+import { ConfigError } from '@cascade/core';
 import { describe, expect, it } from 'vitest';
 import { subjectName } from './subject-strategy.js';
 
@@ -12,7 +13,7 @@ describe('subjectName', () => {
 
   it('calls a function strategy and refuses an empty subject', () => {
     expect(subjectName(({ topic }) => `x.${topic}`, context)).toBe('x.orders');
-    expect(() => subjectName(() => '', context)).toThrow(TypeError);
+    expect(() => subjectName(() => '', context)).toThrow(ConfigError);
     expect(() => subjectName('record', { ...context, recordName: undefined })).toThrow(/named schema/);
   });
 });

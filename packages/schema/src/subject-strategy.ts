@@ -3,6 +3,8 @@
  * @module
  */
 
+import { ConfigError } from '@cascade/core';
+
 /** What a subject name strategy is given. */
 export interface SubjectNameContext {
   readonly topic: string;
@@ -45,16 +47,18 @@ export function subjectName(strategy: SubjectNameStrategy, context: SubjectNameC
   if (typeof strategy === 'function') {
     const subject = strategy(context);
     if (typeof subject !== 'string' || subject === '') {
-      throw new TypeError(
-        `The subject name strategy returned ${JSON.stringify(subject)} for topic ${context.topic}.`,
+      throw new ConfigError(
+        'subjectNameStrategy',
+        `the strategy returned ${JSON.stringify(subject) ?? String(subject)} for topic ${context.topic}; expected a non-empty subject name.`,
       );
     }
     return subject;
   }
   if (strategy === 'topic') return `${context.topic}-${context.isKey ? 'key' : 'value'}`;
   if (context.recordName === undefined) {
-    throw new TypeError(
-      `The ${strategy} subject name strategy needs a named schema (a record, enum or fixed).`,
+    throw new ConfigError(
+      'subjectNameStrategy',
+      `the ${strategy} strategy needs a named schema (a record, enum or fixed).`,
     );
   }
   return strategy === 'record' ? context.recordName : `${context.topic}-${context.recordName}`;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { backoffDelayMs, delay, type Logger } from '@cascade/core';
+import { backoffDelayMs, delay, type Logger, StateError } from '@cascade/core';
 import type { Headers } from '@cascade/schema';
 import type { FetchedRecord } from '@cascade/transport';
 import { type OriginalRecord, readRetryHeaders } from '../dlt-headers.js';
@@ -31,10 +31,10 @@ interface Entry {
 
 const atLeastOnceBatchContext: HandlerContext = {
   send: () => {
-    throw new TypeError('context.send() is for exactly-once mode (the eos option).');
+    throw new StateError('send', 'context.send() is for exactly-once mode (the eos option).');
   },
   afterCommit: () => {
-    throw new TypeError('context.afterCommit() is for exactly-once mode (the eos option).');
+    throw new StateError('afterCommit', 'context.afterCommit() is for exactly-once mode (the eos option).');
   },
 };
 

@@ -6,7 +6,14 @@
  * @module
  */
 
-import { backoffDelayMs, cascadeChannel, DiagnosticChannels, delay, type Logger } from '@cascade/core';
+import {
+  backoffDelayMs,
+  cascadeChannel,
+  DiagnosticChannels,
+  delay,
+  type Logger,
+  StateError,
+} from '@cascade/core';
 import type { Headers } from '@cascade/schema';
 import type { FetchedRecord } from '@cascade/transport';
 import {
@@ -506,9 +513,12 @@ export class RecordProcessor {
 
 const atLeastOnceContext: HandlerContext = {
   send: () => {
-    throw new TypeError('context.send() is for exactly-once mode (the eos option); use a producer instead.');
+    throw new StateError(
+      'send',
+      'context.send() is for exactly-once mode (the eos option); use a producer instead.',
+    );
   },
   afterCommit: () => {
-    throw new TypeError('context.afterCommit() is for exactly-once mode (the eos option).');
+    throw new StateError('afterCommit', 'context.afterCommit() is for exactly-once mode (the eos option).');
   },
 };

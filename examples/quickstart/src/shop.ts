@@ -228,10 +228,10 @@ export async function runShop(
         collectedByBooks === collectedByOrders,
     };
   } finally {
-    await orderService.stop();
+    await orderService.close();
     await producer.close();
-    await coordinator.stop();
-    await Promise.all([inventory.stop(), payment.stop()]);
+    await coordinator.close();
+    await Promise.all([inventory.close(), payment.close()]);
     await registry.close();
   }
 }

@@ -11,7 +11,9 @@ import type { ConsumerOptions } from './options.js';
 /** Running consumers started by {@link startHandlers}. */
 export interface RunningHandlers extends AsyncDisposable {
   readonly consumers: readonly Consumer[];
-  /** Stops every consumer (drains in-flight records, commits, leaves). */
+  /** Closes every consumer (drains in-flight records, commits, leaves). */
+  close(): Promise<void>;
+  /** @deprecated Renamed {@link RunningHandlers.close}. */
   stop(): Promise<void>;
 }
 
@@ -39,22 +41,20 @@ export async function startHandlers(
     consumer.register(instance);
   }
   const consumers = [...byGroup.values()];
-  const stop = async (): Promise<void> => {
-    await Promise.all(consumers.map((c) => c.stop()));
+  const close = async (): Promise<void> => {
+    await Promise.all(consumers.map((c) => c.close()));
   };
   try {
     await Promise.all(consumers.map((c) => c.start()));
   } catch (error) {
-    await stop();
+    await close();
     throw error;
   }
-  return { consumers, stop, [Symbol.asyncDispose]: stop };
+  return { consumers, close, stop: close, [Symbol.asyncDispose]: close };
 }
 
-/** Something that stops: a consumer, `RunningHandlers`, a producer. */
-export interface Stoppable {
-  stop(): Promise<void>;
-}
+/** Something that closes: a consumer, `RunningHandlers`, a producer, a saga coordinator (or anything with a `stop()`). */
+export type Stoppable = { close(): Promise<void> } | { stop(): Promise<void> };
 
 /** Options of {@link stopOnSignals}. */
 export interface StopOnSignalsOptions {
@@ -83,7 +83,7 @@ export function stopOnSignals(targets: readonly Stoppable[], options: StopOnSign
       let failure: unknown;
       for (const target of targets) {
         try {
-          await target.stop();
+          await ('close' in target ? target.close() : target.stop());
         } catch (error) {
           failure ??= error;
         }

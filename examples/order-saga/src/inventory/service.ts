@@ -199,7 +199,7 @@ export async function startInventoryService(config: ServiceConfig, logger: Logge
   await Promise.all([participant.start(), ledger.start()]);
   return {
     async stop() {
-      await Promise.all([participant.stop(), ledger.stop()]);
+      await Promise.all([participant.close(), ledger.close()]);
       await registry.close();
       await pool.end();
     },

@@ -188,8 +188,8 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
   await Promise.all([intake.start(), notifications.start()]);
   return {
     async stop() {
-      await intake.stop();
-      await coordinator.stop();
+      await intake.close();
+      await coordinator.close();
       await notifications.stop();
       await events.close();
       await registry.close();

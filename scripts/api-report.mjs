@@ -44,7 +44,7 @@ function entryPoints() {
 let failed = 0;
 for (const { dir, packageName, entry, report } of entryPoints()) {
   if (!existsSync(entry)) {
-    console.error(`${entry} is missing: build first (npm run build).`);
+    process.stderr.write(`${entry} is missing: build first (npm run build).\n`);
     failed++;
     continue;
   }
@@ -78,11 +78,13 @@ for (const { dir, packageName, entry, report } of entryPoints()) {
   const result = Extractor.invoke(config, { localBuild: update, showVerboseMessages: false });
   if (!result.succeeded || (!update && result.apiReportChanged)) {
     failed++;
-    console.error(
-      `${packageName}: its public API differs from api/${report}. Review the change and run \`npm run api:update\` to record it.`,
+    process.stderr.write(
+      `${packageName}: its public API differs from api/${report}. Review the change and run \`npm run api:update\` to record it.\n`,
     );
   } else {
-    console.log(`${packageName}: api/${report} ${update && result.apiReportChanged ? 'updated' : 'up to date'}`);
+    process.stdout.write(
+      `${packageName}: api/${report} ${update && result.apiReportChanged ? 'updated' : 'up to date'}\n`,
+    );
   }
 }
 process.exit(failed === 0 ? 0 : 1);

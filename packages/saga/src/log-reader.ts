@@ -10,14 +10,17 @@
  * restore must never wait on it for good. `catchUp()` rejects with `SagaRestoreTimeoutError` at
  * the deadline, and a view that read nothing at all in that time is restarted: a new consumer (a
  * new client and group, found afresh) reads the log again from the beginning. States only move
- * forward (a saga's `seq`), so reading again never shows an older state.
+ * forward (a saga's `seq`), so reading again never shows an older state. A view's group is
+ * deleted when the view stops (or is replaced), so starting and stopping coordinators leaves no
+ * group behind.
  * @module
  */
 
 import { randomUUID } from 'node:crypto';
 import { type Consumer, createConsumer } from '@cascade/consumer';
-import { AbortedError, type Logger } from '@cascade/core';
+import { AbortedError, delay, type Logger } from '@cascade/core';
 import type { KafkaConfig, Producer } from '@cascade/producer';
+import { transportClientOf } from '@cascade/producer/internal';
 import { bytes } from '@cascade/schema';
 import { decodeState, recordFormat } from './codec.js';
 import { SagaRestoreTimeoutError } from './errors.js';
@@ -97,7 +100,39 @@ export class SagaLogReader {
   async stop(): Promise<void> {
     this.#running = false;
     await this.#restarting?.catch(() => undefined);
-    await this.#consumer.stop();
+    await this.#retire(this.#consumer);
+  }
+
+  /**
+   * Closes a view's consumer and deletes its group: a view's group is its own and never read
+   * again (the next view reads from the beginning in a new one), so a coordinator started and
+   * stopped leaves no group behind. A delete that fails is logged, never thrown: the group, with
+   * no member, is the broker's to expire.
+   */
+  async #retire(consumer: Consumer): Promise<void> {
+    await consumer.close();
+    const groupId = consumer.groupId;
+    const admin = transportClientOf(this.#options.kafka).admin();
+    try {
+      await admin.connect();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.deleteGroups([groupId]);
+          return;
+        } catch (error) {
+          // The member's leave may not have reached the coordinator yet (GROUP_NOT_EMPTY).
+          if (attempt >= 5) throw error;
+          await delay(100 * attempt);
+        }
+      }
+    } catch (error) {
+      this.#logger.debug('Deleting the saga log view group failed; it expires on the broker.', {
+        group: groupId,
+        error,
+      });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /**
@@ -170,9 +205,9 @@ export class SagaLogReader {
     const fresh = this.#createConsumer();
     this.#consumer = fresh;
     this.#lastReadAt = Date.now();
-    stalled
-      .stop()
-      .catch((error: unknown) => this.#logger.warn('Stopping the stalled saga log view failed.', { error }));
+    this.#retire(stalled).catch((error: unknown) =>
+      this.#logger.warn('Stopping the stalled saga log view failed.', { error }),
+    );
     this.#restarting = fresh
       .start()
       .catch((error: unknown) =>
@@ -182,7 +217,7 @@ export class SagaLogReader {
       )
       .finally(() => {
         this.#restarting = undefined;
-        if (!this.#running) fresh.stop().catch(() => undefined);
+        if (!this.#running) this.#retire(fresh).catch(() => undefined);
       });
   }
 

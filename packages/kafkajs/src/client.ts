@@ -63,8 +63,10 @@ function toKafkajsSasl(sasl: SaslConfig): SASLOptions {
 
 /**
  * Builds the kafkajs client for a config: logging bridged to the config's logger, retries from
- * its {@link RetryPolicy}, and the `TimeoutNegativeWarning` fix applied (see
- * `internal/kafkajs-patches.ts`). `@cascade/consumer` builds its consumers on this client.
+ * its retry policy, and every patch of `patches.ts`, `produce-trace.ts` and `group-patch.ts`
+ * applied (each warns once when it declines). The kafkajs transport's producers, consumers and
+ * admin clients of one config share one such client; tests reach it through
+ * `@cascade/kafkajs/internal`.
  *
  * @example
  * ```ts

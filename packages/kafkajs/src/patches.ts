@@ -197,7 +197,7 @@ function isCascadeRequest(args: ProduceArgs): boolean {
 
 /**
  * Has kafkajs encode Cascade's Produce requests with Cascade's encoder
- * (`internal/record-batch.ts`): same bytes, about a third of the CPU time. Only requests whose
+ * (`record-batch.ts`): same bytes, about a third of the CPU time. Only requests whose
  * every record is an {@link OutboundRecord} take it; anything else — a raw kafkajs producer in
  * the same process, a Produce version before 3 — keeps kafkajs' encoder. Response handling,
  * retries, idempotence sequence numbers and transactions stay kafkajs'. Idempotent. Returns

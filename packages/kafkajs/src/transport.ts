@@ -24,7 +24,7 @@ import type {
 import type { Admin, Kafka, Message, Transaction } from 'kafkajs';
 import { createKafkaClient, toKafkajsRetry, toTransactionalKafkajsRetry } from './client.js';
 import { kafkajsConsumer } from './consumer.js';
-import { toTransportError, transportCall, transportName } from './errors.js';
+import { transportCall, transportName } from './errors.js';
 import { kafkajsProduce } from './produce.js';
 
 /** kafkajs partitioner that keeps the partition Cascade chose. */
@@ -238,5 +238,3 @@ function kafkajsAdmin(admin: Admin): TransportAdmin {
       }),
   };
 }
-
-export { toTransportError };

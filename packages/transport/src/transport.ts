@@ -285,7 +285,7 @@ export interface TransportAdmin {
   listTopics(): Promise<string[]>;
   /** Rejects with an `UNKNOWN_TOPIC_OR_PARTITION` error when one of `topics` does not exist. */
   describeTopics(topics: readonly string[]): Promise<TopicDescription[]>;
-  /** Resolves with the topics it created (a topic that exists already is not an error). */
+  /** Creates the topics; a topic that exists already is not an error. */
   createTopics(topics: readonly NewTopic[], options: { readonly timeoutMs: number }): Promise<void>;
   deleteTopics(topics: readonly string[], options: { readonly timeoutMs: number }): Promise<void>;
   /** Topic configs by topic (only `names`, when given). */

@@ -43,7 +43,7 @@ export function optionKeys<T extends object>(
 }
 
 /** The keys of {@link RetryPolicy}, for checking a retry policy given as an option. */
-export const retryPolicyKeys = optionKeys<RetryPolicy>({
+export const retryPolicyKeys: readonly (keyof RetryPolicy)[] = optionKeys<RetryPolicy>({
   initialIntervalMs: true,
   backoffCoefficient: true,
   maximumIntervalMs: true,

@@ -44,23 +44,24 @@ export interface SaslOAuthBearerConfig {
 export type SaslConfig = SaslPasswordConfig | SaslOAuthBearerConfig;
 
 /** The keys of {@link SaslPasswordConfig}. */
-export const saslPasswordKeys = optionKeys<SaslPasswordConfig>({
+export const saslPasswordKeys: readonly (keyof SaslPasswordConfig)[] = optionKeys<SaslPasswordConfig>({
   mechanism: true,
   username: true,
   password: true,
 });
 /** The keys of {@link SaslOAuthBearerConfig}. */
-export const saslOAuthBearerKeys = optionKeys<SaslOAuthBearerConfig>({
-  mechanism: true,
-  oauthBearerProvider: true,
-});
+export const saslOAuthBearerKeys: readonly (keyof SaslOAuthBearerConfig)[] =
+  optionKeys<SaslOAuthBearerConfig>({
+    mechanism: true,
+    oauthBearerProvider: true,
+  });
 const saslKeys: readonly string[] = [...new Set([...saslPasswordKeys, ...saslOAuthBearerKeys])];
 
 /**
  * The keys of Node's `tls.connect` options, which {@link KafkaConfig.ssl} takes: a misspelt
  * `rejectUnauthorised` would otherwise be ignored (and certificates checked after all, or worse).
  */
-export const tlsConnectionOptionKeys = optionKeys<ConnectionOptions>({
+export const tlsConnectionOptionKeys: readonly (keyof ConnectionOptions)[] = optionKeys<ConnectionOptions>({
   ALPNCallback: true,
   ALPNProtocols: true,
   SNICallback: true,
@@ -176,7 +177,7 @@ export interface KafkaConfig {
 }
 
 /** The keys of {@link KafkaConfig}. */
-export const kafkaConfigKeys = optionKeys<KafkaConfig>({
+export const kafkaConfigKeys: readonly (keyof KafkaConfig)[] = optionKeys<KafkaConfig>({
   brokers: true,
   clientId: true,
   ssl: true,

@@ -17,6 +17,7 @@ import type {
   TransportClient,
   TransportConsumer,
   TransportConsumerOptions,
+  TransportPartitionReader,
   TransportProducer,
   TransportProducerOptions,
   TransportTransaction,
@@ -26,6 +27,7 @@ import { createKafkaClient, toKafkajsRetry, toTransactionalKafkajsRetry } from '
 import { kafkajsConsumer } from './consumer.js';
 import { transportCall, transportName } from './errors.js';
 import { kafkajsProduce } from './produce.js';
+import { kafkajsPartitionReader } from './reader.js';
 
 /** kafkajs partitioner that keeps the partition Cascade chose. */
 const explicitPartitioner = () => (args: { message: Message }) => args.message.partition ?? 0;
@@ -81,6 +83,10 @@ class KafkajsClient implements TransportClient {
 
   consumer(options: TransportConsumerOptions): TransportConsumer {
     return kafkajsConsumer(this.#client, options);
+  }
+
+  reader(): TransportPartitionReader {
+    return kafkajsPartitionReader(this.#client);
   }
 
   admin(options: { readonly retry?: ResolvedRetryPolicy } = {}): TransportAdmin {

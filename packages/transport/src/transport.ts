@@ -28,6 +28,8 @@ export interface TransportClient {
   readonly transport: Transport;
   producer(options: TransportProducerOptions): TransportProducer;
   consumer(options: TransportConsumerOptions): TransportConsumer;
+  /** A reader of chosen partitions, without a consumer group (see {@link TransportPartitionReader}). */
+  reader(): TransportPartitionReader;
   /** `retry` overrides the connection's request retries (the producer's metadata admin retries once). */
   admin(options?: { readonly retry?: ResolvedRetryPolicy }): TransportAdmin;
 }
@@ -212,6 +214,59 @@ export interface TransportConsumer {
    * on every record.
    */
   timestampTypeOf(record: FetchedRecord): 'CreateTime' | 'LogAppendTime';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading partitions by hand
+
+/** One fetch of one partition. */
+export interface PartitionFetchRequest {
+  readonly topic: string;
+  readonly partition: number;
+  /** The first offset wanted. */
+  readonly offset: string;
+  /** How long the broker may wait for a record when there is none yet. */
+  readonly maxWaitMs: number;
+  /** At most about this many bytes (a first record batch larger than it still comes whole). */
+  readonly maxBytes: number;
+  /** Only records of committed transactions, and none at or past the last stable offset. */
+  readonly readCommitted: boolean;
+}
+
+/** What one fetch of a partition found. */
+export interface PartitionFetch {
+  /** The records at or after the offset asked for, in offset order; no transaction markers. */
+  readonly records: readonly FetchedRecord[];
+  /**
+   * Where to fetch next: past the records returned and past what was read and left out (aborted
+   * transactions' records, transaction markers). Equal to the offset asked for when nothing was
+   * read; an empty answer is not the end of the partition (compare with `highWatermark`).
+   */
+  readonly nextOffset: string;
+  /** The partition's high watermark when the broker answered. */
+  readonly highWatermark: string;
+  /** The last stable offset when the broker answered (read_committed reads stop before it). */
+  readonly lastStableOffset: string;
+  /** The partition's earliest offset. */
+  readonly logStartOffset: string;
+}
+
+/**
+ * Reads partitions it is told, from offsets it is told, in no consumer group: no membership, no
+ * committed offsets, nothing left on the brokers when it stops (the Java consumer's `assign()`).
+ * The saga coordinator restores the log partitions of the inbox partitions it owns with one.
+ */
+export interface TransportPartitionReader {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /**
+   * Fetches one partition from the partition's leader. Rejects with a {@link TransportError}:
+   * `OFFSET_OUT_OF_RANGE` for an offset before the log start or past the end, `UNKNOWN_TOPIC_OR_PARTITION`
+   * for a partition the cluster does not have. A moved leader is found again before it rejects.
+   * @param signal rejects the fetch with the signal's reason (the request itself may still end on
+   *   the broker).
+   */
+  fetch(request: PartitionFetchRequest, signal?: AbortSignal): Promise<PartitionFetch>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,222 @@
+/**
+ * The seam's partition reader on kafkajs: Fetch requests sent to a partition's leader on a
+ * cluster of kafkajs' own (kafkajs' consumer cannot be assigned partitions by hand, and its
+ * cluster is how its producer and consumer reach brokers too). kafkajs decodes the response; the
+ * records of aborted transactions and the transaction markers are left out here, as kafkajs'
+ * consumer leaves them out (`filterAbortedMessages`).
+ * @module
+ */
+
+import type {
+  FetchedRecord,
+  PartitionFetch,
+  PartitionFetchRequest,
+  TransportPartitionReader,
+} from '@cascade/transport';
+import { TransportError } from '@cascade/transport';
+import type { Kafka } from 'kafkajs';
+import { toTransportError, transportName } from './errors.js';
+import { loadKafkajsModule } from './patches.js';
+
+/** What the reader uses of kafkajs' `Cluster`. */
+interface ClusterLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<BrokerLike>;
+}
+
+interface BrokerLike {
+  fetch(request: {
+    replicaId: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: RawPartition[] }[] }>;
+}
+
+interface RawMessage extends FetchedRecord {
+  readonly isControlRecord?: boolean;
+  readonly batchContext?: { readonly producerId?: string; readonly inTransaction?: boolean };
+}
+
+interface RawPartition {
+  readonly partition: number;
+  readonly highWatermark: string;
+  readonly lastStableOffset: string;
+  /** kafkajs' name for `log_start_offset` (Fetch v5 and later). */
+  readonly lastStartOffset?: string;
+  readonly logStartOffset?: string;
+  readonly abortedTransactions?: readonly { producerId: string; firstOffset: string }[];
+  readonly messages: readonly RawMessage[];
+}
+
+type FilterAborted = (args: {
+  messages: readonly RawMessage[];
+  abortedTransactions?: readonly { producerId: string; firstOffset: string }[];
+}) => RawMessage[];
+
+const readCommittedLevel = 1;
+const readUncommittedLevel = 0;
+
+/** Finds kafkajs' private cluster factory on a `Kafka` instance (a symbol kafkajs does not export). */
+function clusterFactoryOf(kafka: Kafka): ((options: object) => ClusterLike) | undefined {
+  for (const symbol of Object.getOwnPropertySymbols(kafka)) {
+    if (symbol.description === 'private:Kafka:createCluster') {
+      const factory = (kafka as unknown as Record<symbol, unknown>)[symbol];
+      if (typeof factory === 'function') return factory as (options: object) => ClusterLike;
+    }
+  }
+  return undefined;
+}
+
+/** Whether this kafkajs has what the reader relies on (tested for 2.2.4). */
+export function kafkajsCanReadPartitions(kafka: Kafka): boolean {
+  return (
+    clusterFactoryOf(kafka) !== undefined &&
+    loadKafkajsModule<FilterAborted>('consumer/filterAbortedMessages.js') !== undefined
+  );
+}
+
+/** Kafka protocol errors after which the leader is looked up again and the fetch retried once. */
+const leaderMoved = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'REPLICA_NOT_AVAILABLE',
+]);
+
+/** A partition reader on a kafkajs client. */
+export function kafkajsPartitionReader(kafka: Kafka): TransportPartitionReader {
+  const factory = clusterFactoryOf(kafka);
+  const filterAborted = loadKafkajsModule<FilterAborted>('consumer/filterAbortedMessages.js');
+  if (factory === undefined || filterAborted === undefined) {
+    throw new TransportError(
+      'this kafkajs has no cluster factory or aborted-record filter where 2.2.4 has them: it cannot read partitions by hand',
+      { kind: 'unknown', retriable: false, transport: transportName },
+    );
+  }
+  const cluster = factory({ allowAutoTopicCreation: false });
+  const topics = new Set<string>();
+
+  const fetchOnce = async (request: PartitionFetchRequest): Promise<PartitionFetch> => {
+    if (!topics.has(request.topic)) {
+      await cluster.addTargetTopic(request.topic);
+      topics.add(request.topic);
+    }
+    const leaders = cluster.findLeaderForPartitions(request.topic, [request.partition]);
+    const nodeId = Object.keys(leaders)[0];
+    if (nodeId === undefined) {
+      throw new TransportError(`partition ${request.partition} of ${request.topic} does not exist`, {
+        kind: 'protocol',
+        kafkaType: 'UNKNOWN_TOPIC_OR_PARTITION',
+        retriable: false,
+        transport: transportName,
+      });
+    }
+    const broker = await cluster.findBroker({ nodeId });
+    const response = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: request.readCommitted ? readCommittedLevel : readUncommittedLevel,
+      maxWaitTime: request.maxWaitMs,
+      minBytes: 1,
+      maxBytes: request.maxBytes,
+      topics: [
+        {
+          topic: request.topic,
+          partitions: [
+            { partition: request.partition, fetchOffset: request.offset, maxBytes: request.maxBytes },
+          ],
+        },
+      ],
+    });
+    const raw = response.responses
+      .find((t) => t.topicName === request.topic)
+      ?.partitions.find((p) => p.partition === request.partition);
+    if (raw === undefined) {
+      return {
+        records: [],
+        nextOffset: request.offset,
+        highWatermark: request.offset,
+        lastStableOffset: request.offset,
+        logStartOffset: '0',
+      };
+    }
+    const from = BigInt(request.offset);
+    // A compressed batch can start before the offset asked for.
+    const within = raw.messages.filter((m) => BigInt(m.offset) >= from);
+    let next = from;
+    const last = within.at(-1);
+    if (last !== undefined) next = BigInt(last.offset) + 1n;
+    const records = filterAborted({
+      messages: within,
+      ...(raw.abortedTransactions === undefined ? {} : { abortedTransactions: raw.abortedTransactions }),
+    }).filter((m) => m.isControlRecord !== true);
+    return {
+      records,
+      nextOffset: next.toString(),
+      highWatermark: raw.highWatermark,
+      lastStableOffset: raw.lastStableOffset,
+      logStartOffset: raw.logStartOffset ?? raw.lastStartOffset ?? '0',
+    };
+  };
+
+  const fetch = async (request: PartitionFetchRequest): Promise<PartitionFetch> => {
+    try {
+      return await fetchOnce(request);
+    } catch (error) {
+      const failure = toTransportError(error);
+      if (failure.kafkaType === undefined || !leaderMoved.has(failure.kafkaType)) throw failure;
+      await cluster.refreshMetadata().catch(() => undefined);
+      return await fetchOnce(request);
+    }
+  };
+
+  return {
+    async connect() {
+      try {
+        await cluster.connect();
+      } catch (error) {
+        throw toTransportError(error);
+      }
+    },
+    async disconnect() {
+      try {
+        await cluster.disconnect();
+      } catch (error) {
+        throw toTransportError(error);
+      }
+    },
+    async fetch(request, signal) {
+      if (signal === undefined) {
+        try {
+          return await fetch(request);
+        } catch (error) {
+          throw toTransportError(error);
+        }
+      }
+      signal.throwIfAborted();
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      const fetched = fetch(request);
+      try {
+        return await Promise.race([fetched, aborted]);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        throw toTransportError(error);
+      } finally {
+        if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+        fetched.catch(() => undefined);
+      }
+    },
+  };
+}

@@ -148,7 +148,7 @@ describe('saga coordinator on Kafka', () => {
     const metrics = coordinator.metrics();
     expect(metrics.transitions).toMatchObject({ started: 10, completed: 10 });
     expect(metrics.stepLatencyMs['place-order/charge-card']?.count).toBe(10);
-    expect(coordinator.status('saga-3')?.steps['confirm-order']).toMatchObject({
+    expect((await coordinator.status('saga-3'))?.steps['confirm-order']).toMatchObject({
       status: 'succeeded',
       result: { confirmed: 'c-o-3' },
     });
@@ -169,7 +169,7 @@ describe('saga coordinator on Kafka', () => {
         `release ${declined}`,
       ]);
     }
-    expect(coordinator.status('s-1')?.failure?.error).toEqual({
+    expect((await coordinator.status('s-1'))?.failure?.error).toEqual({
       type: 'CardDeclined',
       message: 'card of o-1 declined',
     });
@@ -178,9 +178,13 @@ describe('saga coordinator on Kafka', () => {
   it('compensates a step whose participant is down past the timeout, and undoes what it did once back', async () => {
     const { coordinator, ledger, startPayment } = await deploy({ payment: false });
     const id = await coordinator.begin(placeOrder, order(7), { sagaId: 'down-1' });
+    let charge: string | undefined;
     await waitFor(
-      () => coordinator.status(id)?.steps['charge-card']?.status === 'compensating',
-      () => `charge-card compensating, is ${coordinator.status(id)?.steps['charge-card']?.status}`,
+      async () => {
+        charge = (await coordinator.status(id))?.steps['charge-card']?.status;
+        return charge === 'compensating';
+      },
+      () => `charge-card compensating, is ${charge}`,
     );
 
     await startPayment();
@@ -189,7 +193,7 @@ describe('saga coordinator on Kafka', () => {
     // Back, the participant reads its backlog in order: both invoke attempts (one effect: they
     // share an idempotency key), then the compensation; then the reservation is released.
     expect(ledger.applied).toEqual(['reserve o-7', 'charge o-7', 'refund o-7', 'release o-7']);
-    const state = coordinator.status(id);
+    const state = await coordinator.status(id);
     expect(state?.steps['charge-card']).toMatchObject({ status: 'compensated', attempts: 2 });
     expect(state?.failure?.error.type).toBe('Timeout');
   });
@@ -233,6 +237,6 @@ describe('saga coordinator on Kafka', () => {
     expect(errorCodes).toEqual(
       expect.arrayContaining(['CASCADE_SAGA_MALFORMED_RECORD', 'CASCADE_SAGA_UNKNOWN_DEFINITION']),
     );
-    expect(coordinator.status('ghost-1')).toBeUndefined();
+    expect(await coordinator.status('ghost-1')).toBeUndefined();
   });
 });

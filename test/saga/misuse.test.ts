@@ -54,9 +54,14 @@ describe('saga coordinator misuse', () => {
     await using coordinator = createSagaCoordinator({ kafka: kafka(), sagas: [saga], topics });
     await coordinator.start();
     const id = await coordinator.begin(saga, { id: 'r-1' }, { sagaId: 'r-1' });
+    let steps: unknown;
     await waitFor(
-      () => coordinator.status(id)?.steps.reserve?.status === 'running',
-      () => `saga ${id} waiting at reserve, is ${JSON.stringify(coordinator.status(id)?.steps)}`,
+      async () => {
+        const state = await coordinator.status(id);
+        steps = state?.steps;
+        return state?.steps.reserve?.status === 'running';
+      },
+      () => `saga ${id} waiting at reserve, is ${JSON.stringify(steps)}`,
     );
     const before = await inboxRecords(topics);
     expect(before.map((record) => record.key)).toEqual(['r-1']);
@@ -97,7 +102,7 @@ describe('saga coordinator misuse', () => {
     expect((unknownStep as Error).message).toContain('reserve');
 
     expect(await inboxRecords(topics)).toEqual(before);
-    expect(coordinator.status(id)).toMatchObject({ status: 'running', audit: [] });
+    expect(await coordinator.status(id)).toMatchObject({ status: 'running', audit: [] });
   });
 
   it('refuses to begin a definition version that is not registered, naming those that are, an empty saga id or an aborted signal, and writes nothing', async () => {
@@ -140,11 +145,12 @@ describe('saga coordinator misuse', () => {
     const fresh = await coordinator.begin(waiting(2), { id: 'v-2' }, { sagaId: 'v-2' });
 
     await waitFor(
-      () => coordinator.status(old) !== undefined && coordinator.status(fresh) !== undefined,
+      async () =>
+        (await coordinator.status(old)) !== undefined && (await coordinator.status(fresh)) !== undefined,
       () => 'both sagas begun',
     );
-    expect(coordinator.status(old)?.version).toBe(1);
-    expect(coordinator.status(fresh)?.version).toBe(2);
+    expect((await coordinator.status(old))?.version).toBe(1);
+    expect((await coordinator.status(fresh))?.version).toBe(2);
   });
 
   it('answers a second begin of one saga id with the same input with its id, and one with another input with SagaConflictError', async () => {
@@ -155,7 +161,7 @@ describe('saga coordinator misuse', () => {
     await coordinator.start();
     const id = await coordinator.begin(saga, { id: 'first' }, { sagaId: 'twice-1' });
     await waitFor(
-      () => coordinator.status(id) !== undefined,
+      async () => (await coordinator.status(id)) !== undefined,
       () => `saga ${id} begun`,
     );
 
@@ -164,8 +170,8 @@ describe('saga coordinator misuse', () => {
 
     expect((conflict as SagaConflictError).code).toBe(SagaErrorCodes.SagaConflict);
     expect((conflict as SagaConflictError).sagaId).toBe('twice-1');
-    expect(coordinator.status(id)?.input).toEqual({ id: 'first' });
-    expect(coordinator.list()).toHaveLength(1);
+    expect((await coordinator.status(id))?.input).toEqual({ id: 'first' });
+    expect((await coordinator.list()).sagas).toHaveLength(1);
   });
 
   it('of two concurrent begins of one saga id with different inputs, runs one and rejects the other with SagaConflictError', async () => {
@@ -185,7 +191,7 @@ describe('saga coordinator misuse', () => {
     const won = a.status === 'fulfilled' ? { id: 'a' } : { id: 'b' };
     const lost = [a, b].find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
     expect((lost.reason as SagaConflictError).code).toBe(SagaErrorCodes.SagaConflict);
-    expect(coordinator.status('race-1')?.input).toEqual(won);
+    expect((await coordinator.status('race-1'))?.input).toEqual(won);
   });
 
   it('compensates the steps before a local step that throws BusinessFailure, without retrying it or undoing it, and keeps its type', async () => {
@@ -213,7 +219,7 @@ describe('saga coordinator misuse', () => {
 
     expect(await coordinator.result(id)).toBe('compensated');
     expect(ran).toEqual(['reserve', 'charge', 'release']);
-    const state = coordinator.status(id);
+    const state = await coordinator.status(id);
     expect(state?.steps.charge).toMatchObject({ status: 'failed', attempts: 1, compensationAttempts: 0 });
     expect(state?.steps.reserve).toMatchObject({ status: 'compensated' });
     expect(state?.failure).toEqual({

@@ -42,7 +42,7 @@ describe('operating sagas', () => {
     await before.start();
     const old = await before.begin(v1, { id: 'old' });
     await waitFor(
-      () => before.status(old)?.steps.reserve?.status === 'running',
+      async () => (await before.status(old))?.steps.reserve?.status === 'running',
       () => 'the v1 saga waiting at reserve',
     );
     await before.stop();
@@ -66,8 +66,14 @@ describe('operating sagas', () => {
 
     expect(await after.result(old)).toBe('completed');
     expect(await after.result(fresh)).toBe('completed');
-    expect(after.status(old)).toMatchObject({ version: 1, steps: { reserve: { status: 'succeeded' } } });
-    expect(after.status(fresh)).toMatchObject({ version: 2, steps: { audit: { status: 'succeeded' } } });
+    expect(await after.status(old)).toMatchObject({
+      version: 1,
+      steps: { reserve: { status: 'succeeded' } },
+    });
+    expect(await after.status(fresh)).toMatchObject({
+      version: 2,
+      steps: { audit: { status: 'succeeded' } },
+    });
     expect(seen.sort()).toEqual(['audit new', 'reserve new', 'reserve old']);
   });
 
@@ -136,16 +142,22 @@ describe('operating sagas', () => {
         steps: ['debit'],
       },
     ]);
-    expect(coordinator.list({ status: 'needs-attention' }).map((state) => state.sagaId)).toEqual([id]);
+    expect(
+      (await coordinator.list({ status: 'needs-attention' })).sagas.map((state) => state.sagaId),
+    ).toEqual([id]);
 
     walletUp = true;
     await coordinator.resolve(id, 'retry', { by: 'ops@example.com', reason: 'ledger writable again' });
+    let status: string | undefined;
     await waitFor(
-      () => coordinator.status(id)?.status === 'compensated',
-      () => `the saga compensated, is ${coordinator.status(id)?.status}`,
+      async () => {
+        status = (await coordinator.status(id))?.status;
+        return status === 'compensated';
+      },
+      () => `the saga compensated, is ${status}`,
     );
     expect(credited).toEqual(['p-1']);
-    expect(coordinator.status(id)?.audit).toEqual([
+    expect((await coordinator.status(id))?.audit).toEqual([
       expect.objectContaining({ action: 'retry', by: 'ops@example.com', reason: 'ledger writable again' }),
     ]);
     await Promise.all(participants.map((participant) => participant.stop()));

@@ -122,8 +122,9 @@ async function killMidFlight(options: {
     Array.from({ length: sagas }, (_, i) =>
       survivor.result(`crash-${i}`, { signal: AbortSignal.timeout(60_000) }),
     ),
-  ).catch((error: unknown) => {
-    const unfinished = Array.from({ length: sagas }, (_, i) => survivor.status(`crash-${i}`)).filter(
+  ).catch(async (error: unknown) => {
+    const states = await Promise.all(Array.from({ length: sagas }, (_, i) => survivor.status(`crash-${i}`)));
+    const unfinished = states.filter(
       (state) => state === undefined || !['completed', 'compensated'].includes(state.status),
     );
     // biome-ignore lint/suspicious/noConsole: what was left unfinished when the run failed
@@ -187,7 +188,7 @@ describe('saga coordinator crash recovery', () => {
     await coordinator.start();
 
     expect(await coordinator.result(sagaId, { signal: AbortSignal.timeout(60_000) })).toBe('completed');
-    expect(coordinator.status(sagaId)?.steps['confirm-order']).toMatchObject({
+    expect((await coordinator.status(sagaId))?.steps['confirm-order']).toMatchObject({
       status: 'succeeded',
       result: { confirmed: 'c-o-1' },
     });

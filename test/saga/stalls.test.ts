@@ -161,7 +161,7 @@ describe('saga coordinator: one saga cannot stall the others', () => {
     expect(await coordinator.result(big)).toBe('needs-attention');
     expect(await coordinator.result(healthy)).toBe('completed');
     expect(await coordinator.result(small)).toBe('completed');
-    const parked = coordinator.status(big);
+    const parked = await coordinator.status(big);
     expect(parked?.steps.store).toMatchObject({ status: 'running', attempts: 1 });
     expect(parked?.steps.store?.outstanding).toBeUndefined();
     expect(parked?.steps.store?.lastError).toMatchObject({
@@ -208,7 +208,7 @@ describe('saga coordinator: one saga cannot stall the others', () => {
     await coordinator.resolve(big, 'retry', { by: 'ops', reason: 'raised max.message.bytes' });
     expect(await resumed).toBe('completed');
     expect(applied.filter((entry) => entry === 'store big')).toEqual(['store big']);
-    expect(coordinator.status(big)?.steps.store).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect((await coordinator.status(big))?.steps.store).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('parks a saga whose participant command topic was deleted after start, while a saga begun after it on the same inbox partition completes', async () => {
@@ -236,11 +236,11 @@ describe('saga coordinator: one saga cannot stall the others', () => {
     expect(await coordinator.result(healthy)).toBe('completed');
     expect(await coordinator.result(orphan)).toBe('needs-attention');
     expect(applied).toEqual(['reserve healthy']);
-    expect(coordinator.status(orphan)?.steps.store?.lastError).toMatchObject({
+    expect((await coordinator.status(orphan))?.steps.store?.lastError).toMatchObject({
       type: 'CommandUndeliverable',
       nonRetryable: true,
     });
-    expect(coordinator.status(orphan)?.steps.store?.lastError?.message).toContain('does not exist');
+    expect((await coordinator.status(orphan))?.steps.store?.lastError?.message).toContain('does not exist');
     // One abort of the transaction that wrote to the deleted topic (the coordinator's producers
     // wait 5 s for a topic, not the producer's default 60 s), then the orphan is parked.
     expect(Date.now() - startedAt).toBeLessThan(30_000);
@@ -283,7 +283,7 @@ describe('saga coordinator: one saga cannot stall the others', () => {
     expect(await coordinator.result(stuck)).toBe('compensated');
     expect(failedReads).toEqual(Array(3).fill('stuck/reserve/invoke'));
     expect(applied).toEqual(['reserve next', 'undo reserve stuck']);
-    expect(coordinator.status(stuck)?.failure?.error.type).toBe('Timeout');
+    expect((await coordinator.status(stuck))?.failure?.error.type).toBe('Timeout');
   });
 
   it('a participant gives up at once on a command its store fails on with a Cascade error flagged not retriable', async () => {

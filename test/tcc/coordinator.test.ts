@@ -311,7 +311,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
     expect(d.payments.count('confirm')).toBe(6);
     expect(d.payments.count('cancel')).toBe(0);
     expect([...d.seats.seats.values()]).toEqual(Array(6).fill('sold'));
-    const state = d.coordinator.status(ids[0] as string);
+    const state = await d.coordinator.status(ids[0] as string);
     expect(state?.steps.authorize).toMatchObject({ status: 'confirmed' });
     expect(state?.steps.authorize?.reservationUri).toMatch(/\/payments\/authorize\/.+\/authorize$/);
   });
@@ -322,7 +322,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
     await d.account(account, 500);
     const id = await d.coordinator.begin(bookTrip(), booking(account, `${account}-B1`, 900));
     expect(await d.coordinator.result(id)).toBe('compensated');
-    expect(d.coordinator.status(id)?.failure).toMatchObject({
+    expect((await d.coordinator.status(id))?.failure).toMatchObject({
       step: 'authorize',
       error: { type: 'InsufficientFunds' },
     });
@@ -355,7 +355,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
       () => d.notifications.some((n) => n.sagaId === id && n.kind === 'step-parked'),
       () => 'a parked confirm',
     );
-    expect(d.coordinator.status(id)?.status).toBe('confirming');
+    expect((await d.coordinator.status(id))?.status).toBe('confirming');
     d.server.intercept = () => 'pass';
     expect(await d.coordinator.result(id)).toBe('completed');
     await waitFor(
@@ -383,7 +383,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
     );
     release();
     expect(await d.coordinator.result(id)).toBe('compensated');
-    expect(d.coordinator.status(id)?.failure).toMatchObject({
+    expect((await d.coordinator.status(id))?.failure).toMatchObject({
       step: 'authorize',
       error: { type: 'ReservationExpired' },
     });
@@ -408,7 +408,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
     };
     const id = await d.coordinator.begin(bookTrip(), booking(account, `${account}-E1`));
     expect(await d.coordinator.result(id)).toBe('heuristic-mixed');
-    const state = d.coordinator.status(id);
+    const state = await d.coordinator.status(id);
     expect(state?.heuristic).toEqual({ confirmed: ['seat'], cancelled: ['authorize'] });
     expect(state?.steps.authorize).toMatchObject({
       status: 'expired',
@@ -436,7 +436,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
     d.server.intercept = (request) => (request.method === 'POST' ? 'hold' : 'pass');
     const id = await d.coordinator.begin(saga, booking(account, `${account}-F1`));
     expect(await d.coordinator.result(id)).toBe('compensated');
-    expect(d.coordinator.status(id)?.failure).toMatchObject({
+    expect((await d.coordinator.status(id))?.failure).toMatchObject({
       step: 'authorize',
       error: { type: 'Timeout' },
     });
@@ -465,7 +465,7 @@ describe('TCC sagas over HTTP and Kafka', () => {
     };
     const id = await d.coordinator.begin(bookTrip(), booking(account, `${account}-G1`));
     expect(await d.coordinator.result(id)).toBe('compensated');
-    expect(d.coordinator.status(id)?.failure).toMatchObject({
+    expect((await d.coordinator.status(id))?.failure).toMatchObject({
       step: 'authorize',
       error: { type: 'MalformedResponse', nonRetryable: true },
     });

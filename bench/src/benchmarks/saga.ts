@@ -76,7 +76,7 @@ const benchmark: Benchmark = {
 
       const firstId = await coordinator.begin(threeSteps, { orderId: 'probe' });
       await coordinator.result(firstId);
-      const transitions = coordinator.status(firstId)?.seq ?? Number.NaN;
+      const transitions = (await coordinator.status(firstId))?.seq ?? Number.NaN;
       const naiveTps = await naiveTransactionsPerSecond(
         brokers,
         topics.inbox.replace('inbox', 'naive'),

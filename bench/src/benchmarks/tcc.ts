@@ -222,7 +222,7 @@ const benchmark: Benchmark = {
 
       const probe = await coordinator.begin(trip, { tripId: 'probe', amount: 1 });
       await coordinator.result(probe);
-      const transitions = coordinator.status(probe)?.seq ?? Number.NaN;
+      const transitions = (await coordinator.status(probe))?.seq ?? Number.NaN;
       const naiveTps = await naiveTransactionsPerSecond(
         brokers,
         topics.inbox.replace('inbox', 'naive'),

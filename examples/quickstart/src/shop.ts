@@ -202,18 +202,18 @@ export async function runShop(
     const reasons: Record<string, number> = {};
     let soldByOrders = 0;
     let collectedByOrders = 0;
-    outcomes.forEach((outcome, i) => {
+    for (const [i, outcome] of outcomes.entries()) {
       tally[outcome]++;
       const order = orders[i];
-      if (order === undefined) return;
+      if (order === undefined) continue;
       if (outcome === 'completed') {
         soldByOrders += order.quantity;
         collectedByOrders += order.amountCents;
       } else {
-        const reason = coordinator.status(order.orderId)?.failure?.error.type ?? 'unknown';
+        const reason = (await coordinator.status(order.orderId))?.failure?.error.type ?? 'unknown';
         reasons[reason] = (reasons[reason] ?? 0) + 1;
       }
-    });
+    }
     const soldByBooks = initialUnits - [...stock.values()].reduce((a, b) => a + b, 0);
     const collectedByBooks = [...charges.values()].reduce((a, b) => a + b, 0);
     return {

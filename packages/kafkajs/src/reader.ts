@@ -167,14 +167,22 @@ export function kafkajsPartitionReader(kafka: Kafka): TransportPartitionReader {
     };
   };
 
+  // A moved leader (or one not elected yet) or a lost connection: metadata again, then the
+  // fetch again, a few times over about two seconds.
   const fetch = async (request: PartitionFetchRequest): Promise<PartitionFetch> => {
-    try {
-      return await fetchOnce(request);
-    } catch (error) {
-      const failure = toTransportError(error);
-      if (failure.kafkaType === undefined || !leaderMoved.has(failure.kafkaType)) throw failure;
-      await cluster.refreshMetadata().catch(() => undefined);
-      return await fetchOnce(request);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetchOnce(request);
+      } catch (error) {
+        const failure = toTransportError(error);
+        const moved =
+          (failure.kafkaType !== undefined && leaderMoved.has(failure.kafkaType)) ||
+          failure.kind === 'connection' ||
+          failure.kind === 'metadata';
+        if (!moved || attempt >= 6) throw failure;
+        await cluster.refreshMetadata().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
     }
   };
 

@@ -23,7 +23,12 @@ export type InboxEvent =
       readonly version?: number;
       readonly input: unknown;
     }
-  | Exclude<SagaEvent, { type: 'begin' }>;
+  | Exclude<SagaEvent, { type: 'begin' }>
+  /**
+   * A finished saga is past its retention: the coordinator that owns it tombstones it, unless it
+   * was begun again or finished at another time than `finishedAt` (its final state's `updatedAt`).
+   */
+  | { readonly type: 'expire'; readonly finishedAt: number };
 
 /** A command to a participant. */
 export type CommandRecord = Omit<Extract<SagaEffect, { type: 'send-command' }>, 'type'> & {
@@ -123,7 +128,14 @@ export function encodeInboxEvent(event: InboxEvent): Buffer {
 export function decodeInboxEvent(bytes: Buffer | string | null): InboxEvent {
   const kind = 'event';
   const record = parse(kind, bytes);
-  const type = oneOf(kind, record, 'type', ['begin', 'reply', 'timer', 'dispatch-failed', 'operator']);
+  const type = oneOf(kind, record, 'type', [
+    'begin',
+    'reply',
+    'timer',
+    'dispatch-failed',
+    'operator',
+    'expire',
+  ]);
   switch (type) {
     case 'begin': {
       const version = record.version === undefined ? undefined : positive(kind, record, 'version');
@@ -136,6 +148,12 @@ export function decodeInboxEvent(bytes: Buffer | string | null): InboxEvent {
     }
     case 'timer':
       return { type, timerId: text(kind, record, 'timerId') };
+    case 'expire': {
+      const finishedAt = optionalTime(kind, record, 'finishedAt');
+      if (finishedAt === undefined)
+        throw new MalformedSagaRecordError(kind, 'expected a non-negative integer', 'finishedAt');
+      return { type, finishedAt };
+    }
     case 'operator': {
       const step = record.step === undefined ? undefined : text(kind, record, 'step');
       return {

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, createConsumer, type HandlerContext, type Message } from '@cascade/consumer';
 import {
+  AbortedError,
   ClosedError,
   ConfigError,
   delay,
@@ -18,19 +19,22 @@ import {
   type Logger,
   requireDurationMs,
   requireNonEmptyString,
+  StateError,
   safeLogger,
   throwIfAborted,
 } from '@cascade/core';
-import { createProducer, type KafkaConfig, type Producer } from '@cascade/producer';
+import { createProducer, type KafkaConfig, murmur2Partition, type Producer } from '@cascade/producer';
 import { bytes, string } from '@cascade/schema';
 import { ParticipantBreakers } from './breakers.js';
 import { decodeInboxEvent, encodeCommand, encodeInboxEvent, encodeState, type InboxEvent } from './codec.js';
 import type { SagaDefinition, SagaInput } from './definition.js';
 import { decideDelivering, localStepFailure } from './engine.js';
 import { MissingCommandTopicsError, SagaConflictError, SagaNotFoundError } from './errors.js';
+import { listSagas } from './inspect.js';
 import { buildCommand } from './internal/transition.js';
 import { StateWaiters } from './internal/waiters.js';
-import { defaultRestoreTimeoutMs, SagaLogReader } from './log-reader.js';
+import { defaultRestoreTimeoutMs, fingerprintOf, headersOf, SagaLog } from './log.js';
+import { LogTail } from './log-tail.js';
 import { type SagaMetrics, SagaObserver } from './observability.js';
 import { checkOperatorRequest } from './operator.js';
 import { checkSagaCoordinatorOptions } from './options.js';
@@ -43,6 +47,7 @@ import {
   type SagaEvent,
   type SagaNotification,
   type SagaState,
+  type SagaStatus,
   type StepError,
   terminalStatuses,
 } from './state.js';
@@ -76,6 +81,17 @@ export interface SagaCoordinatorOptions {
    * @default 10000
    */
   readonly restoreTimeoutMs?: number;
+  /**
+   * How long a finished saga (completed, compensated, failed, heuristic-mixed — an operator's
+   * resolution ends in one of these) stays in the saga log after it finished: while it does,
+   * `status()` answers with its final state and a second `begin()` of its id is answered as a
+   * duplicate. After it, the saga is tombstoned and compaction removes it: `status()` answers
+   * `undefined` and its id may begin a new saga. `0` tombstones a saga in the transition that
+   * finishes it. The log (and each restore) grows with what is retained; a coordinator keeps a
+   * fingerprint of about 50 bytes per retained finished saga of its partitions, not the saga.
+   * @default 604800000 (7 days)
+   */
+  readonly finishedRetentionMs?: number;
   /**
    * A circuit breaker per participant (opossum), fed by its replies and timeouts. While one is
    * open, the participant's failed or timed-out steps are parked instead of spending their retry
@@ -150,10 +166,29 @@ export interface SagaCoordinator extends AsyncDisposable {
    * @throws {ClosedError} when the coordinator stops while waiting.
    */
   result(sagaId: string, options?: { readonly signal?: AbortSignal }): Promise<SagaOutcome>;
-  /** The latest committed state of a saga, as this coordinator knows it. */
-  status(sagaId: string): SagaState | undefined;
-  /** Every known saga, optionally in one status. */
-  list(filter?: { readonly status?: SagaState['status'] }): SagaState[];
+  /**
+   * The latest committed state of a saga: a running saga's, or a finished saga's while it is
+   * retained (`finishedRetentionMs`). `undefined` when no saga of this id is in the log: never
+   * begun, or finished longer ago than `finishedRetentionMs` and tombstoned. A saga of the inbox
+   * partitions this coordinator owns is answered from memory; another one by reading its log
+   * partition (a read, not a query to the coordinator that owns it).
+   * @throws {SagaRestoreTimeoutError} when the log partition could not be read in `restoreTimeoutMs`.
+   */
+  status(sagaId: string): Promise<SagaState | undefined>;
+  /**
+   * Sagas in the log, a page at a time, read from the saga log partition by partition (every
+   * coordinator of the group answers the same): filtered by status, definition, age since the
+   * last transition (`stuck`) and partition. A page holds the matching sagas of one partition
+   * at most, in the order of their last transition there; pass `cursor` back for the next page
+   * (absent on the last one). One partition is read per call, holding what its records say, not
+   * every saga.
+   */
+  list(query?: SagaListQuery): Promise<SagaPage>;
+  /**
+   * The inbox partitions this coordinator owns now, with how many running sagas it holds of each
+   * (`live`) and how many finished ones it knows are retained in the log (`finished`).
+   */
+  partitions(): readonly OwnedPartitionInfo[];
   /**
    * An operator action, logged as a transition with who and why. Checked before anything is
    * written to the inbox: the saga must be known to this coordinator (see `status()`: its own
@@ -184,10 +219,59 @@ export interface SagaCoordinator extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-interface OwnedPartition {
-  readonly states: Map<string, SagaState>;
-  lastOffset: bigint | undefined;
+/** What {@link SagaCoordinator.list} looks for. */
+export interface SagaListQuery {
+  /** Only sagas in this status (or one of these). */
+  readonly status?: SagaStatus | readonly SagaStatus[];
+  /** Only sagas of this definition. */
+  readonly saga?: string;
+  /** Only sagas whose last transition is older than this. */
+  readonly stuck?: { readonly olderThanMs: number };
+  /** Only these log partitions. @default every partition */
+  readonly partitions?: readonly number[];
+  /** At most this many sagas. @default 100 (at most 1000) */
+  readonly limit?: number;
+  /** Where the previous page ended. */
+  readonly cursor?: string;
 }
+
+/** One page of {@link SagaCoordinator.list}. */
+export interface SagaPage {
+  readonly sagas: readonly SagaState[];
+  /** Pass it back for the next page; absent when there is none. */
+  readonly cursor?: string;
+}
+
+/** An inbox partition a coordinator owns. */
+export interface OwnedPartitionInfo {
+  readonly partition: number;
+  readonly live: number;
+  readonly finished: number;
+}
+
+interface OwnedPartition {
+  /** Its sagas not finished. */
+  readonly states: Map<string, SagaState>;
+  /** Its finished sagas retained in the log: fingerprint → the final state's `updatedAt`. */
+  readonly finished: Map<number, number>;
+  /** Final states of sagas that finished lately, newest last (a bounded cache). */
+  readonly recent: Map<string, SagaState>;
+  lastOffset: bigint | undefined;
+  /** Where the next sweep for finished sagas past their retention starts reading the log. */
+  sweepFrom: bigint | 'start';
+}
+
+/** How many final states an owned partition keeps (for a duplicate begin or a status right after). */
+const recentFinishedCap = 1_000;
+
+/** The default of `finishedRetentionMs`: 7 days. */
+export const defaultFinishedRetentionMs = 7 * 24 * 3_600_000;
+
+/** How many finished sagas one sweep of a partition tombstones at most. */
+const sweepBatch = 5_000;
+
+/** How long a saga begun through this coordinator stays followed after it finished. */
+const followedLingerMs = 60_000;
 
 const outcomes: ReadonlySet<string> = new Set([
   'completed',
@@ -216,6 +300,16 @@ export const coordinatorRetry = {
  * transaction aborts, the batch is read again and the saga that wrote to the topic is parked.
  */
 const transactionMaxBlockMs = 5_000;
+
+/** Keeps `state` as the newest of `recent`, dropping the oldest past {@link recentFinishedCap}. */
+function remember(recent: Map<string, SagaState>, state: SagaState): void {
+  recent.delete(state.sagaId);
+  recent.set(state.sagaId, state);
+  if (recent.size > recentFinishedCap) {
+    const oldest = recent.keys().next();
+    if (oldest.done !== true) recent.delete(oldest.value);
+  }
+}
 
 /** Creates a saga coordinator. Call `start()`; many coordinators in one group share the sagas. */
 export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordinator {
@@ -269,18 +363,54 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     value: bytes(),
     lingerMs: 2,
   });
-  const reader = new SagaLogReader({
-    kafka: options.kafka,
-    topic: topics.log,
-    groupPrefix: groupId,
-    producer,
-    logger,
-  });
-  reader.onState((state) => waiters.offer(state));
+  const log = new SagaLog({ kafka: options.kafka, topic: topics.log, producer, logger });
+  const retentionMs = requireDurationMs(
+    'finishedRetentionMs',
+    options.finishedRetentionMs ?? defaultFinishedRetentionMs,
+    0,
+  );
+  /** The inbox's partition count, learnt at start(): a saga id's partition of the inbox and the log. */
+  let partitionCount = 0;
+  const partitionFor = (sagaId: string): number => {
+    if (partitionCount === 0) throw new StateError('locate a saga', 'the coordinator has not started.');
+    return murmur2Partition(Buffer.from(sagaId, 'utf8'), partitionCount);
+  };
 
+  // Sagas begun through this coordinator, followed (their latest committed state) until they
+  // finish, so result() after begin() needs no read of the log, whoever owns them.
+  const followed = new Map<
+    string,
+    { state: SagaState | undefined; release: () => void; finishedAt: number | undefined }
+  >();
+  const offer = (state: SagaState): void => {
+    const follow = followed.get(state.sagaId);
+    if (follow !== undefined && (follow.state === undefined || follow.state.seq <= state.seq)) {
+      follow.state = state;
+      if (terminalStatuses.has(state.status) || state.status === 'needs-attention')
+        follow.finishedAt ??= Date.now();
+    }
+    waiters.offer(state);
+  };
+  const tail = new LogTail({
+    log,
+    logger,
+    onEntry: (partition, entry) => {
+      if (!followed.has(entry.key) && !waiters.has(entry.key)) return;
+      if (entry.value === null) return;
+      const state = log.decode(entry, partition);
+      if (state !== undefined) offer(state);
+    },
+  });
+  const unfollow = (sagaId: string): void => {
+    followed.get(sagaId)?.release();
+    followed.delete(sagaId);
+  };
+
+  /** The owned partition holding `sagaId` live, if any. */
   const partitionOf = (sagaId: string): number | undefined => {
-    for (const [partition, entry] of owned) if (entry.states.has(sagaId)) return partition;
-    return undefined;
+    if (partitionCount === 0) return undefined;
+    const partition = partitionFor(sagaId);
+    return owned.get(partition)?.states.has(sagaId) ? partition : undefined;
   };
   const toInbox = async (sagaId: string, event: InboxEvent, partition?: number): Promise<void> => {
     await producer.send({
@@ -386,11 +516,18 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     let pending = restoring.get(partition);
     if (pending === undefined) {
       pending = (async () => {
-        const states = await reader.catchUp(partition, { timeoutMs: restoreTimeoutMs });
-        const entry: OwnedPartition = { states, lastOffset: undefined };
+        const startedAt = Date.now();
+        const restored = await log.restore(partition, { timeoutMs: restoreTimeoutMs });
+        const states = restored.live;
+        const entry: OwnedPartition = {
+          states,
+          finished: restored.finished,
+          recent: new Map(),
+          lastOffset: undefined,
+          sweepFrom: 'start',
+        };
         owned.set(partition, entry);
         for (const state of states.values()) {
-          if (terminalStatuses.has(state.status)) continue;
           timers.sync(state);
           // A local step or an HTTP call whose outcome was never reported (the coordinator died
           // after committing its transition): run it again. Both are at least once; HTTP calls
@@ -422,7 +559,13 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
             if ('command' in built) callHttp(participant, built.command, partition);
           }
         }
-        logger.info('Sagas restored from the log.', { partition, sagas: states.size });
+        logger.info('Sagas restored from the log.', {
+          partition,
+          sagas: states.size,
+          finished: restored.finished.size,
+          records: restored.records,
+          ms: Date.now() - startedAt,
+        });
         return entry;
       })().finally(() => restoring.delete(partition));
       restoring.set(partition, pending);
@@ -458,6 +601,30 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     );
   };
 
+  const stateRecord = (state: SagaState, partition: number, value: Buffer = encodeState(state)) => ({
+    topic: topics.log,
+    key: state.sagaId,
+    value,
+    partition,
+    headers: headersOf(state),
+  });
+
+  /** Tombstones a finished saga past its retention, unless it was begun again meanwhile. */
+  const expire = (
+    entry: OwnedPartition,
+    sagaId: string,
+    finishedAt: number,
+    partition: number,
+    context: HandlerContext,
+  ): void => {
+    if (entry.states.has(sagaId)) return;
+    const fingerprint = fingerprintOf(sagaId);
+    if (entry.finished.get(fingerprint) !== finishedAt) return;
+    entry.finished.delete(fingerprint);
+    entry.recent.delete(sagaId);
+    context.send({ topic: topics.log, key: sagaId, value: null, partition });
+  };
+
   const handle = async (message: Message<string, Buffer>, context: HandlerContext): Promise<void> => {
     const partition = message.partition;
     const offset = BigInt(message.offset);
@@ -490,7 +657,33 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       });
       return;
     }
+    if (inbox.type === 'expire') {
+      expire(entry, sagaId, inbox.finishedAt, partition, context);
+      return;
+    }
     const state = entry.states.get(sagaId);
+    if (state === undefined && entry.finished.has(fingerprintOf(sagaId))) {
+      // A finished saga still in the log: an event changes nothing, a begin is a duplicate. (A
+      // fingerprint may be another id's: then the log has no final state of this one.)
+      const final =
+        entry.recent.get(sagaId) ??
+        (await log.lookup(partition, sagaId, { timeoutMs: restoreTimeoutMs, signal: message.signal }));
+      if (final !== undefined && terminalStatuses.has(final.status)) {
+        if (inbox.type === 'begin') {
+          // Written again, so the caller of this begin, on whichever coordinator, reads it and
+          // compares its own input with the saga's.
+          context.send(stateRecord(final, partition));
+          context.afterCommit(() => offer(final));
+        } else {
+          logger.debug('Event for a finished saga; nothing changes.', {
+            sagaId,
+            event: inbox.type,
+            status: final.status,
+          });
+        }
+        return;
+      }
+    }
     if (state === undefined && inbox.type !== 'begin') {
       logger.warn('Skipping an event for a saga that has not begun.', { sagaId, event: inbox.type });
       return;
@@ -541,6 +734,11 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     }
     if (!decision.applied) {
       logger.debug('Event not applied.', { sagaId, event: inbox.type, reason: decision.ignored });
+      if (inbox.type === 'begin' && state !== undefined) {
+        // A second begin: its caller waits for a state to compare with; it gets the current one.
+        context.send(stateRecord(state, partition));
+        context.afterCommit(() => offer(state));
+      }
       return;
     }
     const logged = encodeState(decision.state);
@@ -556,8 +754,20 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       });
       return;
     }
-    entry.states.set(sagaId, decision.state);
-    context.send({ topic: topics.log, key: sagaId, value: logged, partition });
+    const finishing = terminalStatuses.has(decision.state.status);
+    if (finishing) {
+      entry.states.delete(sagaId);
+      if (retentionMs > 0) {
+        entry.finished.set(fingerprintOf(sagaId), decision.state.updatedAt);
+        remember(entry.recent, decision.state);
+      }
+    } else {
+      entry.states.set(sagaId, decision.state);
+    }
+    context.send(stateRecord(decision.state, partition, logged));
+    // Retained for 0 ms: tombstoned in the transition that finishes it.
+    if (finishing && retentionMs === 0)
+      context.send({ topic: topics.log, key: sagaId, value: null, partition });
     for (const effect of decision.effects) {
       if (effect.type !== 'send-command' || http.has(effect.participant)) continue;
       const record = commands.get(effect);
@@ -571,7 +781,10 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     }
     // Timers, local steps, HTTP calls and notifications follow the recorded decision, never
     // precede it: if the transaction aborts, the batch is decided again.
-    context.afterCommit(() => afterTransition(decision.state, decision.effects, partition));
+    context.afterCommit(() => {
+      offer(decision.state);
+      afterTransition(decision.state, decision.effects, partition);
+    });
   };
 
   const consumer: Consumer = createConsumer({
@@ -615,6 +828,80 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     handler: handle,
   });
 
+  /** The latest state this coordinator holds of a saga without reading the log, if any. */
+  const held = (sagaId: string): SagaState | undefined => {
+    const entry = partitionCount === 0 ? undefined : owned.get(partitionFor(sagaId));
+    const follow = followed.get(sagaId)?.state;
+    const mine = entry?.states.get(sagaId) ?? entry?.recent.get(sagaId);
+    if (mine === undefined) return follow;
+    return follow !== undefined && follow.seq > mine.seq ? follow : mine;
+  };
+
+  /** Finds finished sagas of `partition` past their retention and sends each an `expire` event. */
+  const sweeping = new Set<number>();
+  const sweep = async (partition: number): Promise<void> => {
+    const entry = owned.get(partition);
+    if (entry === undefined || sweeping.has(partition) || entry.finished.size === 0) return;
+    sweeping.add(partition);
+    try {
+      const cutoff = Date.now() - retentionMs;
+      const end = (await log.ends()).get(partition) ?? 0n;
+      const due: { readonly sagaId: string; readonly finishedAt: number }[] = [];
+      let resumeAt: bigint | undefined;
+      await log.read(
+        partition,
+        entry.sweepFrom,
+        end,
+        (record): boolean => {
+          if (record.value === null) return true;
+          let { status, updatedAt } = record;
+          if (status === undefined || updatedAt === undefined) {
+            const state = log.decode(record, partition);
+            if (state === undefined) return true;
+            ({ status, updatedAt } = state);
+          }
+          if (!terminalStatuses.has(status)) return true;
+          // The log is in the order sagas finished: the first one not yet due ends the sweep.
+          if (updatedAt > cutoff || due.length >= sweepBatch) {
+            resumeAt = record.offset;
+            return false;
+          }
+          if (entry.states.has(record.key)) return true;
+          if (entry.finished.get(fingerprintOf(record.key)) !== updatedAt) return true;
+          due.push({ sagaId: record.key, finishedAt: updatedAt });
+          return true;
+        },
+        calls.signal,
+      );
+      await Promise.all(
+        due.map(({ sagaId, finishedAt }) => toInbox(sagaId, { type: 'expire', finishedAt }, partition)),
+      );
+      if (owned.get(partition) === entry) entry.sweepFrom = resumeAt ?? end;
+      if (due.length > 0)
+        logger.debug('Finished sagas past their retention tombstoned.', { partition, sagas: due.length });
+    } finally {
+      sweeping.delete(partition);
+    }
+  };
+  const sweepEveryMs = Math.min(Math.max(Math.floor(retentionMs / 10), 1_000), 60_000);
+  let lastSweepAt = 0;
+  const housekeep = (): void => {
+    const now = Date.now();
+    for (const [sagaId, follow] of followed) {
+      if (follow.finishedAt !== undefined && now - follow.finishedAt > followedLingerMs) unfollow(sagaId);
+    }
+    if (retentionMs === 0 || now - lastSweepAt < sweepEveryMs) return;
+    lastSweepAt = now;
+    for (const partition of owned.keys()) {
+      if (restoring.has(partition)) continue;
+      sweep(partition).catch((error: unknown) => {
+        if (!calls.signal.aborted)
+          logger.warn('Sweeping finished sagas failed; tried again later.', { partition, error });
+      });
+    }
+  };
+  let housekeeping: NodeJS.Timeout | undefined;
+
   const coordinator: SagaCoordinator = {
     start: () =>
       lifecycle.start(async () => {
@@ -624,8 +911,13 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
           .filter(({ topic }) => catalog.missing([topic]).length > 0);
         if (missing.length > 0) throw new MissingCommandTopicsError(missing);
         await producer.start();
-        await reader.start();
+        await log.start();
+        // The log has the inbox's partition count (ensureSagaTopics checks): a saga id hashes
+        // to the same partition of both.
+        partitionCount = (await log.partitions()).length;
         await consumer.start();
+        housekeeping = setInterval(housekeep, Math.min(sweepEveryMs, 10_000));
+        housekeeping.unref();
       }),
     async begin(saga, input, beginOptions) {
       lifecycle.assertUsable('begin a saga');
@@ -640,10 +932,29 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         if (conflict !== undefined) throw new SagaConflictError(sagaId, state.saga, conflict);
         return sagaId;
       };
-      const known = coordinator.status(sagaId);
+      const known = held(sagaId);
       if (known !== undefined) return begun(known);
-      // Watch before writing, so the first committed state cannot be missed. It is the state of
-      // whichever begin of this id the inbox holds first: ours, or one racing it.
+      // Follow the saga's log partition before writing, so its first committed state cannot be
+      // missed, whoever owns it. It is the state of whichever begin of this id the inbox holds
+      // first: ours, or one racing it (a second begin is answered with the saga's state).
+      const partition = partitionFor(sagaId);
+      let follow = followed.get(sagaId);
+      const mine = follow === undefined;
+      if (follow === undefined) {
+        let release: () => void;
+        try {
+          release = await tail.follow(partition, signal);
+        } catch (error) {
+          if (signal?.aborted) throw new AbortedError(`begin saga ${sagaId}`, { cause: signal.reason });
+          lifecycle.assertUsable('begin a saga');
+          throw error;
+        }
+        follow = followed.get(sagaId);
+        if (follow === undefined) {
+          follow = { state: undefined, release, finishedAt: undefined };
+          followed.set(sagaId, follow);
+        } else release();
+      }
       // Written and watched at once: an abort or a stop() while writing rejects at once.
       const watch = waiters.watch(sagaId, (state) => state, `begin saga ${sagaId}`, signal);
       try {
@@ -652,28 +963,63 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
           watch.promise,
         ]);
         return begun(first);
+      } catch (error) {
+        if (mine) unfollow(sagaId);
+        throw error;
       } finally {
         watch.detach();
       }
     },
     result(sagaId, resultOptions) {
       const signal = resultOptions?.signal;
-      const known = signal?.aborted ? undefined : coordinator.status(sagaId);
+      const operation = `wait for the result of saga ${sagaId}`;
+      const known = signal?.aborted ? undefined : held(sagaId);
       if (known && outcomes.has(known.status)) return Promise.resolve(known.status as SagaOutcome);
       const outcome = (state: SagaState) =>
         outcomes.has(state.status) ? (state.status as SagaOutcome) : undefined;
-      return waiters.watch(sagaId, outcome, `wait for the result of saga ${sagaId}`, signal).promise;
+      const watch = waiters.watch(sagaId, outcome, operation, signal);
+      if (followed.has(sagaId) || partitionCount === 0) return watch.promise;
+      // Not followed: follow its partition while waiting, and read its state once.
+      void (async () => {
+        const partition = partitionFor(sagaId);
+        const release = await tail.follow(partition, signal);
+        watch.promise.finally(release).catch(() => undefined);
+        const state =
+          held(sagaId) ??
+          (await log.lookup(partition, sagaId, {
+            timeoutMs: restoreTimeoutMs,
+            ...(signal === undefined ? {} : { signal }),
+          }));
+        if (state !== undefined) offer(state);
+      })().catch((error: unknown) => {
+        if (!signal?.aborted && !calls.signal.aborted)
+          logger.warn('Reading a saga for result() failed; waiting for its next state.', { sagaId, error });
+      });
+      return watch.promise;
     },
-    status: (sagaId) => {
-      const partition = partitionOf(sagaId);
-      return partition === undefined ? reader.get(sagaId) : owned.get(partition)?.states.get(sagaId);
+    async status(sagaId) {
+      requireNonEmptyString('sagaId', sagaId);
+      if (partitionCount === 0)
+        throw new StateError('read a saga status', 'the coordinator has not started.');
+      const partition = partitionFor(sagaId);
+      const entry = owned.get(partition);
+      if (entry !== undefined && !restoring.has(partition)) {
+        const mine = entry.states.get(sagaId) ?? entry.recent.get(sagaId);
+        if (mine !== undefined) return mine;
+        // Neither running nor finished here: not in the log (or not yet).
+        if (!entry.finished.has(fingerprintOf(sagaId))) return undefined;
+      }
+      return log.lookup(partition, sagaId, { timeoutMs: restoreTimeoutMs });
     },
-    list: (filter) =>
-      reader.all().filter((state) => filter?.status === undefined || state.status === filter.status),
+    list: (query) => listSagas(log, query ?? {}, restoreTimeoutMs),
+    partitions: () =>
+      [...owned]
+        .map(([partition, entry]) => ({ partition, live: entry.states.size, finished: entry.finished.size }))
+        .sort((a, b) => a.partition - b.partition),
     async resolve(sagaId, action, details) {
       lifecycle.assertUsable('resolve a saga');
       // Everything is checked before the inbox is written: a refused request leaves no record.
-      const state = coordinator.status(requireNonEmptyString('sagaId', sagaId));
+      const state = await coordinator.status(requireNonEmptyString('sagaId', sagaId));
       if (state === undefined) throw new SagaNotFoundError(sagaId, `resolve saga ${sagaId}`);
       const request = checkOperatorRequest(state, action, details);
       await toInbox(sagaId, { type: 'operator', ...request });
@@ -688,10 +1034,13 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     close: () =>
       lifecycle.close(async () => {
         calls.abort(new Error('The saga coordinator is stopping.'));
+        clearInterval(housekeeping);
         timers.clearAll();
         breakers.shutdown();
+        tail.close();
+        for (const sagaId of [...followed.keys()]) unfollow(sagaId);
         await consumer.stop();
-        await reader.stop();
+        await log.stop();
         await producer.close();
       }),
     [Symbol.asyncDispose]: () => coordinator.close(),

@@ -29,9 +29,13 @@ export {
 export {
   coordinatorRetry,
   createSagaCoordinator,
+  defaultFinishedRetentionMs,
+  type OwnedPartitionInfo,
   type SagaCoordinator,
   type SagaCoordinatorOptions,
+  type SagaListQuery,
   type SagaOutcome,
+  type SagaPage,
 } from './coordinator.js';
 export {
   type CommandStepOptions,

@@ -37,6 +37,7 @@ export const sagaCoordinatorOptionKeys = optionKeys<SagaCoordinatorOptions>({
   sessionTimeoutMs: true,
   partitionsConcurrently: true,
   restoreTimeoutMs: true,
+  finishedRetentionMs: true,
   circuitBreaker: true,
   httpParticipants: true,
   onNeedsAttention: true,

@@ -4,9 +4,10 @@
  * @module
  */
 
-import { ConfigError, requireInteger, requireNonEmptyString } from '@cascade/core';
+import { ConfigError, delay, requireInteger, requireNonEmptyString } from '@cascade/core';
 import { ensureTopics, type KafkaConfig, type TopicReplicationOptions } from '@cascade/producer';
 import { toProducerFailure, transportClientOf } from '@cascade/producer/internal';
+import { isTransportError } from '@cascade/transport';
 
 /** Names of a saga deployment's topics. */
 export interface SagaTopics {
@@ -68,7 +69,18 @@ export async function ensureSagaTopics(
   const admin = transportClientOf(kafka).admin();
   try {
     await admin.connect();
-    const described = await admin.describeTopics([topics.inbox, topics.log]);
+    // A broker other than the controller may not know a topic created a moment ago: asked
+    // again for a few seconds before that is an error.
+    let described: Awaited<ReturnType<typeof admin.describeTopics>>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        described = await admin.describeTopics([topics.inbox, topics.log]);
+        break;
+      } catch (error) {
+        if (attempt >= 20 || !isTransportError(error) || !error.retriable) throw error;
+        await delay(Math.min(50 * attempt, 500));
+      }
+    }
     const counts = described.map((topic) => topic.partitions.length);
     if (counts[0] !== counts[1]) {
       throw new ConfigError(

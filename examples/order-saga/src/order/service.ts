@@ -66,7 +66,9 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
   const emit = (order: PlaceOrder, kind: OrderEvent['kind'], reason: string | null = null) =>
     events.send({ topic: topics.events, key: order.orderId, value: { ...order, kind, reason } });
 
-  let coordinatorRef: { status(sagaId: string): { failure?: { error: { type: string } } } | undefined };
+  let coordinatorRef: {
+    status(sagaId: string): Promise<{ failure?: { error: { type: string } } } | undefined>;
+  };
   const placeOrder = placeOrderSaga({
     async open(order) {
       await pool.query(
@@ -76,7 +78,7 @@ export async function startOrderService(config: ServiceConfig, logger: Logger): 
       );
     },
     async cancel(order, sagaId) {
-      const reason = coordinatorRef.status(sagaId)?.failure?.error.type ?? 'unknown';
+      const reason = (await coordinatorRef.status(sagaId))?.failure?.error.type ?? 'unknown';
       await pool.query(
         `UPDATE orders SET status = 'cancelled', reason = $2 WHERE order_id = $1 AND status = 'pending'`,
         [order.orderId, reason],

@@ -32,6 +32,11 @@ export class StateWaiters {
     for (const waiter of [...waiting]) waiter.offer(state);
   }
 
+  /** Whether anyone waits on `sagaId`. */
+  has(sagaId: string): boolean {
+    return this.#bySaga.has(sagaId);
+  }
+
   /** Rejects every wait, and every later one, with the error `closed` makes for its operation. */
   close(closed: (operation: string) => Error): void {
     this.#closed = closed;

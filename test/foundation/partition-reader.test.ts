@@ -16,14 +16,13 @@ async function readToEnd(
   const values: string[] = [];
   let next = offset;
   for (;;) {
-    const fetched = await reader.fetch({
+    const [fetched] = (await reader.fetch({
       topic,
-      partition: 0,
-      offset: next,
+      partitions: [{ partition: 0, offset: next }],
       maxWaitMs: 100,
       maxBytes: 1024,
       readCommitted: true,
-    });
+    })) as [PartitionFetch];
     for (const record of fetched.records) values.push(record.value?.toString() ?? '<null>');
     next = fetched.nextOffset;
     if (BigInt(next) >= BigInt(fetched.lastStableOffset)) return { values, last: fetched };
@@ -77,20 +76,18 @@ describe('partition reader (kafkajs)', () => {
     expect(values).toEqual(['committed-2', 'plain-2']);
     const atEnd = await reader.fetch({
       topic,
-      partition: 0,
-      offset: '8',
+      partitions: [{ partition: 0, offset: '8' }],
       maxWaitMs: 50,
       maxBytes: 1024,
       readCommitted: true,
     });
-    expect(atEnd).toMatchObject({ records: [], nextOffset: '8', highWatermark: '8' });
+    expect(atEnd).toMatchObject([{ partition: 0, records: [], nextOffset: '8', highWatermark: '8' }]);
   });
 
   it('refuses an offset past the end and a partition that does not exist with typed errors', async () => {
     const past = reader.fetch({
       topic,
-      partition: 0,
-      offset: '50',
+      partitions: [{ partition: 0, offset: '50' }],
       maxWaitMs: 50,
       maxBytes: 1024,
       readCommitted: true,
@@ -100,8 +97,7 @@ describe('partition reader (kafkajs)', () => {
     );
     const missing = reader.fetch({
       topic,
-      partition: 7,
-      offset: '0',
+      partitions: [{ partition: 7, offset: '0' }],
       maxWaitMs: 50,
       maxBytes: 1024,
       readCommitted: true,
@@ -111,10 +107,48 @@ describe('partition reader (kafkajs)', () => {
     );
   });
 
+  it('fetches several partitions in one call, each from its own offset, in the order asked', async () => {
+    const wide = uniqueName('reader-wide');
+    await createTopic(raw, wide, 3);
+    const producer = raw.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic: wide,
+      messages: [0, 1, 2].flatMap((partition) =>
+        ['a', 'b'].map((value) => ({ partition, value: `${partition}${value}` })),
+      ),
+    });
+    await producer.disconnect();
+    const fetched = await reader.fetch({
+      topic: wide,
+      partitions: [
+        { partition: 2, offset: '1' },
+        { partition: 0, offset: '0' },
+        { partition: 1, offset: '2' },
+      ],
+      maxWaitMs: 100,
+      maxBytes: 1024,
+      readCommitted: true,
+    });
+    expect(
+      fetched.map((p) => [p.partition, p.records.map((r) => r.value?.toString()), p.nextOffset]),
+    ).toEqual([
+      [2, ['2b'], '2'],
+      [0, ['0a', '0b'], '2'],
+      [1, [], '2'],
+    ]);
+  });
+
   it('stops waiting when its signal aborts', async () => {
     const controller = new AbortController();
     const waiting = reader.fetch(
-      { topic, partition: 0, offset: '8', maxWaitMs: 10_000, maxBytes: 1024, readCommitted: true },
+      {
+        topic,
+        partitions: [{ partition: 0, offset: '8' }],
+        maxWaitMs: 10_000,
+        maxBytes: 1024,
+        readCommitted: true,
+      },
       controller.signal,
     );
     controller.abort(new Error('enough'));

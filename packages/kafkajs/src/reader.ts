@@ -105,60 +105,29 @@ export function kafkajsPartitionReader(kafka: Kafka): TransportPartitionReader {
   const cluster = factory({ allowAutoTopicCreation: false });
   const topics = new Set<string>();
 
-  const fetchOnce = async (request: PartitionFetchRequest): Promise<PartitionFetch> => {
-    if (!topics.has(request.topic)) {
-      await cluster.addTargetTopic(request.topic);
-      topics.add(request.topic);
-    }
-    const leaders = cluster.findLeaderForPartitions(request.topic, [request.partition]);
-    const nodeId = Object.keys(leaders)[0];
-    if (nodeId === undefined) {
-      throw new TransportError(`partition ${request.partition} of ${request.topic} does not exist`, {
-        kind: 'protocol',
-        kafkaType: 'UNKNOWN_TOPIC_OR_PARTITION',
-        retriable: false,
-        transport: transportName,
-      });
-    }
-    const broker = await cluster.findBroker({ nodeId });
-    const response = await broker.fetch({
-      replicaId: -1,
-      isolationLevel: request.readCommitted ? readCommittedLevel : readUncommittedLevel,
-      maxWaitTime: request.maxWaitMs,
-      minBytes: 1,
-      maxBytes: request.maxBytes,
-      topics: [
-        {
-          topic: request.topic,
-          partitions: [
-            { partition: request.partition, fetchOffset: request.offset, maxBytes: request.maxBytes },
-          ],
-        },
-      ],
-    });
-    const raw = response.responses
-      .find((t) => t.topicName === request.topic)
-      ?.partitions.find((p) => p.partition === request.partition);
+  /** What the broker answered for one partition. */
+  const toFetch = (partition: number, offset: string, raw: RawPartition | undefined): PartitionFetch => {
     if (raw === undefined) {
       return {
+        partition,
         records: [],
-        nextOffset: request.offset,
-        highWatermark: request.offset,
-        lastStableOffset: request.offset,
+        nextOffset: offset,
+        highWatermark: offset,
+        lastStableOffset: offset,
         logStartOffset: '0',
       };
     }
-    const from = BigInt(request.offset);
+    const from = BigInt(offset);
     // A compressed batch can start before the offset asked for.
     const within = raw.messages.filter((m) => BigInt(m.offset) >= from);
-    let next = from;
     const last = within.at(-1);
-    if (last !== undefined) next = BigInt(last.offset) + 1n;
+    const next = last === undefined ? from : BigInt(last.offset) + 1n;
     const records = filterAborted({
       messages: within,
       ...(raw.abortedTransactions === undefined ? {} : { abortedTransactions: raw.abortedTransactions }),
     }).filter((m) => m.isControlRecord !== true);
     return {
+      partition,
       records,
       nextOffset: next.toString(),
       highWatermark: raw.highWatermark,
@@ -167,9 +136,58 @@ export function kafkajsPartitionReader(kafka: Kafka): TransportPartitionReader {
     };
   };
 
+  const fetchOnce = async (request: PartitionFetchRequest): Promise<PartitionFetch[]> => {
+    const { topic } = request;
+    if (!topics.has(topic)) {
+      await cluster.addTargetTopic(topic);
+      topics.add(topic);
+    }
+    const wanted = request.partitions.map((p) => p.partition);
+    const leaders = cluster.findLeaderForPartitions(topic, wanted);
+    const led = new Set(Object.values(leaders).flat());
+    const missing = wanted.find((partition) => !led.has(partition));
+    if (missing !== undefined) {
+      throw new TransportError(`partition ${missing} of ${topic} does not exist`, {
+        kind: 'protocol',
+        kafkaType: 'UNKNOWN_TOPIC_OR_PARTITION',
+        retriable: false,
+        transport: transportName,
+      });
+    }
+    const offsets = new Map(request.partitions.map((p) => [p.partition, p.offset]));
+    const answered = new Map<number, RawPartition>();
+    await Promise.all(
+      Object.entries(leaders).map(async ([nodeId, partitions]) => {
+        const broker = await cluster.findBroker({ nodeId });
+        const response = await broker.fetch({
+          replicaId: -1,
+          isolationLevel: request.readCommitted ? readCommittedLevel : readUncommittedLevel,
+          maxWaitTime: request.maxWaitMs,
+          minBytes: 1,
+          maxBytes: request.maxBytes * partitions.length,
+          topics: [
+            {
+              topic,
+              partitions: partitions.map((partition) => ({
+                partition,
+                fetchOffset: offsets.get(partition) ?? '0',
+                maxBytes: request.maxBytes,
+              })),
+            },
+          ],
+        });
+        for (const raw of response.responses.find((t) => t.topicName === topic)?.partitions ?? [])
+          answered.set(raw.partition, raw);
+      }),
+    );
+    return request.partitions.map(({ partition, offset }) =>
+      toFetch(partition, offset, answered.get(partition)),
+    );
+  };
+
   // A moved leader (or one not elected yet) or a lost connection: metadata again, then the
   // fetch again, a few times over about two seconds.
-  const fetch = async (request: PartitionFetchRequest): Promise<PartitionFetch> => {
+  const fetch = async (request: PartitionFetchRequest): Promise<PartitionFetch[]> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fetchOnce(request);

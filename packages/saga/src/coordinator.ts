@@ -257,6 +257,8 @@ interface OwnedPartition {
   /** Final states of sagas that finished lately, newest last (a bounded cache). */
   readonly recent: Map<string, SagaState>;
   lastOffset: bigint | undefined;
+  /** The last inbox offset whose transaction committed (its state is in the log). */
+  committedThrough: bigint | undefined;
   /** Where the next sweep for finished sagas past their retention starts reading the log. */
   sweepFrom: bigint | 'start';
 }
@@ -391,12 +393,18 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     }
     waiters.offer(state);
   };
+  // On a reader of its own: its fetches wait for new records, which would hold up a restore's.
+  const tailLog = new SagaLog({ kafka: options.kafka, topic: topics.log, producer, logger });
   const tail = new LogTail({
-    log,
+    log: tailLog,
     logger,
     onEntry: (partition, entry) => {
       if (!followed.has(entry.key) && !waiters.has(entry.key)) return;
-      if (entry.value === null) return;
+      if (entry.value === null) {
+        // Tombstoned (past its retention): the id may begin a new saga now.
+        unfollow(entry.key);
+        return;
+      }
       const state = log.decode(entry, partition);
       if (state !== undefined) offer(state);
     },
@@ -423,14 +431,24 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const timers = new TimerScheduler((sagaId, timerId) => {
     const partition = partitionOf(sagaId);
     if (partition === undefined) return;
-    toInbox(sagaId, { type: 'timer', timerId }, partition).catch((error: unknown) =>
-      logger.warn('Could not send a timer firing; it fires again after recovery.', {
-        sagaId,
-        timerId,
-        error,
-      }),
-    );
+    toInbox(sagaId, { type: 'timer', timerId }, partition).catch((error: unknown) => {
+      if (calls.signal.aborted) return;
+      logger.warn('Could not send a timer firing; it fires again in a second.', { sagaId, timerId, error });
+      // The deadline is still in the state: arming the saga's timers again fires it (it is due).
+      setTimeout(() => {
+        const at = partitionOf(sagaId);
+        const state = at === undefined ? undefined : owned.get(at)?.states.get(sagaId);
+        if (state !== undefined) timers.sync(state);
+      }, 1_000).unref();
+    });
   });
+
+  /** Local steps and HTTP calls running in this process (so a restore does not start them twice). */
+  const inflight = new Set<string>();
+  const inflightKey = (sagaId: string, step: string, phase: string, attempt: number): string =>
+    `${sagaId}\u0000${step}\u0000${phase}\u0000${attempt}`;
+  /** The inbox partitions assigned to this coordinator now. */
+  const assignedNow = new Set<number>();
 
   const runLocal = (
     state: SagaState,
@@ -446,6 +464,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       attempt: effect.attempt,
     };
     const base = { type: 'reply', step: effect.step, phase: effect.phase, attempt: effect.attempt } as const;
+    const key = inflightKey(state.sagaId, effect.step, effect.phase, effect.attempt);
+    inflight.add(key);
     void (async () => {
       let reply: InboxEvent;
       try {
@@ -460,7 +480,9 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         reply = { ...base, ...localStepFailure(error) };
       }
       await toInbox(state.sagaId, reply, partition);
-    })().catch((error: unknown) => logger.warn('Could not report a local step; it is retried.', { error }));
+    })()
+      .catch((error: unknown) => logger.warn('Could not report a local step; it is retried.', { error }))
+      .finally(() => inflight.delete(key));
   };
 
   const callHttp = (
@@ -468,6 +490,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     effect: Extract<SagaEffect, { type: 'send-command' }>,
     partition: number,
   ): void => {
+    const key = inflightKey(effect.sagaId, effect.step, effect.phase, effect.attempt);
+    inflight.add(key);
     void (async () => {
       const event: InboxEvent = breakers.isOpen(effect.participant)
         ? {
@@ -480,14 +504,16 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         : await participant.call(effect, calls.signal);
       if (calls.signal.aborted) return;
       await toInbox(effect.sagaId, event, partition);
-    })().catch((error: unknown) =>
-      logger.warn('Could not report an HTTP participant call; it is made again after recovery.', {
-        sagaId: effect.sagaId,
-        step: effect.step,
-        phase: effect.phase,
-        error,
-      }),
-    );
+    })()
+      .catch((error: unknown) =>
+        logger.warn('Could not report an HTTP participant call; it is made again after recovery.', {
+          sagaId: effect.sagaId,
+          step: effect.step,
+          phase: effect.phase,
+          error,
+        }),
+      )
+      .finally(() => inflight.delete(key));
   };
 
   const afterTransition = (state: SagaState, effects: readonly SagaEffect[], partition: number): void => {
@@ -512,60 +538,105 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   const restoring = new Map<number, Promise<OwnedPartition>>();
   /** Per assigned inbox partition: aborted when it is revoked, ending its background restore. */
   const assignments = new Map<number, AbortController>();
-  const restore = (partition: number): Promise<OwnedPartition> => {
+  /**
+   * Partitions revoked with nothing uncommitted in memory, each with a barrier written to its log
+   * partition at the revocation: given back, they are brought up to date by reading the log from
+   * there (what another owner wrote meanwhile, if any) instead of from the start.
+   */
+  const suspended = new Map<number, { readonly entry: OwnedPartition; readonly position: bigint }>();
+
+  /** Sets a restored partition's timers, and runs again what was never reported. */
+  const resume = (entry: OwnedPartition, partition: number): void => {
+    for (const state of entry.states.values()) {
+      timers.sync(state);
+      // A local step or an HTTP call whose outcome was never reported (the coordinator died
+      // after committing its transition): run it again, unless it runs in this process still.
+      // Both are at least once; HTTP calls carry their phase's idempotency key.
+      for (const [step, stepState] of Object.entries(state.steps)) {
+        const outstanding = stepState.outstanding;
+        if (outstanding === undefined) continue;
+        const { phase, attempt } = outstanding;
+        if (inflight.has(inflightKey(state.sagaId, step, phase, attempt))) continue;
+        const definition = registry.get(state.saga, state.version);
+        const stepDefinition = definition.steps.get(step);
+        if (stepDefinition?.kind === 'local') {
+          runLocal(
+            state,
+            {
+              type: 'run-local',
+              sagaId: state.sagaId,
+              step,
+              phase,
+              attempt,
+              commandId: outstanding.commandId,
+            },
+            partition,
+          );
+          continue;
+        }
+        const participant = http.get(stepDefinition?.participant ?? '');
+        if (stepDefinition === undefined || participant === undefined) continue;
+        const built = buildCommand(stepDefinition, state, state.seq, phase, attempt);
+        if ('command' in built) callHttp(participant, built.command, partition);
+      }
+    }
+  };
+
+  /**
+   * A partition's sagas, from the log: on assignment (so sagas waiting only on a timer or on a
+   * local step resume even when their inbox is quiet) and when a batch is read again after its
+   * transaction aborted (`reread`: memory then holds what did not commit, so the whole partition
+   * is read). A partition given back after a rebalance reads only what was written since it was
+   * revoked. Concurrent callers share one.
+   */
+  const restore = (partition: number, reread = false): Promise<OwnedPartition> => {
     let pending = restoring.get(partition);
     if (pending === undefined) {
       pending = (async () => {
         const startedAt = Date.now();
-        const restored = await log.restore(partition, { timeoutMs: restoreTimeoutMs });
-        const states = restored.live;
-        const entry: OwnedPartition = {
-          states,
-          finished: restored.finished,
-          recent: new Map(),
-          lastOffset: undefined,
-          sweepFrom: 'start',
-        };
-        owned.set(partition, entry);
-        for (const state of states.values()) {
-          timers.sync(state);
-          // A local step or an HTTP call whose outcome was never reported (the coordinator died
-          // after committing its transition): run it again. Both are at least once; HTTP calls
-          // carry their phase's idempotency key.
-          for (const [step, stepState] of Object.entries(state.steps)) {
-            const outstanding = stepState.outstanding;
-            if (outstanding === undefined) continue;
-            const definition = registry.get(state.saga, state.version);
-            const stepDefinition = definition.steps.get(step);
-            const { phase, attempt } = outstanding;
-            if (stepDefinition?.kind === 'local') {
-              runLocal(
-                state,
-                {
-                  type: 'run-local',
-                  sagaId: state.sagaId,
-                  step,
-                  phase,
-                  attempt,
-                  commandId: outstanding.commandId,
-                },
-                partition,
-              );
-              continue;
-            }
-            const participant = http.get(stepDefinition?.participant ?? '');
-            if (stepDefinition === undefined || participant === undefined) continue;
-            const built = buildCommand(stepDefinition, state, state.seq, phase, attempt);
-            if ('command' in built) callHttp(participant, built.command, partition);
-          }
+        const kept = reread ? undefined : suspended.get(partition);
+        const assignedAtStart = assignedNow.has(partition);
+        suspended.delete(partition);
+        let entry: OwnedPartition;
+        if (kept !== undefined) {
+          entry = kept.entry;
+          const { records } = await log.advance(
+            partition,
+            { live: entry.states, finished: entry.finished },
+            kept.position,
+            { timeoutMs: restoreTimeoutMs },
+          );
+          entry.lastOffset = undefined;
+          entry.committedThrough = undefined;
+          logger.info('Sagas kept through the rebalance, and brought up to date from the log.', {
+            partition,
+            sagas: entry.states.size,
+            finished: entry.finished.size,
+            records,
+            ms: Date.now() - startedAt,
+          });
+        } else {
+          const restored = await log.restore(partition, { timeoutMs: restoreTimeoutMs });
+          entry = {
+            states: restored.live,
+            finished: restored.finished,
+            recent: new Map(),
+            lastOffset: undefined,
+            committedThrough: undefined,
+            sweepFrom: 'start',
+          };
+          logger.info('Sagas restored from the log.', {
+            partition,
+            sagas: entry.states.size,
+            finished: entry.finished.size,
+            records: restored.records,
+            ms: Date.now() - startedAt,
+          });
         }
-        logger.info('Sagas restored from the log.', {
-          partition,
-          sagas: states.size,
-          finished: restored.finished.size,
-          records: restored.records,
-          ms: Date.now() - startedAt,
-        });
+        // Revoked while it was read: not this coordinator's to hold any more.
+        if (!assignedNow.has(partition)) return entry;
+        owned.set(partition, entry);
+        resume(entry, partition);
         return entry;
       })().finally(() => restoring.delete(partition));
       restoring.set(partition, pending);
@@ -575,10 +646,14 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
 
   // The restore a record waits on: tried again until it succeeds or the record is given up (the
   // partition revoked, the coordinator stopping). Never a partial view: the partition waits.
-  const restoreForRecord = async (partition: number, signal: AbortSignal): Promise<OwnedPartition> => {
+  const restoreForRecord = async (
+    partition: number,
+    signal: AbortSignal,
+    reread = false,
+  ): Promise<OwnedPartition> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await restore(partition);
+        return await restore(partition, reread && attempt === 1);
       } catch (error) {
         if (signal.aborted || calls.signal.aborted) throw error;
         logger.warn('Restoring sagas failed; the inbox partition waits and tries again.', {
@@ -623,6 +698,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     entry.finished.delete(fingerprint);
     entry.recent.delete(sagaId);
     context.send({ topic: topics.log, key: sagaId, value: null, partition });
+    context.afterCommit(() => unfollow(sagaId));
   };
 
   const handle = async (message: Message<string, Buffer>, context: HandlerContext): Promise<void> => {
@@ -630,6 +706,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     const offset = BigInt(message.offset);
     let entry = owned.get(partition);
     if (entry === undefined || (entry.lastOffset !== undefined && offset <= entry.lastOffset)) {
+      const reread = entry !== undefined;
       if (entry !== undefined) {
         owned.delete(partition);
         // Read again: the batch's transaction aborted. If a topic it wrote to is gone (or
@@ -641,9 +718,13 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
             logger.warn('Could not look at the topics the coordinator writes to.', { partition, error }),
           );
       }
-      entry = await restoreForRecord(partition, message.signal);
+      entry = await restoreForRecord(partition, message.signal, reread);
     }
     entry.lastOffset = offset;
+    const handled = entry;
+    context.afterCommit(() => {
+      handled.committedThrough = offset;
+    });
     const sagaId = message.key;
     let inbox: InboxEvent;
     try {
@@ -783,6 +864,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     // precede it: if the transaction aborts, the batch is decided again.
     context.afterCommit(() => {
       offer(decision.state);
+      // Tombstoned in this transaction: nothing of it is kept, not even for a begin's comparison.
+      if (finishing && retentionMs === 0) unfollow(sagaId);
       afterTransition(decision.state, decision.effects, partition);
     });
   };
@@ -796,8 +879,19 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     eos: { transactionalIdPrefix: groupId, producer: { maxBlockMs: transactionMaxBlockMs } },
     logger,
     onPartitionsAssigned: (partitions) => {
-      for (const { topic, partition } of partitions) {
-        if (topic !== topics.inbox || owned.has(partition)) continue;
+      const assigned = new Set(partitions.filter((p) => p.topic === topics.inbox).map((p) => p.partition));
+      // Revoked partitions that went to another member are forgotten.
+      for (const partition of suspended.keys()) if (!assigned.has(partition)) suspended.delete(partition);
+      assignedNow.clear();
+      for (const partition of assigned) assignedNow.add(partition);
+      for (const partition of assigned) {
+        const held = owned.get(partition);
+        if (held !== undefined) {
+          // Still held: the member rejoined without the rebalance's revocation (it missed it, a
+          // session timeout), so another may have had the partition meanwhile. Read it again.
+          for (const sagaId of held.states.keys()) timers.clear(sagaId);
+          owned.delete(partition);
+        }
         // In the background, tried again until it succeeds: a quiet partition's sagas wait on
         // their timers, which only a restore sets.
         const assignment = new AbortController();
@@ -809,14 +903,37 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         });
       }
     },
-    onPartitionsRevoked: (partitions) => {
+    onPartitionsRevoked: async (partitions) => {
+      const kept: Promise<void>[] = [];
       for (const { topic, partition } of partitions) {
         if (topic !== topics.inbox) continue;
+        assignedNow.delete(partition);
         assignments.get(partition)?.abort();
         assignments.delete(partition);
-        for (const sagaId of owned.get(partition)?.states.keys() ?? []) timers.clear(sagaId);
+        const entry = owned.get(partition);
         owned.delete(partition);
+        if (entry === undefined) continue;
+        for (const sagaId of entry.states.keys()) timers.clear(sagaId);
+        // Kept, should the partition come back, only when memory holds nothing uncommitted.
+        if (restoring.has(partition) || entry.lastOffset !== entry.committedThrough) continue;
+        kept.push(
+          log
+            .mark(partition)
+            .then((position) => {
+              suspended.set(partition, { entry, position });
+            })
+            .catch((error: unknown) =>
+              logger.debug(
+                'Could not mark a revoked partition in the log; it is read whole if it comes back.',
+                {
+                  partition,
+                  error,
+                },
+              ),
+            ),
+        );
       }
+      await Promise.all(kept);
     },
   });
   // A null value means nothing in the inbox: committed without the handler.
@@ -1040,7 +1157,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         tail.close();
         for (const sagaId of [...followed.keys()]) unfollow(sagaId);
         await consumer.stop();
-        await log.stop();
+        await Promise.all([log.stop(), tailLog.stop()]);
         await producer.close();
       }),
     [Symbol.asyncDispose]: () => coordinator.close(),

@@ -1,9 +1,11 @@
 /**
  * Follows chosen partitions of the saga log from their end, for callers waiting on states a
  * coordinator may not write itself (`begin()` and `result()` of a saga another coordinator owns).
- * It holds no state: each record goes to `onEntry`, and a partition is followed only while
- * someone follows it (and `lingerMs` after, so a `result()` right after a `begin()` finds it
- * still followed).
+ * It holds no state: each record goes to `onEntry`. A partition is followed while someone follows
+ * it (and `lingerMs` after, so a `result()` right after a `begin()` finds it still followed). All
+ * followed partitions are read by one fetch at a time, on a reader of the tail's own: a broker
+ * answers one connection's requests in order, and a fetch waiting for new records would hold up
+ * a restore's reads behind it.
  * @module
  */
 
@@ -13,11 +15,13 @@ import type { LogEntry, SagaLog } from './log.js';
 
 interface Followed {
   count: number;
-  readonly controller: AbortController;
-  /** Resolves once the start position is known: records from then on are seen. */
-  readonly positioned: Promise<void>;
+  /** The next offset to read; undefined until the start position is known. */
+  next: bigint | undefined;
   linger: NodeJS.Timeout | undefined;
 }
+
+/** How long a fetch of the tail waits for new records. */
+const tailWaitMs = 200;
 
 /** Follows log partitions from their end. */
 export class LogTail {
@@ -26,9 +30,11 @@ export class LogTail {
   readonly #logger: Logger;
   readonly #lingerMs: number;
   readonly #followed = new Map<number, Followed>();
-  #closed = false;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
 
   constructor(options: {
+    /** A log of the tail's own (its reader does nothing else). */
     readonly log: SagaLog;
     readonly onEntry: (partition: number, entry: LogEntry) => void;
     readonly logger: Logger;
@@ -47,27 +53,14 @@ export class LogTail {
 
   /**
    * Follows `partition`; resolves, once every record written to it from now on will be seen,
-   * with the function that stops following it (called once per follow).
+   * with the function that stops following it (call it once).
    */
   async follow(partition: number, signal?: AbortSignal): Promise<() => void> {
-    if (this.#closed) throw new AbortedError(`follow saga log partition ${partition}`);
+    if (this.#stop.signal.aborted) throw new AbortedError(`follow saga log partition ${partition}`);
     let followed = this.#followed.get(partition);
     if (followed === undefined) {
-      const controller = new AbortController();
-      let positioned!: (offset: bigint) => void;
-      let failed!: (error: unknown) => void;
-      const position = new Promise<bigint>((resolve, reject) => {
-        positioned = resolve;
-        failed = reject;
-      });
-      followed = {
-        count: 0,
-        controller,
-        positioned: position.then(() => undefined),
-        linger: undefined,
-      };
+      followed = { count: 0, next: undefined, linger: undefined };
       this.#followed.set(partition, followed);
-      this.#run(partition, controller.signal, positioned, failed).catch(() => undefined);
     }
     followed.count++;
     if (followed.linger !== undefined) {
@@ -82,76 +75,79 @@ export class LogTail {
       entry.count--;
       if (entry.count > 0 || this.#followed.get(partition) !== entry) return;
       entry.linger = setTimeout(() => {
-        if (entry.count > 0) return;
-        this.#followed.delete(partition);
-        entry.controller.abort();
+        if (entry.count === 0 && this.#followed.get(partition) === entry) this.#followed.delete(partition);
       }, this.#lingerMs);
       entry.linger.unref?.();
     };
     try {
-      if (signal === undefined) await entry.positioned;
-      else
-        await Promise.race([
-          entry.positioned,
-          new Promise<never>((_, reject) => {
-            if (signal.aborted) reject(signal.reason);
-            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-          }),
-        ]);
+      if (entry.next === undefined) {
+        const signals =
+          signal === undefined ? this.#stop.signal : AbortSignal.any([signal, this.#stop.signal]);
+        const end = await this.#position(partition, signals);
+        entry.next ??= end;
+      }
     } catch (error) {
       release();
+      if (signal?.aborted) throw signal.reason;
+      if (this.#stop.signal.aborted) throw new AbortedError(`follow saga log partition ${partition}`);
       throw error;
     }
+    this.#loop ??= this.#run().finally(() => {
+      this.#loop = undefined;
+    });
     return release;
   }
 
   /** Stops following every partition. */
   close(): void {
-    this.#closed = true;
-    for (const followed of this.#followed.values()) {
-      clearTimeout(followed.linger);
-      followed.controller.abort();
-    }
+    this.#stop.abort();
+    for (const followed of this.#followed.values()) clearTimeout(followed.linger);
     this.#followed.clear();
   }
 
-  async #run(
-    partition: number,
-    signal: AbortSignal,
-    positioned: (offset: bigint) => void,
-    failed: (error: unknown) => void,
-  ): Promise<void> {
-    let next: bigint | undefined;
-    for (let attempt = 1; !signal.aborted; ) {
+  /** The partition's end now (where a follow starts), asked again briefly on failure. */
+  async #position(partition: number, signal: AbortSignal): Promise<bigint> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        if (next === undefined) {
-          next = (await this.#log.ends()).get(partition) ?? 0n;
-          positioned(next);
+        return (await this.#log.ends()).get(partition) ?? 0n;
+      } catch (error) {
+        if (signal.aborted || attempt >= 5) throw error;
+        await delay(100 * attempt, signal);
+      }
+    }
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    for (let attempt = 1; !signal.aborted; ) {
+      const positions = new Map<number, bigint>();
+      for (const [partition, followed] of this.#followed) {
+        if (followed.next !== undefined) positions.set(partition, followed.next);
+      }
+      if (positions.size === 0) return;
+      try {
+        const polled = await this.#log.poll(positions, tailWaitMs, signal);
+        for (const [partition, { entries, next }] of polled) {
+          const followed = this.#followed.get(partition);
+          if (followed === undefined) continue;
+          for (const entry of entries) this.#onEntry(partition, entry);
+          followed.next = next;
         }
-        const polled = await this.#log.poll(partition, next, signal);
-        for (const entry of polled.entries) this.#onEntry(partition, entry);
-        next = polled.next;
         attempt = 1;
       } catch (error) {
         if (signal.aborted) return;
-        if (next === undefined && attempt >= 5) {
-          failed(error);
-          const followed = this.#followed.get(partition);
-          if (followed?.controller.signal === signal) this.#followed.delete(partition);
-          return;
+        // Out of range: a partition was truncated under the tail. Start again at the ends.
+        if (isTransportError(error) && error.kafkaType === 'OFFSET_OUT_OF_RANGE') {
+          const ends = await this.#log.ends().catch(() => undefined);
+          for (const [partition, followed] of this.#followed) {
+            const end = ends?.get(partition);
+            if (end !== undefined && followed.next !== undefined && followed.next > end) followed.next = end;
+          }
         }
-        // Out of range: the partition was truncated under the tail. Start again at its end.
-        if (isTransportError(error) && error.kafkaType === 'OFFSET_OUT_OF_RANGE') next = undefined;
-        this.#logger.warn('Following a saga log partition failed; trying again.', {
-          partition,
-          attempt,
-          error,
-        });
+        this.#logger.warn('Following the saga log failed; trying again.', { attempt, error });
         await delay(Math.min(100 * attempt, 1_000), signal).catch(() => undefined);
         attempt++;
       }
     }
-    // Stopped before it knew where to start: whoever waits for that is told.
-    if (next === undefined) failed(new AbortedError(`follow saga log partition ${partition}`));
   }
 }

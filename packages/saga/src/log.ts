@@ -18,7 +18,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { AbortedError, delay, type Logger } from '@cascade/core';
 import type { KafkaConfig, Producer } from '@cascade/producer';
 import { transportClientOf } from '@cascade/producer/internal';
-import type { FetchedRecord, TransportAdmin, TransportPartitionReader } from '@cascade/transport';
+import type {
+  FetchedRecord,
+  PartitionFetch,
+  TransportAdmin,
+  TransportPartitionReader,
+} from '@cascade/transport';
 import { isTransportError } from '@cascade/transport';
 import { decodeState, recordFormat } from './codec.js';
 import { SagaRestoreTimeoutError } from './errors.js';
@@ -109,12 +114,16 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The sagas of one log partition, as a restore found them. */
-export interface RestoredPartition {
+/** A log partition's sagas as a coordinator holds them. */
+export interface PartitionSagas {
   /** Sagas not finished, by id. */
   readonly live: Map<string, SagaState>;
   /** Finished sagas still in the log: fingerprint → `updatedAt` of the final state. */
   readonly finished: Map<number, number>;
+}
+
+/** The sagas of one log partition, as a restore found them. */
+export interface RestoredPartition extends PartitionSagas {
   /** The barrier's offset: everything before it was read. */
   readonly end: bigint;
   /** How many records were read. */
@@ -210,19 +219,18 @@ export class SagaLog {
     let next = from === 'start' ? 0n : from;
     while (next < until) {
       signal?.throwIfAborted();
-      let fetched: Awaited<ReturnType<TransportPartitionReader['fetch']>>;
+      let fetched: PartitionFetch;
       try {
-        fetched = await this.#reader.fetch(
+        [fetched] = (await this.#reader.fetch(
           {
             topic: this.#topic,
-            partition,
-            offset: next.toString(),
+            partitions: [{ partition, offset: next.toString() }],
             maxWaitMs: 500,
             maxBytes,
             readCommitted: true,
           },
           signal,
-        );
+        )) as [PartitionFetch];
       } catch (error) {
         if (isTransportError(error) && error.kafkaType === 'OFFSET_OUT_OF_RANGE' && from === 'start') {
           // The log starts later (records deleted below it): read from where it starts.
@@ -245,32 +253,35 @@ export class SagaLog {
   }
 
   /**
-   * One fetch of `partition` from `offset` (waiting up to half a second for a record): the state
-   * records and tombstones found, and the offset to fetch next.
+   * One fetch of partitions from their offsets (waiting up to `maxWaitMs` for a record): per
+   * partition, the state records and tombstones found and the offset to fetch next.
    */
   async poll(
-    partition: number,
-    offset: bigint,
+    offsets: ReadonlyMap<number, bigint>,
+    maxWaitMs: number,
     signal?: AbortSignal,
-  ): Promise<{ readonly entries: LogEntry[]; readonly next: bigint }> {
+  ): Promise<Map<number, { readonly entries: LogEntry[]; readonly next: bigint }>> {
     await this.start();
     const fetched = await this.#reader.fetch(
       {
         topic: this.#topic,
-        partition,
-        offset: offset.toString(),
-        maxWaitMs: 500,
+        partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+        maxWaitMs,
         maxBytes: fetchMaxBytes,
         readCommitted: true,
       },
       signal,
     );
-    const entries: LogEntry[] = [];
-    for (const record of fetched.records) {
-      const entry = entryOf(record);
-      if (entry !== undefined) entries.push(entry);
+    const out = new Map<number, { readonly entries: LogEntry[]; readonly next: bigint }>();
+    for (const partition of fetched) {
+      const entries: LogEntry[] = [];
+      for (const record of partition.records) {
+        const entry = entryOf(record);
+        if (entry !== undefined) entries.push(entry);
+      }
+      out.set(partition.partition, { entries, next: BigInt(partition.nextOffset) });
     }
-    return { entries, next: BigInt(fetched.nextOffset) };
+    return out;
   }
 
   /**
@@ -282,14 +293,14 @@ export class SagaLog {
   async catchUp(
     partition: number,
     visit: (entry: LogEntry) => void,
-    options: ReadOptions = {},
+    options: ReadOptions & { readonly from?: bigint } = {},
   ): Promise<{ readonly end: bigint }> {
     const timeoutMs = options.timeoutMs ?? defaultRestoreTimeoutMs;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = options.signal === undefined ? deadline : AbortSignal.any([options.signal, deadline]);
     try {
       const end = await raceSignal(this.#barrier(partition), signal);
-      await this.read(partition, 'start', end, visit, signal);
+      await this.read(partition, options.from ?? 'start', end, visit, signal);
       return { end };
     } catch (error) {
       if (options.signal?.aborted)
@@ -301,38 +312,74 @@ export class SagaLog {
 
   /** The live sagas and the fingerprints of the finished ones of `partition`. */
   async restore(partition: number, options: ReadOptions = {}): Promise<RestoredPartition> {
-    const live = new Map<string, SagaState>();
-    const finished = new Map<number, number>();
+    const sagas = { live: new Map<string, SagaState>(), finished: new Map<number, number>() };
     let records = 0;
     const { end } = await this.catchUp(
       partition,
       (entry) => {
         records++;
-        if (entry.value === null) {
-          live.delete(entry.key);
-          finished.delete(fingerprintOf(entry.key));
-          return;
-        }
-        if (entry.status !== undefined && entry.updatedAt !== undefined) {
-          if (terminalStatuses.has(entry.status)) {
-            live.delete(entry.key);
-            finished.set(fingerprintOf(entry.key), entry.updatedAt);
-            return;
-          }
-        }
-        const state = this.#decode(entry, partition);
-        if (state === undefined) return;
-        if (terminalStatuses.has(state.status)) {
-          live.delete(entry.key);
-          finished.set(fingerprintOf(entry.key), state.updatedAt);
-        } else {
-          live.set(entry.key, state);
-          finished.delete(fingerprintOf(entry.key));
-        }
+        this.apply(sagas, entry, partition);
       },
       options,
     );
-    return { live, finished, end, records };
+    return { ...sagas, end, records };
+  }
+
+  /**
+   * Brings `sagas` (of `partition`, as they were when everything before `from` was read) up to
+   * now: reads from `from` to a new barrier, applying each record. Resolves with the barrier's
+   * offset and the records read.
+   */
+  async advance(
+    partition: number,
+    sagas: PartitionSagas,
+    from: bigint,
+    options: ReadOptions = {},
+  ): Promise<{ readonly end: bigint; readonly records: number }> {
+    let records = 0;
+    const { end } = await this.catchUp(
+      partition,
+      (entry) => {
+        records++;
+        this.apply(sagas, entry, partition);
+      },
+      { ...options, from },
+    );
+    return { end, records };
+  }
+
+  /** Writes a barrier to `partition`: every state committed before it precedes its offset. */
+  mark(partition: number): Promise<bigint> {
+    return this.#barrier(partition);
+  }
+
+  /**
+   * Applies one record to a partition's sagas: a tombstone forgets the saga, a final state moves
+   * it to the fingerprints of finished sagas (undecoded when its headers say it is final), any
+   * other state replaces an older one (never a newer one: a record read again is no news).
+   */
+  apply(sagas: PartitionSagas, entry: LogEntry, partition: number): void {
+    if (entry.value === null) {
+      sagas.live.delete(entry.key);
+      sagas.finished.delete(fingerprintOf(entry.key));
+      return;
+    }
+    if (entry.status !== undefined && entry.updatedAt !== undefined && terminalStatuses.has(entry.status)) {
+      sagas.live.delete(entry.key);
+      sagas.finished.set(fingerprintOf(entry.key), entry.updatedAt);
+      return;
+    }
+    const state = this.#decode(entry, partition);
+    if (state === undefined) return;
+    if (terminalStatuses.has(state.status)) {
+      sagas.live.delete(entry.key);
+      sagas.finished.set(fingerprintOf(entry.key), state.updatedAt);
+      return;
+    }
+    const known = sagas.live.get(entry.key);
+    if (known !== undefined && known.seq > state.seq) return;
+    sagas.live.set(entry.key, state);
+    sagas.finished.delete(fingerprintOf(entry.key));
   }
 
   /** The latest committed state of one saga of `partition`, reading the partition. */

@@ -219,22 +219,22 @@ export interface TransportConsumer {
 // ---------------------------------------------------------------------------------------------
 // Reading partitions by hand
 
-/** One fetch of one partition. */
+/** One fetch of partitions of a topic. */
 export interface PartitionFetchRequest {
   readonly topic: string;
-  readonly partition: number;
-  /** The first offset wanted. */
-  readonly offset: string;
-  /** How long the broker may wait for a record when there is none yet. */
+  /** The partitions, each with the first offset wanted. */
+  readonly partitions: readonly { readonly partition: number; readonly offset: string }[];
+  /** How long a broker may wait for a record when there is none yet. */
   readonly maxWaitMs: number;
-  /** At most about this many bytes (a first record batch larger than it still comes whole). */
+  /** At most about this many bytes per partition (a first record batch larger than it still comes whole). */
   readonly maxBytes: number;
   /** Only records of committed transactions, and none at or past the last stable offset. */
   readonly readCommitted: boolean;
 }
 
-/** What one fetch of a partition found. */
+/** What one fetch found in one partition. */
 export interface PartitionFetch {
+  readonly partition: number;
   /** The records at or after the offset asked for, in offset order; no transaction markers. */
   readonly records: readonly FetchedRecord[];
   /**
@@ -260,13 +260,17 @@ export interface TransportPartitionReader {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   /**
-   * Fetches one partition from the partition's leader. Rejects with a {@link TransportError}:
-   * `OFFSET_OUT_OF_RANGE` for an offset before the log start or past the end, `UNKNOWN_TOPIC_OR_PARTITION`
-   * for a partition the cluster does not have. A moved leader is found again before it rejects.
+   * Fetches partitions from their leaders (one request per broker) and resolves with what each
+   * partition had, in the order asked. A broker answers requests of one connection in order: a
+   * fetch waiting for records (`maxWaitMs`) delays what the same reader asks next, so a reader
+   * that waits for new records should do nothing else. Rejects with a {@link TransportError}:
+   * `OFFSET_OUT_OF_RANGE` for an offset before the log start or past the end,
+   * `UNKNOWN_TOPIC_OR_PARTITION` for a partition the cluster does not have. A moved leader is
+   * found again before it rejects.
    * @param signal rejects the fetch with the signal's reason (the request itself may still end on
    *   the broker).
    */
-  fetch(request: PartitionFetchRequest, signal?: AbortSignal): Promise<PartitionFetch>;
+  fetch(request: PartitionFetchRequest, signal?: AbortSignal): Promise<PartitionFetch[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,13 +2,15 @@
 // input partition, so the member that takes a partition over fences the previous owner, whose
 // transaction (output and offsets) then fails and never becomes visible.
 
+import { createConsumer } from '@cascade/consumer';
 import { noopLogger } from '@cascade/core';
 import { ProducerFencedError, resolveKafkaConfig } from '@cascade/producer';
 import { transportClientOf } from '@cascade/producer/internal';
+import { bytes } from '@cascade/schema';
 import { describe, expect, it } from 'vitest';
 // The registry of per-partition producers is internal; the scheme is what this test pins.
 import { createTransactionalOutputs } from '../../packages/consumer/src/internal/eos-runner.js';
-import { cluster, createTopic, kafkaClient, uniqueName } from '../support/kafka.js';
+import { cluster, createTopic, kafkaClient, uniqueName, waitFor } from '../support/kafka.js';
 import { committed, readTopic } from './helpers.js';
 
 describe('exactly-once fencing', () => {
@@ -54,5 +56,62 @@ describe('exactly-once fencing', () => {
       await zombie.close();
       await owner.close();
     }
+  });
+
+  it("aborts a dead owner's open transaction when the partition is assigned, before any record of it comes", {
+    timeout: 30_000,
+  }, async () => {
+    const kafka = kafkaClient();
+    const input = uniqueName('fence-quiet-in');
+    const output = uniqueName('fence-quiet-out');
+    const groupId = uniqueName('fence-quiet');
+    await createTopic(kafka, input);
+    await createTopic(kafka, output);
+    // The previous owner: a transaction left open on the output (its process died mid-batch),
+    // its timeout far off.
+    const dead = kafka.producer({
+      transactionalId: `${groupId}-${input}-0`,
+      transactionTimeout: 60_000,
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await dead.connect();
+    const open = await dead.transaction();
+    await open.send({ topic: output, messages: [{ value: 'never committed' }] });
+    const lastStable = async (): Promise<bigint> => {
+      const reader = transportClientOf({ brokers: cluster().brokers }).reader();
+      await reader.connect();
+      try {
+        const [fetched] = await reader.fetch({
+          topic: output,
+          partitions: [{ partition: 0, offset: '0' }],
+          maxWaitMs: 0,
+          maxBytes: 1024,
+          readCommitted: true,
+        });
+        return BigInt(fetched?.lastStableOffset ?? -1);
+      } finally {
+        await reader.disconnect();
+      }
+    };
+    expect(await lastStable()).toBe(0n);
+    // The new owner: an exactly-once consumer of the quiet input partition.
+    await using consumer = createConsumer({
+      kafka: { brokers: cluster().brokers },
+      groupId,
+      eos: {},
+      logger: noopLogger,
+    });
+    consumer.subscribe({ topic: input, value: bytes(), dlt: false, handler: () => undefined });
+    await consumer.start();
+    // Its assignment initialised the transactional id: the open transaction is aborted (its
+    // abort marker moves the last stable offset past it) with no input record handled.
+    await waitFor(
+      async () => (await lastStable()) > 0n,
+      () => 'the open transaction aborted',
+      15_000,
+      100,
+    );
+    await dead.disconnect().catch(() => undefined);
   });
 });

@@ -61,6 +61,12 @@ export function createTransactionalOutputs(
 ): TransactionalOutputs {
   const producers = new Map<string, Promise<TxProducer>>();
   let checked = new Set<string>();
+  /**
+   * This assignment's transactional ids, initialised as soon as it is known: the previous owner
+   * is fenced and its open transaction aborted at once, not when the partition's first batch
+   * comes (a read_committed reader of what it wrote, a saga restore, waits on that transaction).
+   */
+  let initialised = new Map<string, Promise<void>>();
   const keyOf = (topic: string, partition: number): string => `${topic}:${partition}`;
   const closeOne = async (key: string): Promise<void> => {
     const pending = producers.get(key);
@@ -68,33 +74,41 @@ export function createTransactionalOutputs(
     const producer = await pending?.catch(() => undefined);
     await producer?.close().catch(() => undefined);
   };
+  const producerOf = (key: string, topic: string, partition: number): Promise<TxProducer> => {
+    let pending = producers.get(key);
+    if (pending === undefined) {
+      pending = (async () => {
+        const { sasl, ...connection } = config;
+        const producer: TxProducer = createProducer({
+          lingerMs: 0,
+          ...options.producer,
+          ...connection,
+          ...(sasl === undefined ? {} : { sasl }),
+          value: bytes(),
+          transactionalId: transactionalIdFor(options.transactionalIdPrefix, topic, partition),
+          transactionTimeoutMs: options.transactionTimeoutMs,
+        });
+        await producer.connect();
+        return producer;
+      })();
+      producers.set(key, pending);
+      pending.catch(() => producers.delete(key));
+    }
+    return pending;
+  };
   return {
     async producerFor(topic, partition) {
       const key = keyOf(topic, partition);
-      let pending = producers.get(key);
-      if (pending === undefined) {
-        pending = (async () => {
-          const { sasl, ...connection } = config;
-          const producer: TxProducer = createProducer({
-            lingerMs: 0,
-            ...options.producer,
-            ...connection,
-            ...(sasl === undefined ? {} : { sasl }),
-            value: bytes(),
-            transactionalId: transactionalIdFor(options.transactionalIdPrefix, topic, partition),
-            transactionTimeoutMs: options.transactionTimeoutMs,
-          });
-          await producer.connect();
-          return producer;
-        })();
-        producers.set(key, pending);
-        pending.catch(() => producers.delete(key));
-      }
-      const producer = await pending;
+      const producer = await producerOf(key, topic, partition);
       const fresh = !checked.has(key);
       if (fresh) {
-        // Initialise the transactional id now: fences the previous owner and aborts its open transaction.
-        await producer.transaction(async () => undefined);
+        // Initialise the transactional id now (unless the assignment did): fences the previous
+        // owner and aborts its open transaction.
+        const early = initialised.get(key);
+        initialised.delete(key);
+        await (early ?? Promise.reject(new Error('not initialised'))).catch(() =>
+          producer.transaction(async () => undefined),
+        );
         checked.add(key);
       }
       return { producer, fresh };
@@ -112,13 +126,30 @@ export function createTransactionalOutputs(
     },
     async discard(topic, partition) {
       checked.delete(keyOf(topic, partition));
+      initialised.delete(keyOf(topic, partition));
       await closeOne(keyOf(topic, partition));
     },
     async onAssigned(partitions) {
       const owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
       checked = new Set();
+      initialised = new Map();
       for (const key of [...producers.keys()]) {
         if (!owned.has(key)) await closeOne(key);
+      }
+      // In the background: the first batch of a partition waits for its own (or initialises it).
+      for (const { topic, partition } of partitions) {
+        const key = keyOf(topic, partition);
+        const early = producerOf(key, topic, partition).then((producer) =>
+          producer.transaction(async () => undefined),
+        );
+        early.catch((error: unknown) =>
+          logger.debug('Initialising a transactional id at assignment failed; the first batch does it.', {
+            topic,
+            partition,
+            error,
+          }),
+        );
+        initialised.set(key, early);
       }
       logger.debug('Exactly-once producers ready for the new assignment.', { partitions: owned.size });
     },

@@ -399,6 +399,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     log: tailLog,
     logger,
     onEntry: (partition, entry) => {
+      // A partition this coordinator owns: it offers what it writes as it commits it.
+      if (owned.has(partition)) return;
       if (!followed.has(entry.key) && !waiters.has(entry.key)) return;
       if (entry.value === null) {
         // Tombstoned (past its retention): the id may begin a new saga now.
@@ -595,7 +597,6 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       pending = (async () => {
         const startedAt = Date.now();
         const kept = reread ? undefined : suspended.get(partition);
-        const assignedAtStart = assignedNow.has(partition);
         suspended.delete(partition);
         let entry: OwnedPartition;
         if (kept !== undefined) {
@@ -965,7 +966,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       const end = (await log.ends()).get(partition) ?? 0n;
       const due: { readonly sagaId: string; readonly finishedAt: number }[] = [];
       let resumeAt: bigint | undefined;
-      await log.read(
+      const reached = await log.read(
         partition,
         entry.sweepFrom,
         end,
@@ -989,11 +990,14 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
           return true;
         },
         calls.signal,
+        undefined,
+        // Never a waiting fetch: it would hold up the restores sharing this reader.
+        0,
       );
       await Promise.all(
         due.map(({ sagaId, finishedAt }) => toInbox(sagaId, { type: 'expire', finishedAt }, partition)),
       );
-      if (owned.get(partition) === entry) entry.sweepFrom = resumeAt ?? end;
+      if (owned.get(partition) === entry) entry.sweepFrom = resumeAt ?? reached;
       if (due.length > 0)
         logger.debug('Finished sagas past their retention tombstoned.', { partition, sagas: due.length });
     } finally {

@@ -204,7 +204,10 @@ export class SagaLog {
 
   /**
    * Reads `partition` from `from` (`'start'`: the log start) up to `until` (exclusive), calling
-   * `visit` for each state record and tombstone in order (until it returns `false`). Resolves once every record before
+   * `visit` for each state record and tombstone in order (until it returns `false`). With
+   * `waitMs` 0 it stops where a fetch finds nothing more (an open transaction), never waiting.
+   * Resolves with where it stopped: `until`, the offset of the record `visit` refused, or the
+   * first offset not read. Resolves once every record before
    * `until` that committed was read (waiting for open transactions below it).
    */
   async read(
@@ -214,7 +217,8 @@ export class SagaLog {
     visit: (entry: LogEntry) => unknown,
     signal?: AbortSignal,
     maxBytes = fetchMaxBytes,
-  ): Promise<void> {
+    waitMs = 500,
+  ): Promise<bigint> {
     await this.start();
     let next = from === 'start' ? 0n : from;
     while (next < until) {
@@ -225,7 +229,7 @@ export class SagaLog {
           {
             topic: this.#topic,
             partitions: [{ partition, offset: next.toString() }],
-            maxWaitMs: 500,
+            maxWaitMs: waitMs,
             maxBytes,
             readCommitted: true,
           },
@@ -244,12 +248,17 @@ export class SagaLog {
         throw error;
       }
       for (const record of fetched.records) {
-        if (BigInt(record.offset) >= until) return;
+        const offset = BigInt(record.offset);
+        if (offset >= until) return until;
         const entry = entryOf(record);
-        if (entry !== undefined && visit(entry) === false) return;
+        if (entry !== undefined && visit(entry) === false) return offset;
       }
-      next = BigInt(fetched.nextOffset);
+      const after = BigInt(fetched.nextOffset);
+      // Not waiting (`waitMs` 0): what is not committed yet is not waited for either.
+      if (waitMs === 0 && after === next) return next;
+      next = after;
     }
+    return next;
   }
 
   /**

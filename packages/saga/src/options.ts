@@ -65,6 +65,9 @@ export const sagaParticipantOptionKeys = optionKeys<SagaParticipantOptions>({
   groupId: true,
   store: true,
   retry: true,
+  concurrency: true,
+  maxConcurrency: true,
+  maxInFlight: true,
   logger: true,
 });
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Consumer, createConsumer, type Message } from '@cascade/consumer';
+import { type ConcurrencyMode, type Consumer, createConsumer, type Message } from '@cascade/consumer';
 import {
   brandErrorClass,
   CascadeError,
@@ -128,6 +128,21 @@ export interface SagaParticipantOptions {
    * @default { maximumAttempts: 5, initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 5000, jitter: 0.2 } (about 3 s in all)
    */
   readonly retry?: RetryPolicy;
+  /**
+   * `'partition'`: one command at a time per command-topic partition. `'key'`: commands of
+   * different sagas at once (each saga's in order, the topic being keyed by saga id), up to
+   * `maxConcurrency` per partition — for handlers that wait on I/O.
+   * @default 'partition'
+   */
+  readonly concurrency?: ConcurrencyMode;
+  /** With `concurrency: 'key'`: commands handled at once per partition. @default 16 */
+  readonly maxConcurrency?: number;
+  /**
+   * Commands fetched and not yet handled, at most, across partitions (the consumer's
+   * `maxInFlight`): with handlers that wait long, raise it to the commands you want waiting at once.
+   * @default 1000
+   */
+  readonly maxInFlight?: number;
   readonly logger?: Logger;
 }
 
@@ -237,6 +252,7 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
     kafka: options.kafka,
     groupId: options.groupId ?? `${topics.commands(options.participant)}.participant`,
     fromBeginning: true,
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     logger,
   });
   const handleCommand = async (message: Message<string, Buffer>): Promise<void> => {
@@ -274,6 +290,8 @@ export function createSagaParticipant(options: SagaParticipantOptions): Particip
     dlt: false,
     retry,
     nonRetryableErrors: [],
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     handler: async (message) => {
       try {
         await handleCommand(message);

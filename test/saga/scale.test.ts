@@ -134,12 +134,17 @@ describe('sagas at scale', () => {
       const ofB = b.partitions().map((p) => p.partition);
       return { ofA, ofB, all: [...ofA, ...ofB].sort() };
     };
+    // Shared, and for two seconds on end (joining can take more than one rebalance).
+    let sharedSince: number | undefined;
     await waitFor(
       () => {
         const { ofA, ofB, all } = split();
-        return ofA.length > 0 && ofB.length > 0 && JSON.stringify(all) === '[0,1,2,3]';
+        const shared = ofA.length > 0 && ofB.length > 0 && JSON.stringify(all) === '[0,1,2,3]';
+        if (!shared) sharedSince = undefined;
+        else sharedSince ??= Date.now();
+        return sharedSince !== undefined && Date.now() - sharedSince >= 2_000;
       },
-      () => `the partitions shared: ${JSON.stringify(split())}`,
+      () => `the partitions shared, and no longer moving: ${JSON.stringify(split())}`,
     );
     // Each holds exactly the sagas of its own partitions.
     for (const coordinator of [a, b]) {
@@ -155,9 +160,22 @@ describe('sagas at scale', () => {
     const distinct = (list: number[]) => [...new Set(list)].sort((x, y) => x - y);
     const restoredByB = distinct(restoredFrom(logB, 0, 'Sagas restored from the log.'));
     expect(restoredByB).toEqual(expect.arrayContaining(ofB));
-    // Read from the start again only a partition the second had had meanwhile.
+    // Read from the start again only a partition the second had had meanwhile, or one the first
+    // could not keep (it saw the rebalance late, or held what had not committed): both logged.
     const restoredByA = distinct(restoredFrom(logA, beforeB, 'Sagas restored from the log.'));
-    expect(restoredByB).toEqual(expect.arrayContaining(restoredByA));
+    const notKept = [
+      ...restoredFrom(
+        logA,
+        beforeB,
+        'A partition stayed assigned through a rebalance not seen in time; reading it whole.',
+      ),
+      ...restoredFrom(
+        logA,
+        beforeB,
+        'A revoked partition is not kept (it holds what did not commit); read whole if it comes back.',
+      ),
+    ];
+    expect([...restoredByB, ...notKept]).toEqual(expect.arrayContaining(restoredByA));
     const keptLines = logA.lines.slice(beforeB).filter((l) => l.message.startsWith('Sagas kept through'));
     expect(keptLines.length).toBeGreaterThan(0);
     expect(keptLines.every((l) => l.meta.records === 0)).toBe(true);

@@ -66,6 +66,7 @@ export class Consumer {
   readonly #sources = new Map<string, Source>();
   #states = new Map<string, PartitionState>();
   #assigned: TopicPartition[] = [];
+  #memberId: string | undefined;
   readonly #client: TransportClient;
   #consumer: TransportConsumer | undefined;
   readonly #publisher: Publisher;
@@ -122,6 +123,15 @@ export class Consumer {
   /** The group id. */
   get groupId(): string {
     return this.#options.groupId;
+  }
+
+  /**
+   * This member's id in its group, from its last join (`undefined` before the first). The same
+   * id across two joins means the member stayed in the group in between, so a partition it had
+   * in both assignments was nobody else's meanwhile.
+   */
+  get memberId(): string | undefined {
+    return this.#memberId;
   }
 
   /** Live counters. */
@@ -282,8 +292,9 @@ export class Consumer {
     });
     // Awaited below; a crash before then must not count as an unhandled rejection meanwhile.
     joined.catch(() => undefined);
-    const onJoin = (assignment: TopicAssignment): void => {
+    const onJoin = (assignment: TopicAssignment, memberId: string): void => {
       crashes = 0;
+      this.#memberId = memberId;
       this.#ready = this.#onJoin(assignment);
       void this.#ready.then(resolveJoined, resolveJoined);
     };
@@ -449,11 +460,16 @@ export class Consumer {
     this.#states = new Map();
     this.#generation.abandon.abort();
     this.#generation = { dispatch: new AbortController(), abandon: new AbortController() };
-    const revokedNotified = this.#revokedNotified;
-    this.#revokedNotified = false;
-    this.#revoking = undefined;
+    const revoking = this.#revoking;
     this.#readyPending = true;
     try {
+      // A revocation still in its hook (the rebalance was seen, the hook is slow) ends first:
+      // the application's hooks never overlap, and a partition's revocation always comes
+      // before its next assignment.
+      await revoking?.catch(() => undefined);
+      const revokedNotified = this.#revokedNotified;
+      this.#revokedNotified = false;
+      if (this.#revoking === revoking) this.#revoking = undefined;
       await this.#eos?.onAssigned(next);
       // Skipped when the rebalance was seen in time and the hook already ran before the rejoin.
       if (revoked.length > 0 && !revokedNotified) await this.#hook('onPartitionsRevoked', revoked);

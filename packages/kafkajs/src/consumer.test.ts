@@ -112,7 +112,7 @@ describe('kafkajsConsumer', () => {
     });
   });
 
-  it('reports joins with their assignment, rebalances, and crashes as TransportErrors', async () => {
+  it('reports joins with their assignment and member id, rebalances, and crashes as TransportErrors', async () => {
     const { kafka, seen } = fakeKafka();
     const consumer = kafkajsConsumer(kafka, options);
     const events: unknown[] = [];
@@ -120,18 +120,20 @@ describe('kafkajsConsumer', () => {
       partitionsConcurrently: 1,
       eachBatch: async () => {},
       events: {
-        onJoin: (assignment) => void events.push(['join', assignment]),
+        onJoin: (assignment, memberId) => void events.push(['join', assignment, memberId]),
         onRebalancing: () => void events.push(['rebalancing']),
         onCrash: (error, restart) => void events.push(['crash', error.kafkaType, error.retriable, restart]),
       },
     });
-    seen.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [0, 2] } } });
+    seen.listeners.get('consumer.group_join')?.({
+      payload: { memberAssignment: { orders: [0, 2] }, memberId: 'member-1' },
+    });
     seen.listeners.get('consumer.rebalancing')?.({ payload: {} });
     seen.listeners.get('consumer.crash')?.({
       payload: { error: protocolError('GROUP_AUTHORIZATION_FAILED'), restart: false },
     });
     expect(events).toEqual([
-      ['join', { orders: [0, 2] }],
+      ['join', { orders: [0, 2] }, 'member-1'],
       ['rebalancing'],
       ['crash', 'GROUP_AUTHORIZATION_FAILED', false, false],
     ]);

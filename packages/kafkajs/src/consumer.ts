@@ -68,7 +68,7 @@ export function kafkajsConsumer(kafka: Kafka, options: TransportConsumerOptions)
       transportCall(() => consumer.subscribe({ topics: [...topics], fromBeginning })),
     run: ({ partitionsConcurrently, eachBatch, events }) => {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        events.onJoin(event.payload.memberAssignment as TopicAssignment);
+        events.onJoin(event.payload.memberAssignment as TopicAssignment, event.payload.memberId);
       });
       consumer.on(consumer.events.REBALANCING, () => events.onRebalancing());
       consumer.on(consumer.events.CRASH, (event) => {

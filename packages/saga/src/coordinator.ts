@@ -871,6 +871,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     });
   };
 
+  /** The coordinator's member id in its group when it was last assigned partitions. */
+  let memberAtLastAssignment: string | undefined;
   const consumer: Consumer = createConsumer({
     kafka: options.kafka,
     groupId,
@@ -885,11 +887,20 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       for (const partition of suspended.keys()) if (!assigned.has(partition)) suspended.delete(partition);
       assignedNow.clear();
       for (const partition of assigned) assignedNow.add(partition);
+      // The same member id as at the last assignment: this member stayed in the group, so a
+      // partition it still holds was nobody else's meanwhile.
+      const stayed = consumer.memberId !== undefined && consumer.memberId === memberAtLastAssignment;
+      memberAtLastAssignment = consumer.memberId;
       for (const partition of assigned) {
         const held = owned.get(partition);
         if (held !== undefined) {
-          // Still held: the member rejoined without the rebalance's revocation (it missed it, a
-          // session timeout), so another may have had the partition meanwhile. Read it again.
+          // Still held: the rebalance's revocation came too late (a group that rebalanced with no
+          // batch in flight) or never (the member was out of the group). Kept when the member
+          // stayed in the group and memory holds nothing uncommitted; else read again.
+          if (stayed && held.lastOffset === held.committedThrough) continue;
+          logger.info('A partition stayed assigned through a rebalance not seen in time; reading it whole.', {
+            partition,
+          });
           for (const sagaId of held.states.keys()) timers.clear(sagaId);
           owned.delete(partition);
         }
@@ -916,7 +927,15 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         if (entry === undefined) continue;
         for (const sagaId of entry.states.keys()) timers.clear(sagaId);
         // Kept, should the partition come back, only when memory holds nothing uncommitted.
-        if (restoring.has(partition) || entry.lastOffset !== entry.committedThrough) continue;
+        if (restoring.has(partition) || entry.lastOffset !== entry.committedThrough) {
+          logger.info(
+            'A revoked partition is not kept (it holds what did not commit); read whole if it comes back.',
+            {
+              partition,
+            },
+          );
+          continue;
+        }
         kept.push(
           log
             .mark(partition)

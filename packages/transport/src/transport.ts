@@ -144,7 +144,12 @@ export type TopicAssignment = Readonly<Record<string, readonly number[]>>;
 /** What the consumer learns from its group membership. */
 export interface TransportConsumerEvents {
   /** This member joined (or rejoined) the group with `assignment`. */
-  onJoin(assignment: TopicAssignment): void;
+  /**
+   * This member joined (or rejoined) the group with `assignment`, as `memberId`: a member id
+   * that changed means the member was out of the group in between (the group may have given its
+   * partitions to another member meanwhile).
+   */
+  onJoin(assignment: TopicAssignment, memberId: string): void;
   /** The group started rebalancing. */
   onRebalancing(): void;
   /** The client's consumer failed; `restart` says whether it restarts on its own. */

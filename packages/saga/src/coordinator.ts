@@ -538,6 +538,15 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
   // on a local step resume even when their inbox is quiet) and when a batch is read again after
   // its transaction aborted. Concurrent callers share one rebuild.
   const restoring = new Map<number, Promise<OwnedPartition>>();
+  /**
+   * Per inbox partition, bumped on each assignment and revocation: a restore belongs to the
+   * assignment it began in. One still running when its partition was revoked (and perhaps given
+   * back) read the log before another owner's writes; it is not shared with the new assignment's
+   * and does not hold the partition when it ends.
+   */
+  const epochs = new Map<number, number>();
+  const restoringEpoch = new Map<number, number>();
+  const bump = (partition: number): void => void epochs.set(partition, (epochs.get(partition) ?? 0) + 1);
   /** Per assigned inbox partition: aborted when it is revoked, ending its background restore. */
   const assignments = new Map<number, AbortController>();
   /**
@@ -592,7 +601,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
    * revoked. Concurrent callers share one.
    */
   const restore = (partition: number, reread = false): Promise<OwnedPartition> => {
-    let pending = restoring.get(partition);
+    const epoch = epochs.get(partition) ?? 0;
+    let pending = restoringEpoch.get(partition) === epoch ? restoring.get(partition) : undefined;
     if (pending === undefined) {
       pending = (async () => {
         const startedAt = Date.now();
@@ -634,13 +644,22 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
             ms: Date.now() - startedAt,
           });
         }
-        // Revoked while it was read: not this coordinator's to hold any more.
-        if (!assignedNow.has(partition)) return entry;
+        // Revoked while it was read (and perhaps given back since): not to be held.
+        if (!assignedNow.has(partition) || epochs.get(partition) !== epoch) return entry;
         owned.set(partition, entry);
         resume(entry, partition);
         return entry;
-      })().finally(() => restoring.delete(partition));
-      restoring.set(partition, pending);
+      })();
+      const mine = pending;
+      mine
+        .finally(() => {
+          if (restoring.get(partition) !== mine) return;
+          restoring.delete(partition);
+          restoringEpoch.delete(partition);
+        })
+        .catch(() => undefined);
+      restoring.set(partition, mine);
+      restoringEpoch.set(partition, epoch);
     }
     return pending;
   };
@@ -767,7 +786,12 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       }
     }
     if (state === undefined && inbox.type !== 'begin') {
-      logger.warn('Skipping an event for a saga that has not begun.', { sagaId, event: inbox.type });
+      logger.warn('Skipping an event for a saga that has not begun.', {
+        sagaId,
+        event: inbox.type,
+        partition,
+        offset: message.offset,
+      });
       return;
     }
     let definition: SagaDefinition;
@@ -904,6 +928,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
           for (const sagaId of held.states.keys()) timers.clear(sagaId);
           owned.delete(partition);
         }
+        bump(partition);
         // In the background, tried again until it succeeds: a quiet partition's sagas wait on
         // their timers, which only a restore sets.
         const assignment = new AbortController();
@@ -920,6 +945,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
       for (const { topic, partition } of partitions) {
         if (topic !== topics.inbox) continue;
         assignedNow.delete(partition);
+        bump(partition);
         assignments.get(partition)?.abort();
         assignments.delete(partition);
         const entry = owned.get(partition);

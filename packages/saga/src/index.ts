@@ -68,6 +68,7 @@ export {
   SagaRestoreTimeoutError,
   UnknownSagaError,
 } from './errors.js';
+export { createSagaInspector, type SagaInspector, type SagaInspectorOptions } from './inspector.js';
 export type { SagaMetrics, StepLatency } from './observability.js';
 export { operatorActions } from './operator.js';
 export {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Lifecycle, type LifecycleState, type Logger, StateError } from '@cascade/core';
+import { delay, Lifecycle, type LifecycleState, type Logger, StateError } from '@cascade/core';
 import { transportClientOf } from '@cascade/producer/internal';
 import {
   type FetchedBatchPayload,
@@ -16,7 +16,7 @@ import {
   type TransportError,
 } from '@cascade/transport';
 import { subscriptionsOf } from './decorators.js';
-import { ConsumerCrashedError, toConsumerError } from './errors.js';
+import { ConsumerCrashedError, MissingTopicsError, toConsumerError } from './errors.js';
 import { runBatch, waitOrAbandon } from './internal/batch-runner.js';
 import { Committer } from './internal/committer.js';
 import { createTransactionalOutputs, runEosBatch, type TransactionalOutputs } from './internal/eos-runner.js';
@@ -345,15 +345,25 @@ export class Consumer {
   async #resolveTopics(): Promise<void> {
     const admin = this.#client.admin();
     await admin.connect();
-    let existing: Set<string>;
+    let sources: ReturnType<typeof resolveSources>;
     try {
-      existing = new Set(await admin.listTopics());
+      // A topic created a moment ago may not be known yet to the broker asked (on a cluster of
+      // several, metadata takes a moment to spread): asked again for about 2.5 s before a
+      // subscribed topic counts as missing.
+      for (let attempt = 1; ; attempt++) {
+        const existing = new Set(await admin.listTopics());
+        try {
+          sources = resolveSources(this.#subscriptions, existing, this.#logger);
+          break;
+        } catch (error) {
+          if (!(error instanceof MissingTopicsError) || attempt >= 6) throw error;
+          await delay(Math.min(100 * 2 ** (attempt - 1), 1_000));
+        }
+      }
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    for (const [topic, source] of resolveSources(this.#subscriptions, existing, this.#logger)) {
-      this.#sources.set(topic, source);
-    }
+    for (const [topic, source] of sources) this.#sources.set(topic, source);
   }
 
   async #eachBatch(payload: FetchedBatchPayload): Promise<void> {

@@ -23,6 +23,8 @@ export interface BenchResult {
 export interface BenchContext {
   readonly brokers: string[];
   readonly registryUrl: string;
+  /** The local cluster's data folder, when the benchmark started it (its logs are under it). */
+  readonly dataDir?: string;
   /** Progress lines (to stderr). */
   log(message: string): void;
 }

@@ -47,7 +47,12 @@ async function main(): Promise<void> {
   };
   await using cluster = await startCluster();
   log(`cluster: ${cluster.mode} ${cluster.brokers.join(',')} (up in ${cluster.startup.totalMs} ms)`);
-  const results = await benchmark.run({ brokers: cluster.brokers, registryUrl: cluster.registryUrl, log });
+  const results = await benchmark.run({
+    brokers: cluster.brokers,
+    registryUrl: cluster.registryUrl,
+    ...(cluster.dataDir === undefined ? {} : { dataDir: cluster.dataDir }),
+    log,
+  });
   const table = markdownTable(results);
   process.stdout.write(`\n${benchmark.description}\n\n${table}\n`);
   writeFileSync(`${benchDir}results/${name}.json`, `${JSON.stringify(results, null, 2)}\n`);

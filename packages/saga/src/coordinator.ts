@@ -378,16 +378,21 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     return murmur2Partition(Buffer.from(sagaId, 'utf8'), partitionCount);
   };
 
-  // Sagas begun through this coordinator, followed (their latest committed state) until they
-  // finish, so result() after begin() needs no read of the log, whoever owns them.
+  // Sagas begun through this coordinator, followed until they finish, so result() after begin()
+  // needs no read of the log, whoever owns them. Only the status and seq are kept (not the state:
+  // another coordinator holds that), so this costs a few dozen bytes per saga.
   const followed = new Map<
     string,
-    { state: SagaState | undefined; release: () => void; finishedAt: number | undefined }
+    {
+      latest: { readonly status: SagaStatus; readonly seq: number } | undefined;
+      release: () => void;
+      finishedAt: number | undefined;
+    }
   >();
   const offer = (state: SagaState): void => {
     const follow = followed.get(state.sagaId);
-    if (follow !== undefined && (follow.state === undefined || follow.state.seq <= state.seq)) {
-      follow.state = state;
+    if (follow !== undefined && (follow.latest === undefined || follow.latest.seq <= state.seq)) {
+      follow.latest = { status: state.status, seq: state.seq };
       if (terminalStatuses.has(state.status) || state.status === 'needs-attention')
         follow.finishedAt ??= Date.now();
     }
@@ -991,13 +996,17 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     handler: handle,
   });
 
-  /** The latest state this coordinator holds of a saga without reading the log, if any. */
+  /** The latest state this coordinator holds of a saga of its own partitions, if any. */
   const held = (sagaId: string): SagaState | undefined => {
     const entry = partitionCount === 0 ? undefined : owned.get(partitionFor(sagaId));
-    const follow = followed.get(sagaId)?.state;
-    const mine = entry?.states.get(sagaId) ?? entry?.recent.get(sagaId);
-    if (mine === undefined) return follow;
-    return follow !== undefined && follow.seq > mine.seq ? follow : mine;
+    return entry?.states.get(sagaId) ?? entry?.recent.get(sagaId);
+  };
+  /** The latest status this coordinator knows of a saga without reading the log, if any. */
+  const knownStatus = (sagaId: string): SagaStatus | undefined => {
+    const mine = held(sagaId);
+    const follow = followed.get(sagaId)?.latest;
+    if (mine === undefined) return follow?.status;
+    return follow !== undefined && follow.seq > mine.seq ? follow.status : mine.status;
   };
 
   /** Finds finished sagas of `partition` past their retention and sends each an `expire` event. */
@@ -1117,7 +1126,7 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
         }
         follow = followed.get(sagaId);
         if (follow === undefined) {
-          follow = { state: undefined, release, finishedAt: undefined };
+          follow = { latest: undefined, release, finishedAt: undefined };
           followed.set(sagaId, follow);
         } else release();
       }
@@ -1139,8 +1148,8 @@ export function createSagaCoordinator(input: SagaCoordinatorOptions): SagaCoordi
     result(sagaId, resultOptions) {
       const signal = resultOptions?.signal;
       const operation = `wait for the result of saga ${sagaId}`;
-      const known = signal?.aborted ? undefined : held(sagaId);
-      if (known && outcomes.has(known.status)) return Promise.resolve(known.status as SagaOutcome);
+      const known = signal?.aborted ? undefined : knownStatus(sagaId);
+      if (known !== undefined && outcomes.has(known)) return Promise.resolve(known as SagaOutcome);
       const outcome = (state: SagaState) =>
         outcomes.has(state.status) ? (state.status as SagaOutcome) : undefined;
       const watch = waiters.watch(sagaId, outcome, operation, signal);

@@ -9,7 +9,15 @@
  */
 
 import { MalformedSagaRecordError } from './errors.js';
-import type { OperatorAction, Phase, SagaEffect, SagaEvent, SagaState, StepError } from './state.js';
+import {
+  type OperatorAction,
+  type Phase,
+  type SagaEffect,
+  type SagaEvent,
+  type SagaState,
+  type StepError,
+  sagaStatuses,
+} from './state.js';
 
 /** The format version written into every record. */
 export const recordFormat = 1;
@@ -246,16 +254,7 @@ export function decodeState(bytes: Buffer | string | null): SagaState {
   positive(kind, fields, 'version');
   if (!Number.isInteger(fields.seq))
     throw new MalformedSagaRecordError(kind, 'expected an integer', 'state.seq');
-  oneOf(kind, fields, 'status', [
-    'running',
-    'confirming',
-    'compensating',
-    'completed',
-    'compensated',
-    'failed',
-    'needs-attention',
-    'heuristic-mixed',
-  ]);
+  oneOf(kind, fields, 'status', sagaStatuses);
   for (const field of ['steps', 'timers'] as const) {
     if (typeof fields[field] !== 'object' || fields[field] === null) {
       throw new MalformedSagaRecordError(kind, 'expected an object', `state.${field}`);

@@ -8,18 +8,9 @@
 import { ConfigError, requireInteger } from '@cascade/core';
 import type { SagaListQuery, SagaPage } from './coordinator.js';
 import type { SagaLog } from './log.js';
-import { type SagaState, type SagaStatus, terminalStatuses } from './state.js';
+import { type SagaState, type SagaStatus, sagaStatuses, terminalStatuses } from './state.js';
 
-const allStatuses: readonly SagaStatus[] = [
-  'running',
-  'confirming',
-  'compensating',
-  'completed',
-  'compensated',
-  'failed',
-  'needs-attention',
-  'heuristic-mixed',
-];
+const allStatuses = sagaStatuses;
 
 interface Summary {
   readonly offset: bigint;

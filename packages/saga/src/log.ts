@@ -27,7 +27,7 @@ import type {
 import { isTransportError } from '@cascade/transport';
 import { decodeState, recordFormat } from './codec.js';
 import { SagaRestoreTimeoutError } from './errors.js';
-import { type SagaState, type SagaStatus, terminalStatuses } from './state.js';
+import { type SagaState, type SagaStatus, sagaStatuses, terminalStatuses } from './state.js';
 
 /** The key of barrier records (never a saga id: saga ids are refused with U+0000). */
 export const barrierKey = '\u0000cascade-barrier';
@@ -63,16 +63,7 @@ export interface LogEntry {
   readonly updatedAt: number | undefined;
 }
 
-const statuses: ReadonlySet<string> = new Set<SagaStatus>([
-  'running',
-  'confirming',
-  'compensating',
-  'completed',
-  'compensated',
-  'failed',
-  'needs-attention',
-  'heuristic-mixed',
-]);
+const statuses: ReadonlySet<string> = new Set<SagaStatus>(sagaStatuses);
 
 function headerText(record: FetchedRecord, name: string): string | undefined {
   const value = record.headers?.[name];
@@ -322,6 +313,16 @@ export class SagaLog {
   /** The live sagas and the fingerprints of the finished ones of `partition`. */
   async restore(partition: number, options: ReadOptions = {}): Promise<RestoredPartition> {
     const sagas = { live: new Map<string, SagaState>(), finished: new Map<number, number>() };
+    const { end, records } = await this.#applyUntilNow(partition, sagas, options);
+    return { ...sagas, end, records };
+  }
+
+  /** Applies every record of `partition` (from `options.from`) up to a new barrier to `sagas`. */
+  async #applyUntilNow(
+    partition: number,
+    sagas: PartitionSagas,
+    options: ReadOptions & { readonly from?: bigint },
+  ): Promise<{ readonly end: bigint; readonly records: number }> {
     let records = 0;
     const { end } = await this.catchUp(
       partition,
@@ -331,7 +332,7 @@ export class SagaLog {
       },
       options,
     );
-    return { ...sagas, end, records };
+    return { end, records };
   }
 
   /**
@@ -345,16 +346,7 @@ export class SagaLog {
     from: bigint,
     options: ReadOptions = {},
   ): Promise<{ readonly end: bigint; readonly records: number }> {
-    let records = 0;
-    const { end } = await this.catchUp(
-      partition,
-      (entry) => {
-        records++;
-        this.apply(sagas, entry, partition);
-      },
-      { ...options, from },
-    );
-    return { end, records };
+    return this.#applyUntilNow(partition, sagas, { ...options, from });
   }
 
   /** Writes a barrier to `partition`: every state committed before it precedes its offset. */

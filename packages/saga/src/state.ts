@@ -22,6 +22,18 @@ export type SagaStatus =
   | 'needs-attention'
   | 'heuristic-mixed';
 
+/** Every status, in the order the state machine reaches them. */
+export const sagaStatuses: readonly SagaStatus[] = [
+  'running',
+  'confirming',
+  'compensating',
+  'completed',
+  'compensated',
+  'failed',
+  'needs-attention',
+  'heuristic-mixed',
+];
+
 /** The terminal statuses. */
 export const terminalStatuses: ReadonlySet<SagaStatus> = new Set([
   'completed',

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { requireInteger } from '@cascade/core';
+import { delay, requireInteger } from '@cascade/core';
 import {
   type EnsureTopicsResult,
   ensureTopics,
@@ -71,9 +71,15 @@ export async function ensureRetryTopics(
     try {
       await admin.connect();
       try {
-        const existing = new Set(await admin.listTopics());
-        const missing = spec.topics.filter((topic) => !existing.has(topic));
-        if (missing.length > 0) throw new MissingTopicsError(missing);
+        // A topic created a moment ago may not be known yet to the broker asked (on a cluster of
+        // several): asked again for about 2.5 s before it counts as missing.
+        for (let attempt = 1; ; attempt++) {
+          const existing = new Set(await admin.listTopics());
+          const missing = spec.topics.filter((topic) => !existing.has(topic));
+          if (missing.length === 0) break;
+          if (attempt >= 6) throw new MissingTopicsError(missing);
+          await delay(Math.min(100 * 2 ** (attempt - 1), 1_000));
+        }
         const topics = await admin.describeTopics(spec.topics);
         const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
         partitionsOf = (topic) => counts.get(topic) ?? 1;

@@ -74,14 +74,6 @@ function clusterFactoryOf(kafka: Kafka): ((options: object) => ClusterLike) | un
   return undefined;
 }
 
-/** Whether this kafkajs has what the reader relies on (tested for 2.2.4). */
-export function kafkajsCanReadPartitions(kafka: Kafka): boolean {
-  return (
-    clusterFactoryOf(kafka) !== undefined &&
-    loadKafkajsModule<FilterAborted>('consumer/filterAbortedMessages.js') !== undefined
-  );
-}
-
 /** Kafka protocol errors after which the leader is looked up again and the fetch retried once. */
 const leaderMoved = new Set([
   'NOT_LEADER_FOR_PARTITION',

@@ -46,11 +46,6 @@ export class LogTail {
     this.#lingerMs = options.lingerMs ?? 30_000;
   }
 
-  /** The partitions followed now. */
-  get partitions(): number[] {
-    return [...this.#followed.keys()];
-  }
-
   /**
    * Follows `partition`; resolves, once every record written to it from now on will be seen,
    * with the function that stops following it (call it once).

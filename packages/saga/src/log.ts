@@ -146,10 +146,6 @@ export class SagaLog {
     this.#admin = client.admin();
   }
 
-  get topic(): string {
-    return this.#topic;
-  }
-
   /** Connects the reader (once; later calls share it). */
   start(): Promise<void> {
     this.#connected ??= Promise.all([this.#reader.connect(), this.#admin.connect()]).then(() => undefined);
@@ -462,22 +458,5 @@ async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   } finally {
     if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
     promise.catch(() => undefined);
-  }
-}
-
-/** Retries `fn` with a short backoff until it resolves or `signal` aborts. */
-export async function retrying<T>(
-  fn: () => Promise<T>,
-  signal: AbortSignal,
-  onError: (error: unknown, attempt: number) => void,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (signal.aborted) throw error;
-      onError(error, attempt);
-      await delay(Math.min(100 * attempt, 1_000), signal);
-    }
   }
 }
